@@ -1,0 +1,38 @@
+//! The fonts the synthetic forms are printed with.
+//!
+//! They are compiled into the binary (from `assets/fonts/`, freely licensed,
+//! licences beside them) so that `synth` draws the same pixels for the same
+//! seed on every machine, whatever fonts the system has installed.
+
+use ab_glyph::FontRef;
+
+/// A typeface family used to print a form: regular text and bold headings.
+pub struct Family {
+    pub name: &'static str,
+    pub regular: FontRef<'static>,
+    pub bold: FontRef<'static>,
+}
+
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+static DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+static DEJAVU_SERIF: &[u8] = include_bytes!("../assets/fonts/DejaVuSerif.ttf");
+static LIBERATION_SERIF: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Regular.ttf");
+static LIBERATION_SERIF_BOLD: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Bold.ttf");
+
+fn font(bytes: &'static [u8]) -> FontRef<'static> {
+    FontRef::try_from_slice(bytes).expect("bundled font is a valid TrueType file")
+}
+
+/// The families `synth` chooses from.
+pub fn synth_families() -> Vec<Family> {
+    vec![
+        Family { name: "DejaVu Sans", regular: font(DEJAVU_SANS), bold: font(DEJAVU_SANS_BOLD) },
+        Family { name: "Liberation Serif", regular: font(LIBERATION_SERIF), bold: font(LIBERATION_SERIF_BOLD) },
+    ]
+}
+
+/// A family `synth` never uses, for tests that the reader does not depend on
+/// the synthetic printing.
+pub fn other_family() -> Family {
+    Family { name: "DejaVu Serif", regular: font(DEJAVU_SERIF), bold: font(DEJAVU_SANS_BOLD) }
+}

@@ -1,0 +1,17 @@
+//! protocol-ocr: reads photographed precinct election protocols, checks
+//! their arithmetic, hashes every photo and reports the observed totals.
+//!
+//! The library never prints and never exits; the binary (`src/main.rs`) is a
+//! thin command-line layer over it. Stages:
+//! [`model`] (the form) → [`synth`] (test photos with truth) →
+//! [`scan`] (discover, hash, decode, normalise, read, check, write) →
+//! [`eval`] (scores against truth).
+
+pub mod eval;
+pub mod fonts;
+pub mod model;
+pub mod result;
+pub mod rules;
+pub mod scan;
+pub mod synth;
+pub mod textmatch;

@@ -1,0 +1,161 @@
+//! The `protocol-ocr` command line: parses arguments, calls the library,
+//! prints, and turns outcomes into exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use protocol_ocr::model::FormModel;
+use protocol_ocr::{eval, scan, synth};
+
+/// Exit code for bad usage or an unusable input directory or model.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "protocol-ocr", version, about = "Reads photos of precinct election protocols, checks their arithmetic and reports the totals.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read every file under IN_DIR and write OUT_DIR/results.jsonl, results.csv and summary.json.
+    ///
+    /// Exit codes: 0 the run completed (flagged and failed files are results, not errors);
+    /// 2 bad usage, an unusable input folder or model.
+    Scan {
+        /// Folder of protocol photos (searched recursively).
+        in_dir: PathBuf,
+        /// Folder for the outputs (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Form model file (default: the bundled Kazakhstan 2021 model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Worker threads (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Follow symbolic links inside IN_DIR (default: list them as not followed).
+        #[arg(long)]
+        follow_symlinks: bool,
+        /// Write each photo's normalised page with the found lines outlined into DIR.
+        #[arg(long, value_name = "DIR")]
+        debug_dir: Option<PathBuf>,
+        /// No progress bar and no summary on the terminal.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Score RESULTS.jsonl against synth's TRUTH.jsonl.
+    Eval {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        results: PathBuf,
+        /// Print the scores as one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write N synthetic protocol photos and DIR/truth.jsonl with their true values.
+    Synth {
+        /// Folder to write the photos and truth.jsonl into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of photo files to write (copies and second photos included).
+        #[arg(long)]
+        count: usize,
+        /// Seed: the same seed writes the same bytes.
+        #[arg(long)]
+        seed: u64,
+        /// Share of protocols whose values break one or more control relations.
+        #[arg(long, default_value_t = 0.2)]
+        inconsistent: f64,
+        /// Form model file (default: the bundled Kazakhstan 2021 model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan { in_dir, out, model, jobs, follow_symlinks, debug_dir, quiet } => {
+            let model = match FormModel::load(model.as_deref()) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            if !in_dir.is_dir() {
+                eprintln!("error: {} is not a folder", in_dir.display());
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            let options = scan::ScanOptions { input: in_dir, out: out.clone(), jobs, follow_symlinks, quiet, debug_dir };
+            match scan::run(&model, &options) {
+                Ok(outcome) => {
+                    if !quiet {
+                        let count = |s: protocol_ocr::result::Status| outcome.results.iter().filter(|r| r.status == s).count();
+                        use protocol_ocr::result::Status;
+                        println!(
+                            "{} files in {:.1} s: {} accepted, {} flagged, {} duplicate, {} failed",
+                            outcome.results.len(),
+                            outcome.wall_seconds,
+                            count(Status::Accepted),
+                            count(Status::Flagged),
+                            count(Status::Duplicate),
+                            count(Status::Failed)
+                        );
+                        println!("wrote {}/results.jsonl, results.csv, summary.json", out.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+        Command::Eval { truth, results, json } => match eval::run(&truth, &results) {
+            Ok(scores) => {
+                if json {
+                    println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+                } else {
+                    print!("{}", eval::render_table(&scores));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Synth { out, count, seed, inconsistent, model } => {
+            let model = match FormModel::load(model.as_deref()) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent };
+            match synth::run(&model, &options) {
+                Ok(truth) => {
+                    let inconsistent = truth.iter().filter(|t| !t.consistent).count();
+                    let duplicates = truth.iter().filter(|t| t.duplicate_of.is_some()).count();
+                    println!(
+                        "wrote {} photos ({inconsistent} inconsistent, {duplicates} byte copies) and {}",
+                        truth.len(),
+                        out.join("truth.jsonl").display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+    }
+}

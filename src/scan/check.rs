@@ -1,0 +1,224 @@
+//! Stage 6, check: from what was read to a status a person can trust.
+//!
+//! Every value that is missing or read with low confidence is a flag, never
+//! a guess; the model's rules are evaluated on the values as read, and a
+//! failed rule is a flag too — never "fixed" by changing a number. Across
+//! files, two photos of the same station and election that disagree are
+//! both flagged as a conflict.
+
+use std::collections::BTreeMap;
+
+use super::read::Reading;
+use crate::model::{split_values, FormModel, RuleKind};
+use crate::result::{Check, ProtocolResult, Status};
+use crate::rules::Values;
+
+/// Below this confidence a value, the station or the election is sent to a
+/// person. Chosen from `eval` runs: misread digits scored below it, clean
+/// reads above (see the README's accuracy section).
+pub const CONFIDENCE_THRESHOLD: f32 = 0.80;
+
+/// Fills `result` from a page reading and sets its status and flags.
+pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
+    let mut values: Values = model.empty_values();
+    let mut flags = Vec::new();
+    for line in &model.lines {
+        let read = reading.values.get(&line.key).cloned().unwrap_or_default();
+        values.insert(line.key.clone(), read.value);
+        match read.value {
+            None => flags.push(format!("missing:{}", line.key)),
+            Some(_) if read.confidence < CONFIDENCE_THRESHOLD => flags.push(format!("low_confidence:{}", line.key)),
+            Some(_) => {}
+        }
+        result.confidence.insert(line.key.clone(), round3(read.confidence));
+        if let Some(p) = read.problem {
+            result.notes.insert(line.key.clone(), p);
+        }
+        if let Some(c) = read.cell {
+            result.boxes.insert(line.key.clone(), c);
+        }
+    }
+    let (fields, votes) = split_values(model, &values);
+    result.fields = fields;
+    result.votes = votes;
+
+    result.election = reading.election.clone();
+    result.station = reading.station.clone();
+    result.region = reading.region.clone();
+    result.confidence.insert("election".into(), round3(reading.election_confidence));
+    result.confidence.insert("station".into(), round3(reading.station_confidence));
+    if reading.election.is_none() {
+        flags.push("unreadable_election".into());
+    } else if reading.election_confidence < CONFIDENCE_THRESHOLD {
+        flags.push("low_confidence:election".into());
+    }
+    if reading.station.is_none() {
+        flags.push("unreadable_station".into());
+    } else if reading.station_confidence < CONFIDENCE_THRESHOLD {
+        flags.push("low_confidence:station".into());
+    }
+
+    let checks = model.check(&values);
+    for c in checks.iter().filter(|c| c.holds == Some(false)) {
+        flags.push(format!("rule:{}", c.rule));
+    }
+    result.checks = checks
+        .into_iter()
+        .map(|c| Check {
+            rule: c.rule,
+            kind: c.kind.as_str().to_string(),
+            ok: c.holds == Some(true),
+            detail: c.detail,
+            evaluated: c.holds.is_some(),
+        })
+        .collect();
+    sort_flags(model, &mut flags);
+    result.flags = flags;
+    result.status = if result.flags.is_empty() { Status::Accepted } else { Status::Flagged };
+}
+
+/// Orders flags worst first, as a reviewer takes them: hard rules,
+/// conflicts, unread values, low confidence, then soft rules.
+pub fn sort_flags(model: &FormModel, flags: &mut Vec<String>) {
+    let rank = |flag: &str| -> u8 {
+        let (kind, detail) = flag.split_once(':').unwrap_or((flag, ""));
+        match kind {
+            "rule" if model.rule(detail).is_some_and(|r| r.kind == RuleKind::Hard) => 0,
+            "conflict" => 1,
+            "unreadable_station" | "unreadable_election" | "missing" => 2,
+            "low_confidence" => 3,
+            "rule" => 4,
+            _ => 5,
+        }
+    };
+    flags.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    flags.dedup();
+}
+
+fn round3(v: f32) -> f64 {
+    (v as f64 * 1000.0).round() / 1000.0
+}
+
+/// Flags `conflict:<election>/<station>` on every readable photo of a
+/// station whose values disagree with another photo of the same station.
+pub fn mark_conflicts(model: &FormModel, results: &mut [ProtocolResult]) {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, r) in results.iter().enumerate() {
+        if matches!(r.status, Status::Accepted | Status::Flagged) {
+            if let (Some(e), Some(s)) = (&r.election, &r.station) {
+                groups.entry((e.clone(), s.clone())).or_default().push(i);
+            }
+        }
+    }
+    for ((election, station), members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let first = &results[members[0]];
+        let agree = members.iter().all(|&i| results[i].fields == first.fields && results[i].votes == first.votes);
+        if agree {
+            continue;
+        }
+        for &i in &members {
+            let r = &mut results[i];
+            r.flags.push(format!("conflict:{election}/{station}"));
+            sort_flags(model, &mut r.flags);
+            r.status = Status::Flagged;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::read::ValueReading;
+
+    fn reading(model: &FormModel, values: &[(&str, u64)], confidence: f32) -> Reading {
+        let mut r = Reading {
+            election: Some("mazhilis".into()),
+            election_confidence: 1.0,
+            station: Some("217".into()),
+            station_confidence: 0.95,
+            ..Default::default()
+        };
+        for line in &model.lines {
+            let v = values.iter().find(|(k, _)| *k == line.key).map(|(_, v)| *v);
+            r.values.insert(line.key.clone(), ValueReading { value: v, confidence, ..Default::default() });
+        }
+        r
+    }
+
+    const GOOD: [(&str, u64); 10] = [
+        ("voters_on_list", 2310),
+        ("ballots_received", 2300),
+        ("ballots_issued", 812),
+        ("ballots_unused", 1488),
+        ("ballots_spoiled", 21),
+        ("votes.nur_otan", 402),
+        ("votes.ak_zhol", 140),
+        ("votes.auyl", 92),
+        ("votes.adal", 101),
+        ("votes.qhp", 56),
+    ];
+
+    fn assessed(model: &FormModel, reading: &Reading) -> ProtocolResult {
+        let mut r = ProtocolResult::empty("a.jpg", "00", &[], &[]);
+        assess(model, reading, &mut r);
+        r
+    }
+
+    #[test]
+    fn confident_consistent_reading_is_accepted() {
+        let model = FormModel::load(None).unwrap();
+        let r = assessed(&model, &reading(&model, &GOOD, 0.95));
+        assert_eq!(r.status, Status::Accepted, "{:?}", r.flags);
+        assert_eq!(r.fields["ballots_issued"], Some(812));
+        assert_eq!(r.votes["qhp"], Some(56));
+        assert!(r.checks.iter().all(|c| c.ok));
+        assert_eq!(r.checks[0].detail, "2300 = 812 + 1488 (= 2300)");
+    }
+
+    #[test]
+    fn a_broken_rule_is_flagged_not_fixed() {
+        let model = FormModel::load(None).unwrap();
+        let mut values = GOOD;
+        values[3] = ("ballots_unused", 1478);
+        let r = assessed(&model, &reading(&model, &values, 0.95));
+        assert_eq!(r.status, Status::Flagged);
+        assert_eq!(r.flags, vec!["rule:R1".to_string()]);
+        assert_eq!(r.fields["ballots_unused"], Some(1478), "the value stays as read");
+    }
+
+    #[test]
+    fn low_confidence_and_missing_values_are_flagged() {
+        let model = FormModel::load(None).unwrap();
+        let r = assessed(&model, &reading(&model, &GOOD, 0.5));
+        assert_eq!(r.status, Status::Flagged);
+        assert!(r.flags.contains(&"low_confidence:votes.qhp".to_string()));
+        let r = assessed(&model, &reading(&model, &GOOD[..9], 0.95));
+        assert!(r.flags.contains(&"missing:votes.qhp".to_string()), "{:?}", r.flags);
+        assert_eq!(r.votes["qhp"], None);
+        assert!(r.checks.iter().any(|c| !c.evaluated));
+    }
+
+    #[test]
+    fn disagreeing_photos_of_one_station_conflict_and_agreeing_ones_do_not() {
+        let model = FormModel::load(None).unwrap();
+        let a = assessed(&model, &reading(&model, &GOOD, 0.95));
+        let mut b = a.clone();
+        b.file = "b.jpg".into();
+        let mut c = a.clone();
+        c.file = "c.jpg".into();
+        c.station = Some("218".into());
+        let mut results = vec![a.clone(), b.clone(), c];
+        mark_conflicts(&model, &mut results);
+        assert!(results.iter().all(|r| r.status == Status::Accepted));
+        b.votes.insert("qhp".into(), Some(57));
+        let mut results = vec![a, b];
+        mark_conflicts(&model, &mut results);
+        for r in &results {
+            assert_eq!(r.status, Status::Flagged);
+            assert!(r.flags.contains(&"conflict:mazhilis/217".to_string()));
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Stage 3, decode: bytes to pixels, upright as the phone meant them.
+//!
+//! The EXIF Orientation tag is honoured, and image's decoding limits refuse
+//! decompression bombs (a few bytes declaring a gigapixel image) with a
+//! clear sentence instead of exhausting memory.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+
+/// No phone photo is larger than this on a side (a 200-megapixel sensor is
+/// about 16 000 px wide).
+pub const MAX_SIDE: u32 = 20_000;
+/// Memory one decode may take: a 20 000 × 20 000 grey image is 400 MB; an
+/// RGB phone photo of 50 MP is 150 MB.
+pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Decodes an image file's bytes and applies its EXIF orientation.
+/// Errors are sentences for a person.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty (0 bytes)".into());
+    }
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format!("cannot read the file: {e}"))?;
+    if reader.format().is_none() {
+        return Err("not an image: the contents are not in any known image format".into());
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(describe)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(describe)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn describe(e: image::ImageError) -> String {
+    match e {
+        image::ImageError::Limits(l) => format!(
+            "refused: the image declares more pixels than any photo ({l}); a decompression bomb or a corrupt header"
+        ),
+        image::ImageError::Decoding(d) => format!("the image is damaged or truncated: {d}"),
+        image::ImageError::Unsupported(u) => format!("unsupported image: {u}"),
+        other => format!("cannot decode the image: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_text_and_truncated_files_give_sentences() {
+        assert!(decode(b"").unwrap_err().contains("empty"));
+        assert!(decode(b"hello, this is text").unwrap_err().contains("not an image"));
+        let mut png = Vec::new();
+        image::GrayImage::new(64, 64)
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let truncated = &png[..png.len() / 2];
+        assert!(decode(truncated).is_err());
+        assert!(decode(&png).is_ok());
+    }
+
+    #[test]
+    fn decompression_bomb_is_refused() {
+        // A PNG header declaring 60000 × 60000 pixels.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(b"IHDR");
+        ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        let err = decode(&png).unwrap_err();
+        assert!(err.contains("refused"), "{err}");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+}

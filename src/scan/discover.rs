@@ -1,0 +1,83 @@
+//! Stage 1, discover: every file under the input folder, in a fixed order.
+//!
+//! Nothing is dropped: a file that is not an image, or an entry that cannot
+//! be read (no permission, a symlink loop), is still listed, so that it gets
+//! its own `failed` line in the results.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// File name extensions read as images (compared case-insensitively).
+pub const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp"];
+
+/// What discovery found at one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Image,
+    NotImage,
+    /// The entry could not be listed or followed; the sentence says why.
+    Unreadable(String),
+}
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Path relative to the input folder, `/`-separated.
+    pub file: String,
+    pub path: PathBuf,
+    pub found: Found,
+}
+
+fn relative_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+fn is_image_name(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Lists every file under `root` sorted by relative path. `skip` is a folder
+/// to leave out (the output folder when it lies inside the input).
+pub fn discover(root: &Path, follow_symlinks: bool, skip: Option<&Path>) -> Vec<Input> {
+    let skip = skip.and_then(|s| s.canonicalize().ok());
+    let mut inputs = Vec::new();
+    let walker = WalkDir::new(root).follow_links(follow_symlinks).sort_by_file_name().into_iter();
+    let walker = walker.filter_entry(|e| match &skip {
+        Some(s) if e.file_type().is_dir() => e.path().canonicalize().map(|p| &p != s).unwrap_or(true),
+        _ => true,
+    });
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) => {
+                let found = if e.path_is_symlink() && !follow_symlinks {
+                    Found::Unreadable("a symbolic link, not followed (use --follow-symlinks)".into())
+                } else if is_image_name(e.path()) {
+                    Found::Image
+                } else {
+                    Found::NotImage
+                };
+                inputs.push(Input { file: relative_name(root, e.path()), path: e.path().to_path_buf(), found });
+            }
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let why = if err.loop_ancestor().is_some() {
+                    "a symbolic link loop".to_string()
+                } else {
+                    match err.io_error() {
+                        Some(io) => format!("cannot be listed: {io}"),
+                        None => format!("cannot be listed: {err}"),
+                    }
+                };
+                inputs.push(Input { file: relative_name(root, &path), path, found: Found::Unreadable(why) });
+            }
+        }
+    }
+    inputs.sort_by(|a, b| a.file.cmp(&b.file));
+    inputs.dedup_by(|a, b| a.file == b.file);
+    inputs
+}

@@ -1,0 +1,183 @@
+//! The Tesseract engines of one worker thread.
+//!
+//! Two engines per thread, created once and reused for every image (loading
+//! one costs tens of milliseconds and megabytes): a *layout* engine that
+//! reads the page's words with their boxes, to find the labels, and a
+//! *digits* engine restricted to 0–9 in single-line mode, for the counts in
+//! cropped cells. Engines are `Send` but not `Sync`, hence one per thread.
+//! Pixels are handed over as raw grey frames, never re-encoded.
+
+use std::sync::Once;
+
+use image::GrayImage;
+use tesseract::{PageSegMode, Tesseract};
+
+/// Language of the layout pass. The Kazakh model's alphabet holds every
+/// Russian letter, so one model reads both labels at the cost of one.
+pub const LAYOUT_LANGUAGE: &str = "kaz";
+/// Language of the digit pass; only its digits are used.
+pub const DIGITS_LANGUAGE: &str = "eng";
+/// The resolution of normalised pages, told to Tesseract so it sizes its
+/// expectations (it warns and guesses otherwise).
+pub const PAGE_DPI: i32 = 200;
+
+static OMP_LIMIT: Once = Once::new();
+
+/// libtesseract starts OpenMP threads of its own; with one engine per
+/// worker they fight for the cores. Limit them before the first engine.
+pub fn limit_openmp_threads() {
+    OMP_LIMIT.call_once(|| {
+        if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+            std::env::set_var("OMP_THREAD_LIMIT", "1");
+        }
+    });
+}
+
+/// One word from the layout pass, in page pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+    /// Tesseract's confidence, 0–100.
+    pub conf: f32,
+    /// (block, paragraph, line) as numbered by Tesseract.
+    pub line_id: (u32, u32, u32),
+}
+
+impl Word {
+    pub fn right(&self) -> u32 {
+        self.left + self.width
+    }
+    pub fn bottom(&self) -> u32 {
+        self.top + self.height
+    }
+}
+
+/// A digits-only reading of one crop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigitRead {
+    /// What Tesseract returned, trimmed.
+    pub text: String,
+    /// The lowest word confidence, 0–1 (0 when nothing was read).
+    pub confidence: f32,
+}
+
+/// A failure inside Tesseract, as a sentence.
+#[derive(Debug, thiserror::Error)]
+#[error("tesseract: {0}")]
+pub struct OcrError(pub String);
+
+fn init(language: &str, mode: PageSegMode, whitelist: Option<&str>) -> Result<Tesseract, OcrError> {
+    limit_openmp_threads();
+    let mut t = Tesseract::new(None, Some(language))
+        .map_err(|e| OcrError(format!("cannot load the '{language}' model ({e}); is tesseract-ocr-{language} installed?")))?;
+    t.set_page_seg_mode(mode);
+    let mut t = t
+        .set_variable("debug_file", "/dev/null")
+        .map_err(|e| OcrError(e.to_string()))?;
+    if let Some(chars) = whitelist {
+        t = t.set_variable("tessedit_char_whitelist", chars).map_err(|e| OcrError(e.to_string()))?;
+    }
+    Ok(t)
+}
+
+/// The engines of one worker thread.
+pub struct Engines {
+    layout: Option<Tesseract>,
+    digits: Option<Tesseract>,
+}
+
+impl Engines {
+    pub fn new() -> Result<Engines, OcrError> {
+        Ok(Engines { layout: Some(Self::new_layout()?), digits: Some(Self::new_digits()?) })
+    }
+
+    fn new_layout() -> Result<Tesseract, OcrError> {
+        init(LAYOUT_LANGUAGE, PageSegMode::PsmAuto, None)
+    }
+
+    fn new_digits() -> Result<Tesseract, OcrError> {
+        init(DIGITS_LANGUAGE, PageSegMode::PsmSingleLine, Some("0123456789"))
+    }
+
+    /// Runs `engine` on a grey frame and returns its TSV output. An engine
+    /// that fails is dropped and made anew on the next call.
+    fn run_tsv(slot: &mut Option<Tesseract>, make: fn() -> Result<Tesseract, OcrError>, image: &GrayImage) -> Result<String, OcrError> {
+        let engine = match slot.take() {
+            Some(e) => e,
+            None => make()?,
+        };
+        let (w, h) = image.dimensions();
+        let mut engine = engine
+            .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
+            .map_err(|e| OcrError(e.to_string()))?
+            .set_source_resolution(PAGE_DPI)
+            .recognize()
+            .map_err(|e| OcrError(e.to_string()))?;
+        let tsv = engine.get_tsv_text(0).map_err(|e| OcrError(e.to_string()));
+        *slot = Some(engine);
+        tsv
+    }
+
+    /// Reads every word of a page with its box.
+    pub fn read_words(&mut self, page: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        let tsv = Self::run_tsv(&mut self.layout, Self::new_layout, page)?;
+        Ok(parse_tsv(&tsv))
+    }
+
+    /// Reads one line of digits from a cropped cell.
+    pub fn read_digits(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
+        let tsv = Self::run_tsv(&mut self.digits, Self::new_digits, crop)?;
+        let words = parse_tsv(&tsv);
+        let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let confidence = words.iter().map(|w| w.conf).fold(f32::INFINITY, f32::min);
+        let confidence = if words.is_empty() { 0.0 } else { (confidence / 100.0).clamp(0.0, 1.0) };
+        Ok(DigitRead { text: text.trim().to_string(), confidence })
+    }
+}
+
+/// Parses Tesseract's TSV: the word rows (level 5) with non-empty text.
+pub fn parse_tsv(tsv: &str) -> Vec<Word> {
+    let mut words = Vec::new();
+    for row in tsv.lines() {
+        let cols: Vec<&str> = row.split('\t').collect();
+        if cols.len() < 12 || cols[0] != "5" {
+            continue;
+        }
+        let text = cols[11].trim();
+        if text.is_empty() {
+            continue;
+        }
+        let num = |i: usize| cols[i].parse::<f32>().unwrap_or(0.0);
+        words.push(Word {
+            text: text.to_string(),
+            left: num(6) as u32,
+            top: num(7) as u32,
+            width: num(8) as u32,
+            height: num(9) as u32,
+            conf: num(10),
+            line_id: (num(2) as u32, num(3) as u32, num(4) as u32),
+        });
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_word_rows_only() {
+        let tsv = "1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n\
+                   5\t1\t1\t1\t2\t1\t10\t20\t30\t40\t96.5\tЧисло\n\
+                   5\t1\t1\t1\t2\t2\t45\t20\t30\t40\t91\t \n";
+        let words = parse_tsv(tsv);
+        assert_eq!(words.len(), 1);
+        assert_eq!(words[0].text, "Число");
+        assert_eq!((words[0].left, words[0].top, words[0].right(), words[0].bottom()), (10, 20, 40, 60));
+        assert_eq!(words[0].line_id, (1, 1, 2));
+    }
+}

@@ -1,0 +1,234 @@
+//! Stage 4, normalise the page: from a phone photo to a flat, upright,
+//! evenly lit A4 page at a fixed resolution.
+//!
+//! The sheet is found as the largest bright region against the darker
+//! background; its four corners give a homography that removes perspective
+//! and fine rotation at once (and the angle of its top edge is the reported
+//! skew). Which edge is the top — the coarse 0/90/180/270 orientation — is
+//! decided later by reading: the caller tries the likely turn first and the
+//! opposite one when the labels do not read. Lighting is flattened by
+//! dividing by an estimate of the paper's brightness.
+
+use image::imageops::{resize, FilterType};
+use image::{GrayImage, Luma};
+use imageproc::contrast::otsu_level;
+use imageproc::geometric_transformations::{warp_into, Interpolation, Projection};
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+/// The normalised page: A4 at 200 dots per inch, enough for 9 pt labels.
+pub const PAGE_WIDTH: u32 = 1654;
+pub const PAGE_HEIGHT: u32 = 2339;
+/// Long side of the reduced image the sheet is searched in: the corners
+/// need only a few pixels' precision, and this is ~40× less work.
+const FIND_LONG_SIDE: u32 = 640;
+/// A bright region smaller than this share of the photo is not the sheet
+/// (the photo is then taken to be a flat scan of the page).
+const MIN_PAGE_AREA: f64 = 0.15;
+/// Size of the blocks the paper brightness is estimated over: larger than
+/// any glyph, smaller than a shadow's soft edge.
+const LIGHT_BLOCK: u32 = 24;
+
+/// A quadrilateral in image pixels: top-left, top-right, bottom-right,
+/// bottom-left as seen in the image (not yet the page's own top).
+pub type Quad = [(f32, f32); 4];
+
+/// Where the sheet is in the photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageLocation {
+    pub quad: Quad,
+    /// False when no sheet stood out and the whole image is used.
+    pub found: bool,
+}
+
+impl PageLocation {
+    /// Whether the sheet appears wider than tall (turned by 90° or 270°).
+    pub fn is_landscape(&self) -> bool {
+        let [tl, tr, br, bl] = self.quad;
+        let width = dist(tl, tr) + dist(bl, br);
+        let height = dist(tl, bl) + dist(tr, br);
+        width > height
+    }
+
+    /// The quarter turns worth trying, the likelier first.
+    pub fn candidate_turns(&self) -> [u8; 2] {
+        if self.is_landscape() {
+            [1, 3]
+        } else {
+            [0, 2]
+        }
+    }
+
+    /// Angle of the page's own top edge against the horizontal, in degrees,
+    /// once the page is turned upright by `turns` quarter turns.
+    pub fn skew_deg(&self, turns: u8) -> f32 {
+        let k = turns as usize;
+        let a = self.quad[k % 4];
+        let b = self.quad[(k + 1) % 4];
+        let angle = (b.1 - a.1).atan2(b.0 - a.0).to_degrees() - 90.0 * turns as f32;
+        // Fold into (-180, 180].
+        let mut folded = angle % 360.0;
+        if folded > 180.0 {
+            folded -= 360.0;
+        }
+        if folded <= -180.0 {
+            folded += 360.0;
+        }
+        folded
+    }
+}
+
+fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+/// Finds the sheet: Otsu threshold of a reduced, smoothed copy, the largest
+/// bright component, and its extreme points along the two diagonals.
+pub fn find_page(gray: &GrayImage) -> PageLocation {
+    let (w, h) = gray.dimensions();
+    let whole = PageLocation { quad: [(0.0, 0.0), (w as f32, 0.0), (w as f32, h as f32), (0.0, h as f32)], found: false };
+    if w < 16 || h < 16 {
+        return whole;
+    }
+    let scale = FIND_LONG_SIDE as f32 / w.max(h) as f32;
+    let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
+    let small = resize(gray, sw, sh, FilterType::Triangle);
+    let small = imageproc::filter::gaussian_blur_f32(&small, 2.0);
+    let level = otsu_level(&small);
+    let mask = GrayImage::from_fn(sw, sh, |x, y| Luma([if small.get_pixel(x, y).0[0] > level { 255 } else { 0 }]));
+    let labels = connected_components(&mask, Connectivity::Four, Luma([0u8]));
+    let mut counts: Vec<u32> = Vec::new();
+    for p in labels.pixels() {
+        let l = p.0[0] as usize;
+        if l >= counts.len() {
+            counts.resize(l + 1, 0);
+        }
+        counts[l] += 1;
+    }
+    let Some((best, &area)) = counts.iter().enumerate().skip(1).max_by_key(|(_, &c)| c) else {
+        return whole;
+    };
+    if (area as f64) < MIN_PAGE_AREA * (sw * sh) as f64 {
+        return whole;
+    }
+    let mut extremes = [(f32::MAX, (0.0, 0.0)); 4];
+    for (x, y, p) in labels.enumerate_pixels() {
+        if p.0[0] as usize != best {
+            continue;
+        }
+        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+        // Minimise: TL x+y, TR -(x-y), BR -(x+y), BL x-y.
+        let keys = [fx + fy, -(fx - fy), -(fx + fy), fx - fy];
+        for (i, k) in keys.iter().enumerate() {
+            if *k < extremes[i].0 {
+                extremes[i] = (*k, (fx, fy));
+            }
+        }
+    }
+    let quad = extremes.map(|(_, (x, y))| (x / scale, y / scale));
+    PageLocation { quad, found: true }
+}
+
+/// Warps the sheet to an upright `PAGE_WIDTH × PAGE_HEIGHT` page, turning it
+/// by `turns` quarter turns clockwise so that `quad[turns]` becomes the
+/// top-left corner.
+pub fn rectify(gray: &GrayImage, location: &PageLocation, turns: u8) -> GrayImage {
+    let k = turns as usize;
+    let from = [location.quad[k % 4], location.quad[(k + 1) % 4], location.quad[(k + 2) % 4], location.quad[(k + 3) % 4]];
+    let to = [(0.0, 0.0), (PAGE_WIDTH as f32, 0.0), (PAGE_WIDTH as f32, PAGE_HEIGHT as f32), (0.0, PAGE_HEIGHT as f32)];
+    let mut out = GrayImage::new(PAGE_WIDTH, PAGE_HEIGHT);
+    match Projection::from_control_points(from, to) {
+        Some(projection) => {
+            warp_into(gray, projection, Interpolation::Bilinear, imageproc::geometric_transformations::Border::Replicate, &mut out)
+        }
+        None => out = resize(gray, PAGE_WIDTH, PAGE_HEIGHT, FilterType::Triangle),
+    }
+    out
+}
+
+/// Evens out the lighting: each pixel divided by the local paper brightness
+/// (the brightest values of coarse blocks, smoothed), so shadows and
+/// gradients vanish and ink stays dark.
+pub fn flatten_lighting(page: &GrayImage) -> GrayImage {
+    let (w, h) = page.dimensions();
+    let (bw, bh) = (w.div_ceil(LIGHT_BLOCK), h.div_ceil(LIGHT_BLOCK));
+    let mut paper = GrayImage::new(bw, bh);
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut values: Vec<u8> = Vec::with_capacity((LIGHT_BLOCK * LIGHT_BLOCK) as usize);
+            for y in by * LIGHT_BLOCK..((by + 1) * LIGHT_BLOCK).min(h) {
+                for x in bx * LIGHT_BLOCK..((bx + 1) * LIGHT_BLOCK).min(w) {
+                    values.push(page.get_pixel(x, y).0[0]);
+                }
+            }
+            // A high percentile, not the maximum: noise makes single bright pixels.
+            let idx = (values.len() * 9 / 10).min(values.len() - 1);
+            let v = *values.select_nth_unstable(idx).1;
+            paper.put_pixel(bx, by, Luma([v]));
+        }
+    }
+    // Blocks full of ink (a thick rule, large digits) read too dark: take the
+    // brightest neighbour, then smooth.
+    let paper = imageproc::morphology::grayscale_dilate(&paper, &imageproc::morphology::Mask::square(1));
+    let paper = imageproc::filter::gaussian_blur_f32(&paper, 1.0);
+    let paper = resize(&paper, w, h, FilterType::Triangle);
+    GrayImage::from_fn(w, h, |x, y| {
+        let v = page.get_pixel(x, y).0[0] as u32;
+        let p = (paper.get_pixel(x, y).0[0] as u32).max(40);
+        Luma([((v * 255) / p).min(255) as u8])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageproc::drawing::draw_polygon_mut;
+    use imageproc::point::Point;
+
+    fn photo_of_quad(quad: [(i32, i32); 4]) -> GrayImage {
+        let mut img = GrayImage::from_pixel(800, 1000, Luma([70]));
+        let poly: Vec<Point<i32>> = quad.iter().map(|&(x, y)| Point::new(x, y)).collect();
+        draw_polygon_mut(&mut img, &poly, Luma([235]));
+        img
+    }
+
+    #[test]
+    fn finds_a_tilted_sheet_and_its_skew() {
+        // A sheet turned by about 5.7° clockwise.
+        let img = photo_of_quad([(150, 100), (650, 150), (600, 850), (100, 800)]);
+        let loc = find_page(&img);
+        assert!(loc.found);
+        assert!(!loc.is_landscape());
+        let expected = [(150.0, 100.0), (650.0, 150.0), (600.0, 850.0), (100.0, 800.0)];
+        for (got, want) in loc.quad.iter().zip(expected) {
+            assert!(dist(*got, want) < 6.0, "{got:?} vs {want:?}");
+        }
+        let skew = loc.skew_deg(0);
+        assert!((skew - 5.71).abs() < 0.5, "{skew}");
+    }
+
+    #[test]
+    fn a_sideways_sheet_is_landscape() {
+        let img = photo_of_quad([(60, 200), (740, 200), (740, 700), (60, 700)]);
+        let loc = find_page(&img);
+        assert!(loc.is_landscape());
+        assert_eq!(loc.candidate_turns(), [1, 3]);
+        assert!(loc.skew_deg(1).abs() < 0.5, "{}", loc.skew_deg(1));
+    }
+
+    #[test]
+    fn flattening_removes_a_lighting_gradient() {
+        let page = GrayImage::from_fn(400, 400, |x, y| {
+            let light = 120 + (x * 120 / 400);
+            if (180..220).contains(&y) && x % 40 < 20 {
+                Luma([20])
+            } else {
+                Luma([light as u8])
+            }
+        });
+        let flat = flatten_lighting(&page);
+        let left = flat.get_pixel(10, 50).0[0];
+        let right = flat.get_pixel(390, 50).0[0];
+        assert!(left > 235 && right > 235, "{left} {right}");
+        assert!(flat.get_pixel(5, 200).0[0] < 120);
+    }
+}

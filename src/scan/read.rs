@@ -1,0 +1,494 @@
+//! Stage 5, read: the header and every line's count from a normalised page.
+//!
+//! One layout pass of Tesseract gives the page's words with their boxes.
+//! Each OCR text line is matched, fuzzily, against every printed text of the
+//! model (each line's Kazakh and Russian label together, the election
+//! titles, the station caption), so a line is found by what it says, not by
+//! where a particular printing puts it. The count of a form line sits to the
+//! right of its label, in a cell or box: that region is cut out, ruling
+//! lines and label words are removed, and what is left is read by the
+//! digits-only, single-line engine. Every value carries a confidence, and
+//! every way a reading can go wrong lowers it rather than being guessed.
+
+use std::collections::BTreeMap;
+
+use image::{GrayImage, Luma};
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+use super::ocr::{Engines, OcrError, Word};
+use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
+use crate::model::FormModel;
+use crate::textmatch::{fold, partial_score, whole_score};
+
+/// OCR lines shorter than this (folded letters) say too little to match.
+const MIN_MATCH_CHARS: usize = 8;
+/// A line is taken to print a label when at least this share of it matches.
+const MIN_LABEL_SCORE: f64 = 0.72;
+/// … and it matches that label clearly better than any other.
+const MIN_LABEL_MARGIN: f64 = 0.04;
+/// A region line must match a known place name this well.
+const MIN_REGION_SCORE: f64 = 0.75;
+/// Ink darker than this (on the lighting-flattened page) is ink.
+const INK_LEVEL: u8 = 150;
+/// Ruling lines: runs of ink longer than these multiples of the text line
+/// height are rules or box sides, never parts of a digit.
+const RULE_RUN_HORIZONTAL: f32 = 2.5;
+const RULE_RUN_VERTICAL: f32 = 1.7;
+/// Digit glyphs are between these multiples of the text line height tall.
+const DIGIT_MIN_HEIGHT: f32 = 0.35;
+const DIGIT_MAX_HEIGHT: f32 = 1.7;
+/// White margin around a cell crop: Tesseract reads poorly at the edge.
+const CROP_MARGIN: u32 = 12;
+/// Confidence kept when the number of digits read differs from the number
+/// of glyphs seen in the cell: a dropped or doubled digit is likely.
+const GLYPH_MISMATCH_FACTOR: f32 = 0.4;
+/// Confidence kept when the layout pass read the same cell differently.
+const DISAGREEMENT_FACTOR: f32 = 0.5;
+
+/// Something a line of OCR text can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The form line at this index of `model.lines`.
+    FormLine(usize),
+    /// The election at this index of `model.elections`.
+    Election(usize),
+    Title,
+    Station,
+}
+
+/// The model's printed texts, folded once per scan.
+pub struct Targets {
+    items: Vec<(Target, String)>,
+    regions: Vec<(String, String)>,
+}
+
+impl Targets {
+    pub fn new(model: &FormModel) -> Targets {
+        let mut items = Vec::new();
+        for (i, line) in model.lines.iter().enumerate() {
+            items.push((Target::FormLine(i), fold(&format!("{} {}", line.label.kk, line.label.ru))));
+        }
+        for (i, e) in model.elections.iter().enumerate() {
+            items.push((Target::Election(i), fold(&format!("{} {}", e.title.kk, e.title.ru))));
+        }
+        items.push((Target::Title, fold(&format!("{} {}", model.title.kk, model.title.ru))));
+        items.push((Target::Station, fold(&format!("{} {}", model.station.kk, model.station.ru))));
+        let regions = model.regions.iter().map(|r| (r.clone(), fold(r))).collect();
+        Targets { items, regions }
+    }
+
+    /// The target a folded OCR line prints, with its score, if clear.
+    pub fn classify(&self, folded: &str) -> Option<(Target, f64)> {
+        if folded.chars().filter(|c| c.is_alphabetic()).count() < MIN_MATCH_CHARS {
+            return None;
+        }
+        let mut scored: Vec<(Target, f64)> = self.items.iter().map(|(t, text)| (*t, partial_score(folded, text))).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (best, score) = scored[0];
+        let second = scored.get(1).map(|s| s.1).unwrap_or(0.0);
+        (score >= MIN_LABEL_SCORE && score - second >= MIN_LABEL_MARGIN).then_some((best, score))
+    }
+
+    /// The known place a folded OCR line names, if any.
+    pub fn region(&self, folded: &str) -> Option<(String, f64)> {
+        self.regions
+            .iter()
+            .map(|(name, f)| (name.clone(), whole_score(folded, f)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(_, s)| *s >= MIN_REGION_SCORE)
+    }
+}
+
+/// A rectangle on the normalised page: left, top, right, bottom.
+pub type Rect = [u32; 4];
+
+/// One line of OCR text.
+#[derive(Debug, Clone)]
+pub struct TextLine {
+    pub words: Vec<Word>,
+    pub folded: String,
+    /// Box of the words holding letters (numbers on the line left out).
+    pub letters: Option<Rect>,
+}
+
+/// Groups words into lines as Tesseract numbered them.
+pub fn group_lines(words: &[Word]) -> Vec<TextLine> {
+    let mut by_id: BTreeMap<(u32, u32, u32), Vec<Word>> = BTreeMap::new();
+    for w in words {
+        by_id.entry(w.line_id).or_default().push(w.clone());
+    }
+    by_id
+        .into_values()
+        .map(|words| {
+            let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            let letters = union(words.iter().filter(|w| has_letters(&w.text)).map(word_rect));
+            TextLine { folded: fold(&text), words, letters }
+        })
+        .collect()
+}
+
+fn has_letters(text: &str) -> bool {
+    text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+}
+
+fn word_rect(w: &Word) -> Rect {
+    [w.left, w.top, w.right(), w.bottom()]
+}
+
+fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
+    rects.fold(None, |acc, r| match acc {
+        None => Some(r),
+        Some(a) => Some([a[0].min(r[0]), a[1].min(r[1]), a[2].max(r[2]), a[3].max(r[3])]),
+    })
+}
+
+/// The reading of one count.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValueReading {
+    pub value: Option<u64>,
+    /// 0–1; 0 when nothing was read.
+    pub confidence: f32,
+    /// Where the label was found.
+    pub label: Option<Rect>,
+    /// Where the digits were found.
+    pub cell: Option<Rect>,
+    /// What went wrong, in words, when something did.
+    pub problem: Option<String>,
+}
+
+/// Everything read from one page.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub election: Option<String>,
+    pub election_confidence: f32,
+    pub station: Option<String>,
+    pub station_confidence: f32,
+    pub region: Option<String>,
+    /// By line key, every line of the model.
+    pub values: BTreeMap<String, ValueReading>,
+    /// How many of the model's lines were found by their label.
+    pub lines_found: usize,
+}
+
+/// Reads one normalised, upright page.
+pub fn read_page(engines: &mut Engines, page: &GrayImage, model: &FormModel, targets: &Targets) -> Result<Reading, OcrError> {
+    let words = engines.read_words(page)?;
+    let lines = group_lines(&words);
+    let classified: Vec<Option<(Target, f64)>> = lines.iter().map(|l| targets.classify(&l.folded)).collect();
+
+    let mut reading = Reading::default();
+    read_election(model, &lines, &classified, &mut reading);
+    read_station(engines, page, &lines, &words, &classified, &mut reading)?;
+
+    // The band of each form line: the union of its label's text lines.
+    let mut bands: Vec<Option<Rect>> = vec![None; model.lines.len()];
+    let mut heights = Vec::new();
+    for (line, class) in lines.iter().zip(&classified) {
+        if let (Some((Target::FormLine(i), _)), Some(r)) = (class, line.letters) {
+            bands[*i] = union(bands[*i].into_iter().chain(std::iter::once(r)));
+            heights.push(r[3] - r[1]);
+        }
+    }
+    heights.sort_unstable();
+    let line_height = heights.get(heights.len() / 2).copied().unwrap_or(30).max(12) as f32;
+    reading.lines_found = bands.iter().filter(|b| b.is_some()).count();
+
+    // Region: a header line (above the first form line) naming a known place.
+    let first_row_top = bands.iter().flatten().map(|b| b[1]).min().unwrap_or(PAGE_HEIGHT);
+    reading.region = lines
+        .iter()
+        .zip(&classified)
+        .filter(|(l, c)| c.is_none() && l.letters.is_some_and(|r| r[3] <= first_row_top))
+        .filter_map(|(l, _)| targets.region(&l.folded))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(name, _)| name);
+
+    // Words with letters are never part of a count.
+    let letter_boxes: Vec<Rect> = words.iter().filter(|w| has_letters(&w.text)).map(word_rect).collect();
+    let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
+    ordered.sort_by_key(|(_, b)| b[1]);
+    for (pos, &(index, band)) in ordered.iter().enumerate() {
+        let pad = line_height * 0.8;
+        let mut top = band[1] as f32 - pad;
+        let mut bottom = band[3] as f32 + pad;
+        if pos > 0 {
+            let above = ordered[pos - 1].1;
+            top = top.max((above[3] + band[1]) as f32 / 2.0);
+        }
+        if let Some(&(_, below)) = ordered.get(pos + 1) {
+            bottom = bottom.min((band[3] + below[1]) as f32 / 2.0);
+        }
+        let region = [
+            (band[2] as f32 + line_height * 0.5) as u32,
+            top.max(0.0) as u32,
+            PAGE_WIDTH.saturating_sub(8),
+            (bottom as u32).min(PAGE_HEIGHT),
+        ];
+        let mut value = read_cell(engines, page, region, line_height, &letter_boxes, &words, model.max_digits)?;
+        value.label = Some(band);
+        reading.values.insert(model.lines[index].key.clone(), value);
+    }
+    for line in &model.lines {
+        reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
+            problem: Some("the line's label was not found on the page".into()),
+            ..Default::default()
+        });
+    }
+    Ok(reading)
+}
+
+fn read_election(model: &FormModel, lines: &[TextLine], classified: &[Option<(Target, f64)>], reading: &mut Reading) {
+    let mut score_by_election = vec![0.0f64; model.elections.len()];
+    for (_, class) in lines.iter().zip(classified) {
+        if let Some((Target::Election(e), s)) = class {
+            score_by_election[*e] += s;
+        }
+    }
+    let total: f64 = score_by_election.iter().sum();
+    if let Some((best, &score)) = score_by_election.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+        if score > 0.0 {
+            reading.election = Some(model.elections[best].key.clone());
+            // Lines voting for another election make the reading doubtful.
+            reading.election_confidence = (score / total) as f32;
+        }
+    }
+}
+
+fn read_station(
+    engines: &mut Engines,
+    page: &GrayImage,
+    lines: &[TextLine],
+    words: &[Word],
+    classified: &[Option<(Target, f64)>],
+    reading: &mut Reading,
+) -> Result<(), OcrError> {
+    let mut reads: Vec<(String, f32)> = Vec::new();
+    for (line, class) in lines.iter().zip(classified) {
+        let (Some((Target::Station, _)), Some(band)) = (class, line.letters) else { continue };
+        // The number may be a word of this line or stand apart on the same height.
+        for w in words {
+            let centre = w.top + w.height / 2;
+            let digits = w.text.chars().filter(|c| c.is_ascii_digit()).count();
+            if centre < band[1] || centre > band[3] || digits == 0 || has_letters(&w.text) {
+                continue;
+            }
+            let rect = [w.left.saturating_sub(4), w.top.saturating_sub(6), w.right() + 4, w.bottom() + 6];
+            let crop = white_crop(page, rect, |_, _| true);
+            let read = engines.read_digits(&crop)?;
+            let text: String = read.text.chars().filter(|c| c.is_ascii_digit()).collect();
+            if !text.is_empty() {
+                reads.push((text, read.confidence));
+            }
+        }
+    }
+    if let Some((first, _)) = reads.first() {
+        if reads.iter().all(|(t, _)| t == first) {
+            reading.station = Some(first.clone());
+            reading.station_confidence = reads.iter().map(|r| r.1).fold(1.0, f32::min);
+        }
+    }
+    Ok(())
+}
+
+/// Copies `rect` of the page onto a white canvas with a margin, keeping only
+/// the pixels `keep` accepts (page coordinates).
+fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
+    let [l, t, r, b] = [rect[0], rect[1], rect[2].min(page.width()), rect[3].min(page.height())];
+    let (w, h) = (r.saturating_sub(l), b.saturating_sub(t));
+    let mut out = GrayImage::from_pixel(w + 2 * CROP_MARGIN, h + 2 * CROP_MARGIN, Luma([255]));
+    for y in 0..h {
+        for x in 0..w {
+            if keep(l + x, t + y) {
+                out.put_pixel(x + CROP_MARGIN, y + CROP_MARGIN, *page.get_pixel(l + x, t + y));
+            }
+        }
+    }
+    out
+}
+
+/// Finds and reads the digits inside `region` of the page.
+fn read_cell(
+    engines: &mut Engines,
+    page: &GrayImage,
+    region: Rect,
+    line_height: f32,
+    letter_boxes: &[Rect],
+    words: &[Word],
+    max_digits: u32,
+) -> Result<ValueReading, OcrError> {
+    let [l, t, r, b] = region;
+    if r <= l + 4 || b <= t + 4 {
+        return Ok(ValueReading { problem: Some("no room to the right of the label".into()), ..Default::default() });
+    }
+    let (w, h) = (r - l, b - t);
+    let in_letters = |x: u32, y: u32| letter_boxes.iter().any(|bx| x >= bx[0] && x < bx[2] && y >= bx[1] && y < bx[3]);
+    let mut ink = GrayImage::from_fn(w, h, |x, y| {
+        let (px, py) = (l + x, t + y);
+        Luma([if page.get_pixel(px, py).0[0] < INK_LEVEL && !in_letters(px, py) { 255 } else { 0 }])
+    });
+    let rules = rule_mask(&ink, line_height);
+    for (x, y, p) in ink.enumerate_pixels_mut() {
+        if rules.get_pixel(x, y).0[0] > 0 {
+            p.0[0] = 0;
+        }
+    }
+    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
+    let mut boxes: BTreeMap<u32, (Rect, u32)> = BTreeMap::new();
+    for (x, y, p) in labels.enumerate_pixels() {
+        let id = p.0[0];
+        if id == 0 {
+            continue;
+        }
+        let e = boxes.entry(id).or_insert(([x, y, x + 1, y + 1], 0));
+        e.0 = [e.0[0].min(x), e.0[1].min(y), e.0[2].max(x + 1), e.0[3].max(y + 1)];
+        e.1 += 1;
+    }
+    let min_area = (line_height * line_height * 0.02) as u32;
+    let glyphs: Vec<Rect> = boxes
+        .values()
+        .filter(|(bx, area)| {
+            let height = (bx[3] - bx[1]) as f32;
+            *area >= min_area
+                && height >= DIGIT_MIN_HEIGHT * line_height
+                && height <= DIGIT_MAX_HEIGHT * line_height
+                && ((bx[2] - bx[0]) as f32) <= 1.5 * line_height
+        })
+        .map(|(bx, _)| *bx)
+        .collect();
+    let Some(digits_box) = union(glyphs.iter().copied()) else {
+        return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
+    };
+    let glyph_count = count_columns(&glyphs);
+    let cell = [digits_box[0] + l, digits_box[1] + t, digits_box[2] + l, digits_box[3] + t];
+    let crop_rect = [cell[0].saturating_sub(3), cell[1].saturating_sub(3), cell[2] + 3, cell[3] + 3];
+    let keep = |x: u32, y: u32| {
+        let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
+        cx < w && cy < h && rules.get_pixel(cx, cy).0[0] == 0 && !in_letters(x, y)
+    };
+    let crop = white_crop(page, crop_rect, keep);
+    let read = engines.read_digits(&crop)?;
+    let digits: String = read.text.chars().filter(|c| !c.is_whitespace()).collect();
+
+    let mut reading = ValueReading { cell: Some(cell), confidence: read.confidence, ..Default::default() };
+    if digits.is_empty() {
+        reading.confidence = 0.0;
+        reading.problem = Some("ink in the cell, but no digits read".into());
+        return Ok(reading);
+    }
+    if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > max_digits as usize {
+        reading.confidence = 0.0;
+        reading.problem = Some(format!("'{digits}' is not a count of at most {max_digits} digits"));
+        return Ok(reading);
+    }
+    reading.value = digits.parse().ok();
+    if digits.len() != glyph_count {
+        reading.confidence *= GLYPH_MISMATCH_FACTOR;
+        reading.problem = Some(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        reading.confidence *= GLYPH_MISMATCH_FACTOR;
+        reading.problem = Some(format!("'{digits}' starts with a zero"));
+    }
+    // The layout pass may have read the same digits: an independent second opinion.
+    let layout_digits: String = words
+        .iter()
+        .filter(|wd| {
+            let (cx, cy) = (wd.left + wd.width / 2, wd.top + wd.height / 2);
+            cx >= l && cx < r && cy >= t && cy < b && !has_letters(&wd.text)
+        })
+        .flat_map(|wd| wd.text.chars().filter(|c| c.is_ascii_digit()))
+        .collect();
+    if !layout_digits.is_empty() && layout_digits != digits {
+        reading.confidence *= DISAGREEMENT_FACTOR;
+        reading.problem = Some(format!("read '{digits}', the page pass read '{layout_digits}'"));
+    }
+    Ok(reading)
+}
+
+/// Marks the pixels of long horizontal and vertical ink runs (ruling lines,
+/// box sides) in a binary image.
+fn rule_mask(ink: &GrayImage, line_height: f32) -> GrayImage {
+    let (w, h) = ink.dimensions();
+    let mut mask = GrayImage::new(w, h);
+    let horizontal = (RULE_RUN_HORIZONTAL * line_height) as u32;
+    let vertical = (RULE_RUN_VERTICAL * line_height) as u32;
+    let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
+    for y in 0..h {
+        let mut start = 0;
+        for x in 0..=w {
+            if x == w || !on(x, y) {
+                if x - start >= horizontal {
+                    for xx in start..x {
+                        mask.put_pixel(xx, y, Luma([255]));
+                    }
+                }
+                start = x + 1;
+            }
+        }
+    }
+    for x in 0..w {
+        let mut start = 0;
+        for y in 0..=h {
+            if y == h || !on(x, y) {
+                if y - start >= vertical {
+                    for yy in start..y {
+                        mask.put_pixel(x, yy, Luma([255]));
+                    }
+                }
+                start = y + 1;
+            }
+        }
+    }
+    // Rules are blurred a pixel or two wider than their core runs.
+    imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
+}
+
+/// How many glyphs side by side: boxes whose columns overlap are parts of
+/// one glyph.
+fn count_columns(boxes: &[Rect]) -> usize {
+    let mut spans: Vec<(u32, u32)> = boxes.iter().map(|b| (b[0], b[2])).collect();
+    spans.sort_unstable();
+    let mut count = 0;
+    let mut end = 0;
+    for (s, e) in spans {
+        // A new glyph when most of this box lies right of the current one.
+        if count == 0 || s + (e - s) / 2 >= end {
+            count += 1;
+            end = e;
+        } else {
+            end = end.max(e);
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_label_lines_are_classified() {
+        let model = FormModel::load(None).unwrap();
+        let targets = Targets::new(&model);
+        let index = |key: &str| model.lines.iter().position(|l| l.key == key).unwrap();
+        let cases = [
+            ("Число избиратeлей, вкпючённых в cписки для голосования", index("voters_on_list")),
+            ("Бүлiнген (жарамсыз деп танылган) бюллетеньдердiң саны", index("ballots_spoiled")),
+            ("Число неиспользованных (погашенньх) избирательных", index("ballots_unused")),
+            ("«Адал» партиясына берiлген дауыстар саны / Число голосов,", index("votes.adal")),
+        ];
+        for (text, want) in cases {
+            let got = targets.classify(&fold(text));
+            assert_eq!(got.map(|g| g.0), Some(Target::FormLine(want)), "{text}");
+        }
+        assert_eq!(targets.classify(&fold("Облыстык маслихат депутаттарын сайлау")).map(|g| g.0), Some(Target::Election(1)));
+        assert_eq!(targets.classify(&fold("саны")), None, "too short to say");
+        assert_eq!(targets.region(&fold("Алматы к.")).map(|r| r.0), Some("Алматы қ.".to_string()));
+    }
+
+    #[test]
+    fn glyph_columns_merge_overlapping_parts() {
+        let boxes = [[0, 0, 10, 20], [12, 0, 22, 20], [13, 5, 21, 8], [30, 0, 40, 20]];
+        assert_eq!(count_columns(&boxes), 3);
+    }
+}

@@ -1,0 +1,158 @@
+//! Stage 7, write: results.jsonl, results.csv and summary.json.
+//!
+//! `results.jsonl` is the contract (one line per input file, ordered by
+//! file); the CSV is the same in a spreadsheet's shape, one column per form
+//! line; the summary counts statuses, flag kinds and elections and says
+//! where the time went. Also the progress bar and the debug images.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use image::{Rgb, RgbImage};
+use imageproc::drawing::draw_hollow_rect_mut;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use super::read::Reading;
+use super::{ScanOptions, StageTimes};
+use crate::model::{FormModel, LineKind};
+use crate::result::{ProtocolResult, Status};
+
+/// A progress bar on stderr when it is a terminal and not `-q`.
+pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {per_sec}, ETA {eta}")
+            .expect("a valid template"),
+    );
+    bar
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes the three output files.
+pub fn write_outputs(
+    model: &FormModel,
+    out: &Path,
+    results: &[ProtocolResult],
+    times: &StageTimes,
+    wall_seconds: f64,
+    options: &ScanOptions,
+) -> Result<()> {
+    let mut jsonl = String::new();
+    for r in results {
+        jsonl.push_str(&serde_json::to_string(r)?);
+        jsonl.push('\n');
+    }
+    write_atomically(&out.join("results.jsonl"), jsonl.as_bytes())?;
+    write_atomically(&out.join("results.csv"), &csv_bytes(model, results)?)?;
+    let summary = summary(model, results, times, wall_seconds, options);
+    write_atomically(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    Ok(())
+}
+
+fn csv_bytes(model: &FormModel, results: &[ProtocolResult]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> =
+        ["file", "status", "election", "station", "region"].iter().map(|s| s.to_string()).collect();
+    header.extend(model.lines.iter().map(|l| l.key.clone()));
+    header.extend(["flags", "skew_deg", "duplicate_of", "error", "sha256"].iter().map(|s| s.to_string()));
+    w.write_record(&header)?;
+    for r in results {
+        let mut row = vec![
+            r.file.clone(),
+            r.status.as_str().to_string(),
+            r.election.clone().unwrap_or_default(),
+            r.station.clone().unwrap_or_default(),
+            r.region.clone().unwrap_or_default(),
+        ];
+        for line in &model.lines {
+            let v = match line.kind {
+                LineKind::Field => r.fields.get(&line.short_key),
+                LineKind::Party => r.votes.get(&line.short_key),
+            };
+            row.push(v.copied().flatten().map(|v| v.to_string()).unwrap_or_default());
+        }
+        row.push(r.flags.join(";"));
+        row.push(r.skew_deg.map(|s| s.to_string()).unwrap_or_default());
+        row.push(r.duplicate_of.clone().unwrap_or_default());
+        row.push(r.error.clone().unwrap_or_default());
+        row.push(r.sha256.clone());
+        w.write_record(&row)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// The summary object: counts per status, flag kind and election, timings.
+pub fn summary(
+    model: &FormModel,
+    results: &[ProtocolResult],
+    times: &StageTimes,
+    wall_seconds: f64,
+    options: &ScanOptions,
+) -> serde_json::Value {
+    let mut by_status: BTreeMap<&str, usize> =
+        [Status::Accepted, Status::Flagged, Status::Duplicate, Status::Failed].iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_flag: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_election: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    for r in results {
+        *by_status.entry(r.status.as_str()).or_default() += 1;
+        let mut kinds: Vec<&str> = r.flag_kinds().collect();
+        kinds.dedup();
+        for k in kinds {
+            *by_flag.entry(k.to_string()).or_default() += 1;
+        }
+        let e = r.election.clone().unwrap_or_else(|| "unknown".into());
+        *by_election.entry(e).or_default().entry(r.status.as_str()).or_default() += 1;
+    }
+    let stage_seconds: BTreeMap<&str, f64> =
+        times.seconds().into_iter().map(|(k, v)| (k, (v * 1000.0).round() / 1000.0)).collect();
+    json!({
+        "files": results.len(),
+        "status": by_status,
+        "flags": by_flag,
+        "elections": by_election,
+        "stage_seconds": stage_seconds,
+        "wall_seconds": (wall_seconds * 1000.0).round() / 1000.0,
+        "jobs": options.jobs,
+        "input": options.input.display().to_string(),
+        "model": { "id": model.id, "sha256": model.sha256 },
+        "tool_version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Writes the normalised page with the found labels (blue) and digit
+/// cells (red) outlined, so a person can see why a reading went wrong.
+pub fn debug_image(dir: &Path, file: &str, page: &image::GrayImage, reading: &Reading) -> Result<()> {
+    let mut rgb = RgbImage::from_fn(page.width(), page.height(), |x, y| {
+        let v = page.get_pixel(x, y).0[0];
+        Rgb([v, v, v])
+    });
+    for value in reading.values.values() {
+        for (rect, colour) in [(value.label, Rgb([40, 90, 230])), (value.cell, Rgb([230, 40, 40]))] {
+            if let Some([l, t, r, b]) = rect {
+                for grow in 0..2 {
+                    let rect = imageproc::rect::Rect::at(l as i32 - grow, t as i32 - grow)
+                        .of_size(r - l + 2 * grow as u32, b - t + 2 * grow as u32);
+                    draw_hollow_rect_mut(&mut rgb, rect, colour);
+                }
+            }
+        }
+    }
+    let name = file.replace('/', "__");
+    let path = dir.join(format!("{name}.page.png"));
+    rgb.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Synthetic protocol photos with known true values.
+//!
+//! `synth` is how every later stage is tested and measured honestly: it
+//! prints protocols from the form model with plausible values (a chosen
+//! share broken on purpose), photographs them as phones do, mixes in exact
+//! byte copies and second photos of the same protocol, and writes the truth
+//! beside them in `truth.jsonl`. The same seed gives the same bytes.
+
+pub mod photo;
+pub mod render;
+pub mod values;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::fonts;
+use crate::model::{split_values, FormModel};
+use crate::rules::Values;
+use photo::{Shot, Storage};
+use render::{FieldStyle, LabelStyle, Layout, Protocol};
+
+/// Options of one `synth` run.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    pub out: PathBuf,
+    pub count: usize,
+    pub seed: u64,
+    /// Share of protocols whose values break one or more rules.
+    pub inconsistent: f64,
+}
+
+/// Share of files that are exact byte copies of an earlier file (a photo
+/// forwarded twice through a messenger).
+const DUPLICATE_SHARE: f64 = 0.06;
+/// Share of files that are a second photo of an earlier protocol.
+const SECOND_PHOTO_SHARE: f64 = 0.06;
+/// Share of protocols that print no region line.
+const NO_REGION_SHARE: f64 = 0.1;
+
+/// One line of `truth.jsonl`, as fixed by the contract plus extras.
+#[derive(Debug, Clone, Serialize)]
+pub struct TruthLine {
+    pub file: String,
+    pub election: String,
+    pub station: String,
+    pub region: Option<String>,
+    pub fields: BTreeMap<String, Option<u64>>,
+    pub votes: BTreeMap<String, Option<u64>>,
+    pub consistent: bool,
+    pub duplicate_of: Option<String>,
+    /// The rules the true values break (empty when consistent).
+    pub broken_rules: Vec<String>,
+    /// The earlier file showing the same protocol, for second photos.
+    pub second_photo_of: Option<String>,
+    pub handwritten: bool,
+    /// How the page was printed and photographed, for analysing failures.
+    pub conditions: Conditions,
+}
+
+/// The printing and photo conditions of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conditions {
+    pub font: String,
+    pub fields: String,
+    pub labels: String,
+    pub long_side: u32,
+    pub rotation_deg: f32,
+    pub storage: String,
+    pub jpeg_quality: u8,
+    pub blur_sigma: f32,
+    pub noise_sigma: f32,
+    pub shadow: bool,
+}
+
+/// What one file will be.
+enum Plan {
+    Original { protocol: Protocol, layout: Layout, shot: Shot, broken: Vec<String> },
+    SecondPhoto { of: usize, shot: Shot },
+    Duplicate { of: usize },
+}
+
+fn file_name(index: usize, count: usize) -> String {
+    let day = if index < count.div_ceil(2) { 1 } else { 2 };
+    format!("day{day}/IMG_{:04}.jpg", index + 1)
+}
+
+fn storage_name(storage: Storage) -> String {
+    match storage {
+        Storage::Upright => "upright".into(),
+        Storage::ExifTagged(o) => format!("exif_orientation_{o}"),
+        Storage::Turned(deg) => format!("turned_{deg}"),
+    }
+}
+
+fn plan_protocol(rng: &mut ChaCha8Rng, model: &FormModel, used: &mut HashSet<(String, String)>, inconsistent: f64) -> (Protocol, Vec<String>) {
+    let election = model.elections[rng.gen_range(0..model.elections.len())].key.clone();
+    let station = loop {
+        let s = rng.gen_range(1..=999u32).to_string();
+        if used.insert((election.clone(), s.clone())) {
+            break s;
+        }
+    };
+    let region = if rng.gen_bool(NO_REGION_SHARE) || model.regions.is_empty() {
+        None
+    } else {
+        Some(model.regions[rng.gen_range(0..model.regions.len())].clone())
+    };
+    let make_inconsistent = rng.gen_bool(inconsistent.clamp(0.0, 1.0));
+    let (values, _) = values::generate(rng, model, make_inconsistent);
+    let broken = broken_rules(model, &values);
+    (Protocol { election, station, region, values }, broken)
+}
+
+/// The ids of the rules that do not hold on `values`.
+pub fn broken_rules(model: &FormModel, values: &Values) -> Vec<String> {
+    model.check(values).into_iter().filter(|c| c.holds != Some(true)).map(|c| c.rule).collect()
+}
+
+/// Renders the page, shrinking the type until everything fits on A4.
+fn render_fitting(model: &FormModel, protocol: &Protocol, layout: &Layout, families: &[fonts::Family]) -> image::GrayImage {
+    let mut layout = layout.clone();
+    loop {
+        let (page, fits) = render::render(model, protocol, &layout, &families[layout.family]);
+        if fits || layout.label_size < 16.0 {
+            return page;
+        }
+        layout.label_size -= 1.5;
+        layout.row_padding = layout.row_padding.saturating_sub(2).max(4);
+    }
+}
+
+/// Writes `count` photos and `truth.jsonl` into `out`. Returns the truth lines.
+pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> {
+    if options.count == 0 {
+        bail!("--count must be at least 1");
+    }
+    if !(0.0..=1.0).contains(&options.inconsistent) {
+        bail!("--inconsistent must be between 0 and 1, not {}", options.inconsistent);
+    }
+    for key in values::REQUIRED_FIELDS {
+        if !model.lines.iter().any(|l| l.key == key) {
+            bail!("the model {} has no line '{key}', which synth fills", model.source.display());
+        }
+    }
+    let families = fonts::synth_families();
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut used = HashSet::new();
+    let mut plans: Vec<Plan> = Vec::with_capacity(options.count);
+    for i in 0..options.count {
+        let originals: Vec<usize> = (0..i).filter(|&j| matches!(plans[j], Plan::Original { .. })).collect();
+        let roll: f64 = rng.gen();
+        let plan = if !originals.is_empty() && roll < DUPLICATE_SHARE {
+            Plan::Duplicate { of: originals[rng.gen_range(0..originals.len())] }
+        } else if !originals.is_empty() && roll < DUPLICATE_SHARE + SECOND_PHOTO_SHARE {
+            Plan::SecondPhoto { of: originals[rng.gen_range(0..originals.len())], shot: Shot::random(&mut rng) }
+        } else {
+            let (protocol, broken) = plan_protocol(&mut rng, model, &mut used, options.inconsistent);
+            let layout = Layout::random(&mut rng, families.len());
+            Plan::Original { protocol, layout, shot: Shot::random(&mut rng), broken }
+        };
+        plans.push(plan);
+    }
+
+    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    // Photos are made in parallel, each from its own seed, so the bytes do
+    // not depend on the number of threads.
+    let photos: Vec<Option<(Vec<u8>, Conditions)>> = (0..options.count)
+        .into_par_iter()
+        .map(|i| {
+            let (protocol_index, shot) = match &plans[i] {
+                Plan::Original { shot, .. } => (i, shot),
+                Plan::SecondPhoto { of, shot } => (*of, shot),
+                Plan::Duplicate { .. } => return None,
+            };
+            let Plan::Original { protocol, layout, .. } = &plans[protocol_index] else { unreachable!() };
+            let mut photo_rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+            let page = render_fitting(model, protocol, layout, &families);
+            let upright = photo::photograph(&mut photo_rng, &page, shot);
+            let stored = photo::store(upright, shot.storage);
+            let bytes = photo::encode_jpeg(&stored, shot.jpeg_quality, shot.storage);
+            let conditions = Conditions {
+                font: families[layout.family].name.to_string(),
+                fields: match layout.fields {
+                    FieldStyle::Table => "table".into(),
+                    FieldStyle::Boxed => "boxed".into(),
+                },
+                labels: match layout.labels {
+                    LabelStyle::OneLine => "one_line".into(),
+                    LabelStyle::TwoLine => "two_line".into(),
+                },
+                long_side: shot.long_side,
+                rotation_deg: (shot.rotation_deg * 10.0).round() / 10.0,
+                storage: storage_name(shot.storage),
+                jpeg_quality: shot.jpeg_quality,
+                blur_sigma: (shot.blur_sigma * 100.0).round() / 100.0,
+                noise_sigma: (shot.noise_sigma * 100.0).round() / 100.0,
+                shadow: shot.shadow.is_some(),
+            };
+            Some((bytes, conditions))
+        })
+        .collect();
+
+    let mut truth = Vec::with_capacity(options.count);
+    for i in 0..options.count {
+        let name = file_name(i, options.count);
+        let path = options.out.join(&name);
+        std::fs::create_dir_all(path.parent().expect("file names have a folder"))?;
+        let (source, duplicate_of, second_of) = match &plans[i] {
+            Plan::Original { .. } => (i, None, None),
+            Plan::SecondPhoto { of, .. } => (*of, None, Some(file_name(*of, options.count))),
+            Plan::Duplicate { of } => (*of, Some(file_name(*of, options.count)), None),
+        };
+        let bytes_index = if duplicate_of.is_some() { source } else { i };
+        let (bytes, conditions) = photos[bytes_index].clone().expect("originals and second photos have bytes");
+        write_file(&path, &bytes)?;
+        let Plan::Original { protocol, broken, .. } = &plans[source] else { unreachable!() };
+        let (fields, votes) = split_values(model, &protocol.values);
+        truth.push(TruthLine {
+            file: name,
+            election: protocol.election.clone(),
+            station: protocol.station.clone(),
+            region: protocol.region.clone(),
+            fields,
+            votes,
+            consistent: broken.is_empty(),
+            duplicate_of,
+            broken_rules: broken.clone(),
+            second_photo_of: second_of,
+            handwritten: false,
+            conditions,
+        });
+    }
+    truth.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut text = String::new();
+    for line in &truth {
+        text.push_str(&serde_json::to_string(line)?);
+        text.push('\n');
+    }
+    write_file(&options.out.join("truth.jsonl"), text.as_bytes())?;
+    Ok(truth)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
