@@ -60,7 +60,9 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a truth line", path.display(), i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{}:{}: not a truth line", path.display(), i + 1))
+        })
         .collect()
 }
 
@@ -117,8 +119,9 @@ pub fn score(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
                 *wrong_by_field.entry(key.clone()).or_default() += 1;
             }
         }
-        let header_right =
-            result.is_some_and(|r| r.station.as_deref() == Some(t.station.as_str()) && r.election.as_deref() == Some(t.election.as_str()));
+        let header_right = result.is_some_and(|r| {
+            r.station.as_deref() == Some(t.station.as_str()) && r.election.as_deref() == Some(t.election.as_str())
+        });
         let all_right = header_right && values.iter().all(|(_, ok)| *ok);
         if all_right {
             exact += 1;
@@ -177,7 +180,10 @@ pub fn render_table(s: &Scores) -> String {
     row(&mut out, "duplicates_found", format!("{:.4}", s.duplicates_found), "byte copies marked duplicate");
     out.push_str(&format!("status: {:?}\n", s.status));
     if s.missing_results > 0 || s.unmatched_results > 0 {
-        out.push_str(&format!("{} truth files have no result; {} results have no truth\n", s.missing_results, s.unmatched_results));
+        out.push_str(&format!(
+            "{} truth files have no result; {} results have no truth\n",
+            s.missing_results, s.unmatched_results
+        ));
     }
     if !s.worst_fields.is_empty() {
         let worst: Vec<String> = s.worst_fields.iter().take(5).map(|(k, n)| format!("{k} ({n})")).collect();

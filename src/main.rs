@@ -12,7 +12,11 @@ use protocol_ocr::{eval, scan, synth};
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "protocol-ocr", version, about = "Reads photos of precinct election protocols, checks their arithmetic and reports the totals.")]
+#[command(
+    name = "protocol-ocr",
+    version,
+    about = "Reads photos of precinct election protocols, checks their arithmetic and reports the totals."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,25 @@ enum Command {
     },
 }
 
+/// libtesseract's OpenMP runtime reads `OMP_THREAD_LIMIT` once, when the
+/// library is loaded — before `main` runs. With one engine per worker its
+/// threads would fight for the cores, so the binary restarts itself once
+/// with the limit set (unless the user set it).
+fn limit_openmp_before_tesseract_loads() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let error =
+            std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+        // exec only returns on failure: go on without the limit.
+        eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); scanning may be slower");
+    }
+}
+
 fn main() -> ExitCode {
+    limit_openmp_before_tesseract_loads();
     let cli = Cli::parse();
     match cli.command {
         Command::Scan { in_dir, out, model, jobs, follow_symlinks, debug_dir, quiet } => {
@@ -92,11 +114,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_USAGE);
             }
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let options = scan::ScanOptions { input: in_dir, out: out.clone(), jobs, follow_symlinks, quiet, debug_dir };
+            let options =
+                scan::ScanOptions { input: in_dir, out: out.clone(), jobs, follow_symlinks, quiet, debug_dir };
             match scan::run(&model, &options) {
                 Ok(outcome) => {
                     if !quiet {
-                        let count = |s: protocol_ocr::result::Status| outcome.results.iter().filter(|r| r.status == s).count();
+                        let count =
+                            |s: protocol_ocr::result::Status| outcome.results.iter().filter(|r| r.status == s).count();
                         use protocol_ocr::result::Status;
                         println!(
                             "{} files in {:.1} s: {} accepted, {} flagged, {} duplicate, {} failed",

@@ -210,7 +210,8 @@ impl FormModel {
     /// Parses and checks a model text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<FormModel, ModelError> {
         let file = path.display().to_string();
-        let at = |offset: usize, message: String| ModelError { file: file.clone(), line: line_of(text, offset), message };
+        let at =
+            |offset: usize, message: String| ModelError { file: file.clone(), line: line_of(text, offset), message };
         let raw: RawModel = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             at(offset, e.message().trim().to_string())
@@ -234,7 +235,10 @@ impl FormModel {
         for l in raw.lines {
             let key = l.key.get_ref().clone();
             if !is_valid_key(&key) {
-                return Err(at(l.key.span().start, format!("line key '{key}' must be lowercase letters, digits and '_'")));
+                return Err(at(
+                    l.key.span().start,
+                    format!("line key '{key}' must be lowercase letters, digits and '_'"),
+                ));
             }
             if !seen_keys.insert(key.clone()) {
                 return Err(at(l.key.span().start, format!("line key '{key}' is defined twice")));
@@ -251,25 +255,27 @@ impl FormModel {
                 party_name: None,
             });
         }
-        let mut next_number = lines.iter().map(|l| l.number).max().unwrap_or(0) + 1;
-        for p in raw.parties {
+        let first_party_number = lines.iter().map(|l| l.number).max().unwrap_or(0) + 1;
+        for (number, p) in (first_party_number..).zip(raw.parties) {
             let short = p.key.get_ref().clone();
             if !is_valid_key(&short) {
-                return Err(at(p.key.span().start, format!("party key '{short}' must be lowercase letters, digits and '_'")));
+                return Err(at(
+                    p.key.span().start,
+                    format!("party key '{short}' must be lowercase letters, digits and '_'"),
+                ));
             }
             let key = format!("votes.{short}");
             if !seen_keys.insert(key.clone()) {
                 return Err(at(p.key.span().start, format!("party '{short}' is defined twice")));
             }
             lines.push(Line {
-                number: next_number,
+                number,
                 key,
                 short_key: short,
                 kind: LineKind::Party,
                 label: Bilingual { kk: p.kk, ru: p.ru },
                 party_name: Some(Bilingual { kk: p.name_kk, ru: p.name_ru }),
             });
-            next_number += 1;
         }
         if lines.is_empty() {
             return Err(at(0, "the model defines no line".into()));
@@ -286,13 +292,15 @@ impl FormModel {
                 "hard" => RuleKind::Hard,
                 "soft" => RuleKind::Soft,
                 other => {
-                    return Err(at(r.kind.span().start, format!("rule {id}: kind '{other}' must be \"hard\" or \"soft\"")));
+                    return Err(at(
+                        r.kind.span().start,
+                        format!("rule {id}: kind '{other}' must be \"hard\" or \"soft\""),
+                    ));
                 }
             };
             let text = r.expr.get_ref().clone();
-            let relation = Relation::parse(&text).map_err(|e| {
-                at(r.expr.span().start, format!("rule {id}: cannot parse '{text}' at {e}"))
-            })?;
+            let relation = Relation::parse(&text)
+                .map_err(|e| at(r.expr.span().start, format!("rule {id}: cannot parse '{text}' at {e}")))?;
             for key in relation.keys() {
                 if !seen_keys.contains(&key) {
                     return Err(at(r.expr.span().start, format!("rule {id}: unknown line key '{key}' in '{text}'")));
@@ -371,7 +379,10 @@ fn is_valid_key(key: &str) -> bool {
 }
 
 /// Splits a flat value map into the contract's `fields` and `votes` objects.
-pub fn split_values(model: &FormModel, values: &Values) -> (BTreeMap<String, Option<u64>>, BTreeMap<String, Option<u64>>) {
+pub fn split_values(
+    model: &FormModel,
+    values: &Values,
+) -> (BTreeMap<String, Option<u64>>, BTreeMap<String, Option<u64>>) {
     let mut fields = BTreeMap::new();
     let mut votes = BTreeMap::new();
     for line in &model.lines {

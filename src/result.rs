@@ -130,6 +130,8 @@ pub fn read_results(path: &std::path::Path) -> anyhow::Result<Vec<ProtocolResult
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a result line", path.display(), i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{}:{}: not a result line", path.display(), i + 1))
+        })
         .collect()
 }

@@ -148,14 +148,11 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             '≠' => tokens.push((column, Token::Cmp(Comparison::Ne))),
             c if c.is_ascii_digit() => {
                 let start = i;
-                while i + 1 < chars.len() && (chars[i + 1].is_ascii_digit() || chars[i + 1] == '.')
-                {
+                while i + 1 < chars.len() && (chars[i + 1].is_ascii_digit() || chars[i + 1] == '.') {
                     i += 1;
                 }
                 let literal: String = chars[start..=i].iter().collect();
-                let value = literal
-                    .parse::<f64>()
-                    .map_err(|_| err(format!("'{literal}' is not a number")))?;
+                let value = literal.parse::<f64>().map_err(|_| err(format!("'{literal}' is not a number")))?;
                 tokens.push((column, Token::Number(value)));
             }
             c if c.is_ascii_alphabetic() || c == '_' => {

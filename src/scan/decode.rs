@@ -58,9 +58,7 @@ mod tests {
         assert!(decode(b"").unwrap_err().contains("empty"));
         assert!(decode(b"hello, this is text").unwrap_err().contains("not an image"));
         let mut png = Vec::new();
-        image::GrayImage::new(64, 64)
-            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
-            .unwrap();
+        image::GrayImage::new(64, 64).write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let truncated = &png[..png.len() / 2];
         assert!(decode(truncated).is_err());
         assert!(decode(&png).is_ok());

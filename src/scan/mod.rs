@@ -203,8 +203,10 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
     let inputs = discover::discover(&options.input, options.follow_symlinks, Some(&options.out));
     StageTimes::add(&times.discover, started);
 
-    let field_keys: Vec<String> = model.lines.iter().filter(|l| l.kind == LineKind::Field).map(|l| l.short_key.clone()).collect();
-    let party_keys: Vec<String> = model.lines.iter().filter(|l| l.kind == LineKind::Party).map(|l| l.short_key.clone()).collect();
+    let field_keys: Vec<String> =
+        model.lines.iter().filter(|l| l.kind == LineKind::Field).map(|l| l.short_key.clone()).collect();
+    let party_keys: Vec<String> =
+        model.lines.iter().filter(|l| l.kind == LineKind::Party).map(|l| l.short_key.clone()).collect();
 
     // Hash everything first, so that byte copies are known before reading.
     let hashes: Vec<Result<(String, u64), String>> = pool.install(|| {
@@ -255,7 +257,15 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
                     }
                     (Ok(_), _, None) => {
                         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            process_image(input, &sha, model, &targets, &times, options.debug_dir.as_deref(), &mut result)
+                            process_image(
+                                input,
+                                &sha,
+                                model,
+                                &targets,
+                                &times,
+                                options.debug_dir.as_deref(),
+                                &mut result,
+                            )
                         }));
                         match outcome {
                             Ok(Ok(())) => {}
@@ -294,7 +304,13 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
             let original = results[first].clone();
             let r = &mut results[i];
             let (file, size) = (r.file.clone(), r.size);
-            *r = ProtocolResult { file, size, status: Status::Duplicate, duplicate_of: Some(original.file.clone()), ..original };
+            *r = ProtocolResult {
+                file,
+                size,
+                status: Status::Duplicate,
+                duplicate_of: Some(original.file.clone()),
+                ..original
+            };
         }
     }
     check::mark_conflicts(model, &mut results);

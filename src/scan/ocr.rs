@@ -72,12 +72,11 @@ pub struct OcrError(pub String);
 
 fn init(language: &str, mode: PageSegMode, whitelist: Option<&str>) -> Result<Tesseract, OcrError> {
     limit_openmp_threads();
-    let mut t = Tesseract::new(None, Some(language))
-        .map_err(|e| OcrError(format!("cannot load the '{language}' model ({e}); is tesseract-ocr-{language} installed?")))?;
+    let mut t = Tesseract::new(None, Some(language)).map_err(|e| {
+        OcrError(format!("cannot load the '{language}' model ({e}); is tesseract-ocr-{language} installed?"))
+    })?;
     t.set_page_seg_mode(mode);
-    let mut t = t
-        .set_variable("debug_file", "/dev/null")
-        .map_err(|e| OcrError(e.to_string()))?;
+    let mut t = t.set_variable("debug_file", "/dev/null").map_err(|e| OcrError(e.to_string()))?;
     if let Some(chars) = whitelist {
         t = t.set_variable("tessedit_char_whitelist", chars).map_err(|e| OcrError(e.to_string()))?;
     }
@@ -105,7 +104,11 @@ impl Engines {
 
     /// Runs `engine` on a grey frame and returns its TSV output. An engine
     /// that fails is dropped and made anew on the next call.
-    fn run_tsv(slot: &mut Option<Tesseract>, make: fn() -> Result<Tesseract, OcrError>, image: &GrayImage) -> Result<String, OcrError> {
+    fn run_tsv(
+        slot: &mut Option<Tesseract>,
+        make: fn() -> Result<Tesseract, OcrError>,
+        image: &GrayImage,
+    ) -> Result<String, OcrError> {
         let engine = match slot.take() {
             Some(e) => e,
             None => make()?,

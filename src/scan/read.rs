@@ -29,14 +29,20 @@ const MIN_LABEL_MARGIN: f64 = 0.04;
 /// A region line must match a known place name this well.
 const MIN_REGION_SCORE: f64 = 0.75;
 /// Ink darker than this (on the lighting-flattened page) is ink.
-const INK_LEVEL: u8 = 150;
-/// Ruling lines: runs of ink longer than these multiples of the text line
-/// height are rules or box sides, never parts of a digit.
-const RULE_RUN_HORIZONTAL: f32 = 2.5;
-const RULE_RUN_VERTICAL: f32 = 1.7;
-/// Digit glyphs are between these multiples of the text line height tall.
-const DIGIT_MIN_HEIGHT: f32 = 0.35;
-const DIGIT_MAX_HEIGHT: f32 = 1.7;
+const INK_LEVEL: u8 = 170;
+/// Ruling lines: a horizontal run of ink this long (pixels at 200 dpi,
+/// 0.35 inch) is a rule or a box edge, never a stroke of one digit.
+const RULE_RUN_HORIZONTAL: u32 = 70;
+/// A component this many times taller than wide, and taller than
+/// `RULE_MIN_HEIGHT`, is a vertical rule or a box side, not a digit (a
+/// printed "1" is at most about 4 times taller than wide).
+const RULE_ASPECT: u32 = 6;
+const RULE_MIN_HEIGHT: u32 = 40;
+/// Printed counts are at most this tall (0.45 inch); anything taller is not a digit.
+const DIGIT_MAX_HEIGHT: u32 = 90;
+/// The digits of one count are equally tall: components shorter than this
+/// share of the tallest are specks, dots or remnants.
+const DIGIT_MIN_SHARE_OF_TALLEST: f32 = 0.55;
 /// White margin around a cell crop: Tesseract reads poorly at the edge.
 const CROP_MARGIN: u32 = 12;
 /// Confidence kept when the number of digits read differs from the number
@@ -82,7 +88,8 @@ impl Targets {
         if folded.chars().filter(|c| c.is_alphabetic()).count() < MIN_MATCH_CHARS {
             return None;
         }
-        let mut scored: Vec<(Target, f64)> = self.items.iter().map(|(t, text)| (*t, partial_score(folded, text))).collect();
+        let mut scored: Vec<(Target, f64)> =
+            self.items.iter().map(|(t, text)| (*t, partial_score(folded, text))).collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         let (best, score) = scored[0];
         let second = scored.get(1).map(|s| s.1).unwrap_or(0.0);
@@ -171,7 +178,12 @@ pub struct Reading {
 }
 
 /// Reads one normalised, upright page.
-pub fn read_page(engines: &mut Engines, page: &GrayImage, model: &FormModel, targets: &Targets) -> Result<Reading, OcrError> {
+pub fn read_page(
+    engines: &mut Engines,
+    page: &GrayImage,
+    model: &FormModel,
+    targets: &Targets,
+) -> Result<Reading, OcrError> {
     let words = engines.read_words(page)?;
     let lines = group_lines(&words);
     let classified: Vec<Option<(Target, f64)>> = lines.iter().map(|l| targets.classify(&l.folded)).collect();
@@ -326,7 +338,7 @@ fn read_cell(
         let (px, py) = (l + x, t + y);
         Luma([if page.get_pixel(px, py).0[0] < INK_LEVEL && !in_letters(px, py) { 255 } else { 0 }])
     });
-    let rules = rule_mask(&ink, line_height);
+    let rules = rule_mask(&ink);
     for (x, y, p) in ink.enumerate_pixels_mut() {
         if rules.get_pixel(x, y).0[0] > 0 {
             p.0[0] = 0;
@@ -344,17 +356,34 @@ fn read_cell(
         e.1 += 1;
     }
     let min_area = (line_height * line_height * 0.02) as u32;
-    let glyphs: Vec<Rect> = boxes
+    let is_rule = |bx: &Rect| {
+        let (bw, bh) = (bx[2] - bx[0], bx[3] - bx[1]);
+        bh >= RULE_MIN_HEIGHT && bh >= RULE_ASPECT * bw
+    };
+    let candidates: Vec<Rect> = boxes
         .values()
-        .filter(|(bx, area)| {
-            let height = (bx[3] - bx[1]) as f32;
-            *area >= min_area
-                && height >= DIGIT_MIN_HEIGHT * line_height
-                && height <= DIGIT_MAX_HEIGHT * line_height
-                && ((bx[2] - bx[0]) as f32) <= 1.5 * line_height
-        })
+        .filter(|(bx, area)| *area >= min_area && !is_rule(bx) && bx[3] - bx[1] <= DIGIT_MAX_HEIGHT)
         .map(|(bx, _)| *bx)
         .collect();
+    let tallest = candidates.iter().map(|b| b[3] - b[1]).max().unwrap_or(0) as f32;
+    let rule_boxes: Vec<Rect> = boxes.values().filter(|(bx, _)| is_rule(bx)).map(|(bx, _)| *bx).collect();
+    // The full-height glyphs fix the digits' band; pieces of thin strokes
+    // broken by blur or noise are kept when they lie within it.
+    let anchors =
+        union(candidates.iter().copied().filter(|b| (b[3] - b[1]) as f32 >= DIGIT_MIN_SHARE_OF_TALLEST * tallest));
+    let glyphs: Vec<Rect> = match anchors {
+        None => Vec::new(),
+        Some(a) => {
+            let slack = (tallest * 0.15) as u32;
+            let reach = tallest as u32;
+            candidates
+                .into_iter()
+                .filter(|b| {
+                    b[1] + slack >= a[1] && b[3] <= a[3] + slack && b[2] + reach >= a[0] && b[0] <= a[2] + reach
+                })
+                .collect()
+        }
+    };
     let Some(digits_box) = union(glyphs.iter().copied()) else {
         return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
     };
@@ -363,7 +392,8 @@ fn read_cell(
     let crop_rect = [cell[0].saturating_sub(3), cell[1].saturating_sub(3), cell[2] + 3, cell[3] + 3];
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
-        cx < w && cy < h && rules.get_pixel(cx, cy).0[0] == 0 && !in_letters(x, y)
+        let in_rule_box = rule_boxes.iter().any(|b| cx + 1 >= b[0] && cx <= b[2] && cy + 1 >= b[1] && cy <= b[3]);
+        cx < w && cy < h && rules.get_pixel(cx, cy).0[0] == 0 && !in_rule_box && !in_letters(x, y)
     };
     let crop = white_crop(page, crop_rect, keep);
     let read = engines.read_digits(&crop)?;
@@ -405,37 +435,23 @@ fn read_cell(
     Ok(reading)
 }
 
-/// Marks the pixels of long horizontal and vertical ink runs (ruling lines,
-/// box sides) in a binary image.
-fn rule_mask(ink: &GrayImage, line_height: f32) -> GrayImage {
+/// Marks the pixels of long horizontal ink runs (ruling lines, box tops
+/// and bottoms) in a binary image; vertical rules are left to the
+/// component filter, which knows a digit's shape.
+fn rule_mask(ink: &GrayImage) -> GrayImage {
     let (w, h) = ink.dimensions();
     let mut mask = GrayImage::new(w, h);
-    let horizontal = (RULE_RUN_HORIZONTAL * line_height) as u32;
-    let vertical = (RULE_RUN_VERTICAL * line_height) as u32;
     let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
     for y in 0..h {
         let mut start = 0;
         for x in 0..=w {
             if x == w || !on(x, y) {
-                if x - start >= horizontal {
+                if x - start >= RULE_RUN_HORIZONTAL {
                     for xx in start..x {
                         mask.put_pixel(xx, y, Luma([255]));
                     }
                 }
                 start = x + 1;
-            }
-        }
-    }
-    for x in 0..w {
-        let mut start = 0;
-        for y in 0..=h {
-            if y == h || !on(x, y) {
-                if y - start >= vertical {
-                    for yy in start..y {
-                        mask.put_pixel(x, yy, Luma([255]));
-                    }
-                }
-                start = y + 1;
             }
         }
     }
@@ -481,7 +497,10 @@ mod tests {
             let got = targets.classify(&fold(text));
             assert_eq!(got.map(|g| g.0), Some(Target::FormLine(want)), "{text}");
         }
-        assert_eq!(targets.classify(&fold("Облыстык маслихат депутаттарын сайлау")).map(|g| g.0), Some(Target::Election(1)));
+        assert_eq!(
+            targets.classify(&fold("Облыстык маслихат депутаттарын сайлау")).map(|g| g.0),
+            Some(Target::Election(1))
+        );
         assert_eq!(targets.classify(&fold("саны")), None, "too short to say");
         assert_eq!(targets.region(&fold("Алматы к.")).map(|r| r.0), Some("Алматы қ.".to_string()));
     }

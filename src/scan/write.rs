@@ -27,8 +27,7 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {per_sec}, ETA {eta}")
-            .expect("a valid template"),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {per_sec}, ETA {eta}").expect("a valid template"),
     );
     bar
 }
@@ -103,8 +102,10 @@ pub fn summary(
     wall_seconds: f64,
     options: &ScanOptions,
 ) -> serde_json::Value {
-    let mut by_status: BTreeMap<&str, usize> =
-        [Status::Accepted, Status::Flagged, Status::Duplicate, Status::Failed].iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_status: BTreeMap<&str, usize> = [Status::Accepted, Status::Flagged, Status::Duplicate, Status::Failed]
+        .iter()
+        .map(|s| (s.as_str(), 0))
+        .collect();
     let mut by_flag: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_election: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
     for r in results {

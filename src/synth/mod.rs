@@ -40,6 +40,9 @@ pub struct SynthOptions {
 const DUPLICATE_SHARE: f64 = 0.06;
 /// Share of files that are a second photo of an earlier protocol.
 const SECOND_PHOTO_SHARE: f64 = 0.06;
+/// From this many files on, a set holds at least one byte copy and one
+/// second photo, whatever the dice say.
+const MIN_COUNT_FOR_COPIES: usize = 8;
 /// Share of protocols that print no region line.
 const NO_REGION_SHARE: f64 = 0.1;
 
@@ -98,7 +101,12 @@ fn storage_name(storage: Storage) -> String {
     }
 }
 
-fn plan_protocol(rng: &mut ChaCha8Rng, model: &FormModel, used: &mut HashSet<(String, String)>, inconsistent: f64) -> (Protocol, Vec<String>) {
+fn plan_protocol(
+    rng: &mut ChaCha8Rng,
+    model: &FormModel,
+    used: &mut HashSet<(String, String)>,
+    inconsistent: f64,
+) -> (Protocol, Vec<String>) {
     let election = model.elections[rng.gen_range(0..model.elections.len())].key.clone();
     let station = loop {
         let s = rng.gen_range(1..=999u32).to_string();
@@ -123,7 +131,12 @@ pub fn broken_rules(model: &FormModel, values: &Values) -> Vec<String> {
 }
 
 /// Renders the page, shrinking the type until everything fits on A4.
-fn render_fitting(model: &FormModel, protocol: &Protocol, layout: &Layout, families: &[fonts::Family]) -> image::GrayImage {
+fn render_fitting(
+    model: &FormModel,
+    protocol: &Protocol,
+    layout: &Layout,
+    families: &[fonts::Family],
+) -> image::GrayImage {
     let mut layout = layout.clone();
     loop {
         let (page, fits) = render::render(model, protocol, &layout, &families[layout.family]);
@@ -154,7 +167,16 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
     let mut plans: Vec<Plan> = Vec::with_capacity(options.count);
     for i in 0..options.count {
         let originals: Vec<usize> = (0..i).filter(|&j| matches!(plans[j], Plan::Original { .. })).collect();
-        let roll: f64 = rng.gen();
+        let mut roll: f64 = rng.gen();
+        // A set large enough always holds at least one of each kind of copy.
+        let has = |dup: bool| {
+            plans.iter().any(|p| matches!((p, dup), (Plan::Duplicate { .. }, true) | (Plan::SecondPhoto { .. }, false)))
+        };
+        if options.count >= MIN_COUNT_FOR_COPIES && i == options.count - 1 && !has(true) {
+            roll = 0.0;
+        } else if options.count >= MIN_COUNT_FOR_COPIES && i == options.count - 2 && !has(false) {
+            roll = DUPLICATE_SHARE;
+        }
         let plan = if !originals.is_empty() && roll < DUPLICATE_SHARE {
             Plan::Duplicate { of: originals[rng.gen_range(0..originals.len())] }
         } else if !originals.is_empty() && roll < DUPLICATE_SHARE + SECOND_PHOTO_SHARE {

@@ -53,9 +53,8 @@ pub struct Shot {
 
 impl Shot {
     pub fn random<R: Rng>(rng: &mut R) -> Shot {
-        let mut corner = || {
-            (rng.gen_range(-MAX_KEYSTONE..=MAX_KEYSTONE) * 0.5, rng.gen_range(-MAX_KEYSTONE..=MAX_KEYSTONE) * 0.5)
-        };
+        let mut corner =
+            || (rng.gen_range(-MAX_KEYSTONE..=MAX_KEYSTONE) * 0.5, rng.gen_range(-MAX_KEYSTONE..=MAX_KEYSTONE) * 0.5);
         let keystone = [corner(), corner(), corner(), corner()];
         let storage = match rng.gen_range(0..100) {
             0..=9 => Storage::ExifTagged(if rng.gen_bool(0.5) { 6 } else { 8 }),
@@ -104,10 +103,7 @@ fn sample(page: &GrayImage, u: f32, v: f32) -> f32 {
 pub fn page_corners(shot: &Shot, page_w: u32, page_h: u32, out_w: u32, out_h: u32) -> [(f32, f32); 4] {
     let scale = shot.page_fill * out_h as f32 / page_h as f32;
     let (hw, hh) = (page_w as f32 * scale / 2.0, page_h as f32 * scale / 2.0);
-    let centre = (
-        out_w as f32 * (0.5 + shot.centre_jitter.0),
-        out_h as f32 * (0.5 + shot.centre_jitter.1),
-    );
+    let centre = (out_w as f32 * (0.5 + shot.centre_jitter.0), out_h as f32 * (0.5 + shot.centre_jitter.1));
     let (sin, cos) = shot.rotation_deg.to_radians().sin_cos();
     let base = [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)];
     let mut corners = [(0.0, 0.0); 4];

@@ -254,7 +254,13 @@ pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &
         let number = format!("{}.", line.number);
         page.text(left as i32 + 6, text_top, layout.label_size, false, &number);
         for (i, text) in lines.iter().enumerate() {
-            page.text(label_left as i32, text_top + i as u32 * line_height(layout.label_size), layout.label_size, false, text);
+            page.text(
+                label_left as i32,
+                text_top + i as u32 * line_height(layout.label_size),
+                layout.label_size,
+                false,
+                text,
+            );
         }
 
         let value = protocol.values.get(&line.key).copied().flatten().map(|v| v.to_string()).unwrap_or_default();
@@ -291,7 +297,8 @@ pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &
     let fits = page.y + FOOTER_SPACE < PAGE_HEIGHT;
     page.y += 60;
     let size = layout.label_size;
-    for signature in ["Комиссия төрағасы / Председатель комиссии", "Комиссия хатшысы / Секретарь комиссии"] {
+    for signature in ["Комиссия төрағасы / Председатель комиссии", "Комиссия хатшысы / Секретарь комиссии"]
+    {
         let y = page.y;
         if y + line_height(size) + 10 >= PAGE_HEIGHT {
             break;

@@ -72,8 +72,11 @@ fn consistent_values<R: Rng>(rng: &mut R, model: &FormModel) -> Values {
     let cast_valid = issued - spoiled;
     let parties = model.party_keys();
     // A leading party and a long tail, as in the 2021 results.
-    let weights: Vec<f64> =
-        parties.iter().enumerate().map(|(i, _)| if i == 0 { rng.gen_range(2.0..6.0) } else { rng.gen_range(0.2..2.0) }).collect();
+    let weights: Vec<f64> = parties
+        .iter()
+        .enumerate()
+        .map(|(i, _)| if i == 0 { rng.gen_range(2.0..6.0) } else { rng.gen_range(0.2..2.0) })
+        .collect();
     let votes = apportion(rng, cast_valid, &weights);
 
     let mut values = model.empty_values();
