@@ -84,7 +84,10 @@ impl Targets {
     }
 
     /// The target a folded OCR line prints, with its score, if clear.
-    pub fn classify(&self, folded: &str) -> Option<(Target, f64)> {
+    /// `line_number` is the number printed at the line's start, if any: it
+    /// settles a tie between labels that differ only in a name the OCR
+    /// could not read (two party lines, say).
+    pub fn classify(&self, folded: &str, line_number: Option<u32>, model: &FormModel) -> Option<(Target, f64)> {
         if folded.chars().filter(|c| c.is_alphabetic()).count() < MIN_MATCH_CHARS {
             return None;
         }
@@ -93,7 +96,18 @@ impl Targets {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         let (best, score) = scored[0];
         let second = scored.get(1).map(|s| s.1).unwrap_or(0.0);
-        (score >= MIN_LABEL_SCORE && score - second >= MIN_LABEL_MARGIN).then_some((best, score))
+        if score < MIN_LABEL_SCORE {
+            return None;
+        }
+        if score - second >= MIN_LABEL_MARGIN {
+            return Some((best, score));
+        }
+        let number = line_number?;
+        scored
+            .iter()
+            .take_while(|(_, s)| score - s < MIN_LABEL_MARGIN)
+            .find(|(t, _)| matches!(t, Target::FormLine(i) if model.lines[*i].number == number))
+            .copied()
     }
 
     /// The known place a folded OCR line names, if any.
@@ -132,6 +146,17 @@ pub fn group_lines(words: &[Word]) -> Vec<TextLine> {
             TextLine { folded: fold(&text), words, letters }
         })
         .collect()
+}
+
+/// The number printed before a line's label ("6." → 6), if the line starts with one.
+fn leading_number(line: &TextLine) -> Option<u32> {
+    let first = line.words.iter().min_by_key(|w| w.left)?;
+    let digits: String = first.text.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let rest = &first.text[digits.len()..];
+    if digits.is_empty() || !(rest.is_empty() || rest == "." || rest == ")") {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 fn has_letters(text: &str) -> bool {
@@ -186,7 +211,8 @@ pub fn read_page(
 ) -> Result<Reading, OcrError> {
     let words = engines.read_words(page)?;
     let lines = group_lines(&words);
-    let classified: Vec<Option<(Target, f64)>> = lines.iter().map(|l| targets.classify(&l.folded)).collect();
+    let classified: Vec<Option<(Target, f64)>> =
+        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
 
     let mut reading = Reading::default();
     read_election(model, &lines, &classified, &mut reading);
@@ -494,15 +520,20 @@ mod tests {
             ("«Адал» партиясына берiлген дауыстар саны / Число голосов,", index("votes.adal")),
         ];
         for (text, want) in cases {
-            let got = targets.classify(&fold(text));
+            let got = targets.classify(&fold(text), None, &model);
             assert_eq!(got.map(|g| g.0), Some(Target::FormLine(want)), "{text}");
         }
         assert_eq!(
-            targets.classify(&fold("Облыстык маслихат депутаттарын сайлау")).map(|g| g.0),
+            targets.classify(&fold("Облыстык маслихат депутаттарын сайлау"), None, &model).map(|g| g.0),
             Some(Target::Election(1))
         );
-        assert_eq!(targets.classify(&fold("саны")), None, "too short to say");
+        assert_eq!(targets.classify(&fold("саны"), None, &model), None, "too short to say");
         assert_eq!(targets.region(&fold("Алматы к.")).map(|r| r.0), Some("Алматы қ.".to_string()));
+        // A party name the OCR lost: a tie between party lines, settled by the line number.
+        let garbled = fold("«» партиясына берiлген дауыстар саны");
+        assert_eq!(targets.classify(&garbled, None, &model), None);
+        let by_number = targets.classify(&garbled, Some(6), &model).map(|g| g.0);
+        assert_eq!(by_number, Some(Target::FormLine(index("votes.nur_otan"))));
     }
 
     #[test]
