@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::result::{read_results, ProtocolResult, Status};
+use crate::result::{read_jsonl, read_results, ProtocolResult, Status};
 
 /// One line of truth.jsonl (the contract's fields; extras ignored).
 #[derive(Debug, Clone, Deserialize)]
@@ -56,14 +56,7 @@ fn ratio(num: usize, den: usize) -> f64 {
 }
 
 pub fn read_truth(path: &Path) -> Result<Vec<Truth>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| format!("{}:{}: not a truth line", path.display(), i + 1))
-        })
-        .collect()
+    read_jsonl(path, "truth")
 }
 
 /// Which values of `result` equal the truth: (key, right).

@@ -125,13 +125,18 @@ impl ProtocolResult {
 
 /// Reads a results.jsonl file.
 pub fn read_results(path: &std::path::Path) -> anyhow::Result<Vec<ProtocolResult>> {
+    read_jsonl(path, "result")
+}
+
+/// Reads a JSON Lines file of `T`; a bad line is named by file and number.
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<T>> {
     use anyhow::Context;
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| format!("{}:{}: not a result line", path.display(), i + 1))
+            serde_json::from_str(l).with_context(|| format!("{}:{}: not a {what} line", path.display(), i + 1))
         })
         .collect()
 }
