@@ -78,26 +78,6 @@ pub fn partial_score(needle: &str, haystack: &str) -> f64 {
     1.0 - substring_distance(&n, &h) as f64 / n.len() as f64
 }
 
-/// Similarity of two whole strings, 1.0 when equal (normalised Levenshtein).
-pub fn whole_score(a: &str, b: &str) -> f64 {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let longest = a.len().max(b.len());
-    if longest == 0 {
-        return 1.0;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, &ac) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, &bc) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ac != bc)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    1.0 - prev[b.len()] as f64 / longest as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,11 +109,5 @@ mod tests {
         let ocr = fold("Чиcло избиратeлей, вкпючённых в cписки для голосoвания");
         assert!(partial_score(&ocr, &voters) > 0.9, "{}", partial_score(&ocr, &voters));
         assert!(partial_score(&ocr, &voters) > partial_score(&ocr, &issued) + 0.2);
-    }
-
-    #[test]
-    fn whole_score_is_one_for_equal() {
-        assert_eq!(whole_score("алматы к", "алматы к"), 1.0);
-        assert!(whole_score("алматы к", "астана к") < 0.8);
     }
 }

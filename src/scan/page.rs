@@ -11,7 +11,6 @@
 
 use image::imageops::{resize, FilterType};
 use image::{GrayImage, Luma};
-use imageproc::contrast::otsu_level;
 use imageproc::geometric_transformations::{warp_into, Interpolation, Projection};
 use imageproc::region_labelling::{connected_components, Connectivity};
 
@@ -21,6 +20,15 @@ pub const PAGE_HEIGHT: u32 = 2339;
 /// Long side of the reduced image the sheet is searched in: the corners
 /// need only a few pixels' precision, and this is ~40× less work.
 const FIND_LONG_SIDE: u32 = 640;
+/// Paper is compared with the brightest pixel within about three of these
+/// blocks (pixels of the reduced image): nearer than a shadow's soft edge
+/// is wide, wider than the blurred edge of the sheet.
+const PAPER_BLOCK: u32 = 8;
+/// Paper is at least this share of the brightest paper near it; a desk
+/// next to the sheet is darker (synth's desks reach 0.65, real ones less).
+const PAPER_SHARE: f32 = 0.75;
+/// Nothing darker than this is paper, however dark its surroundings.
+const MIN_PAPER_LEVEL: f32 = 60.0;
 /// A bright region smaller than this share of the photo is not the sheet
 /// (the photo is then taken to be a flat scan of the page).
 const MIN_PAGE_AREA: f64 = 0.15;
@@ -81,8 +89,55 @@ fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
 }
 
-/// Finds the sheet: Otsu threshold of a reduced, smoothed copy, the largest
-/// bright component, and its extreme points along the two diagonals.
+/// Marks paper: pixels at least `PAPER_SHARE` as bright as the brightest
+/// pixel around them. Under a soft shadow the paper and its surroundings
+/// darken together and stay paper; the desk next to the sheet is compared
+/// with the sheet's white and drops out, which cuts the sheet off from any
+/// bright desk further away. Print fails too (holes do not matter).
+fn paper_mask(small: &GrayImage) -> GrayImage {
+    let (w, h) = small.dimensions();
+    let (bw, bh) = (w.div_ceil(PAPER_BLOCK), h.div_ceil(PAPER_BLOCK));
+    let mut block_max = vec![0u8; (bw * bh) as usize];
+    for (x, y, p) in small.enumerate_pixels() {
+        let i = ((y / PAPER_BLOCK) * bw + x / PAPER_BLOCK) as usize;
+        block_max[i] = block_max[i].max(p.0[0]);
+    }
+    let around = |bx: u32, by: u32| {
+        let mut m = 0;
+        for ny in by.saturating_sub(1)..=(by + 1).min(bh - 1) {
+            for nx in bx.saturating_sub(1)..=(bx + 1).min(bw - 1) {
+                m = m.max(block_max[(ny * bw + nx) as usize]);
+            }
+        }
+        m as f32
+    };
+    GrayImage::from_fn(w, h, |x, y| {
+        let v = small.get_pixel(x, y).0[0] as f32;
+        let local = around(x / PAPER_BLOCK, y / PAPER_BLOCK);
+        Luma([if v >= PAPER_SHARE * local && local >= MIN_PAPER_LEVEL { 255 } else { 0 }])
+    })
+}
+
+/// The brightest paper pixel in the central half of the image: the sheet
+/// an observer photographs is in the middle of the frame.
+fn brightest_near_centre(small: &GrayImage, mask: &GrayImage) -> (u32, u32) {
+    let (w, h) = small.dimensions();
+    let mut best = (w / 2, h / 2);
+    let mut brightest = 0;
+    for y in h / 4..h * 3 / 4 {
+        for x in w / 4..w * 3 / 4 {
+            let v = small.get_pixel(x, y).0[0];
+            if v > brightest && mask.get_pixel(x, y).0[0] > 0 {
+                brightest = v;
+                best = (x, y);
+            }
+        }
+    }
+    best
+}
+
+/// Finds the sheet: the paper region around the bright centre of a reduced
+/// copy, and its extreme points along the two diagonals.
 pub fn find_page(gray: &GrayImage) -> PageLocation {
     let (w, h) = gray.dimensions();
     let whole =
@@ -93,27 +148,21 @@ pub fn find_page(gray: &GrayImage) -> PageLocation {
     let scale = FIND_LONG_SIDE as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
     let small = resize(gray, sw, sh, FilterType::Triangle);
-    let small = imageproc::filter::gaussian_blur_f32(&small, 2.0);
-    let level = otsu_level(&small);
-    let mask = GrayImage::from_fn(sw, sh, |x, y| Luma([if small.get_pixel(x, y).0[0] > level { 255 } else { 0 }]));
+    let small = imageproc::filter::gaussian_blur_f32(&small, 1.0);
+    let mask = paper_mask(&small);
     let labels = connected_components(&mask, Connectivity::Four, Luma([0u8]));
-    let mut counts: Vec<u32> = Vec::new();
-    for p in labels.pixels() {
-        let l = p.0[0] as usize;
-        if l >= counts.len() {
-            counts.resize(l + 1, 0);
-        }
-        counts[l] += 1;
-    }
-    let Some((best, &area)) = counts.iter().enumerate().skip(1).max_by_key(|(_, &c)| c) else {
+    let seed = brightest_near_centre(&small, &mask);
+    let best = labels.get_pixel(seed.0, seed.1).0[0];
+    if best == 0 {
         return whole;
-    };
+    }
+    let area = labels.pixels().filter(|p| p.0[0] == best).count();
     if (area as f64) < MIN_PAGE_AREA * (sw * sh) as f64 {
         return whole;
     }
     let mut extremes = [(f32::MAX, (0.0, 0.0)); 4];
     for (x, y, p) in labels.enumerate_pixels() {
-        if p.0[0] as usize != best {
+        if p.0[0] != best {
             continue;
         }
         let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);

@@ -18,31 +18,42 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 use super::ocr::{Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 use crate::model::FormModel;
-use crate::textmatch::{fold, partial_score, whole_score};
+use crate::textmatch::{fold, partial_score};
 
 /// OCR lines shorter than this (folded letters) say too little to match.
 const MIN_MATCH_CHARS: usize = 8;
+/// Layout-pass words below this confidence (0–100) are not text.
+const MIN_WORD_CONFIDENCE: f32 = 30.0;
 /// A line is taken to print a label when at least this share of it matches.
 const MIN_LABEL_SCORE: f64 = 0.72;
 /// … and it matches that label clearly better than any other.
 const MIN_LABEL_MARGIN: f64 = 0.04;
-/// A region line must match a known place name this well.
-const MIN_REGION_SCORE: f64 = 0.75;
+/// A region line must hold a known place name this well.
+const MIN_REGION_SCORE: f64 = 0.85;
+/// A place line is short: «Солтүстік Қазақстан облысы / Северо-Казахстанская область».
+const MAX_REGION_LINE_CHARS: usize = 60;
 /// Ink darker than this (on the lighting-flattened page) is ink.
 const INK_LEVEL: u8 = 170;
 /// Ruling lines: a horizontal run of ink this long (pixels at 200 dpi,
 /// 0.35 inch) is a rule or a box edge, never a stroke of one digit.
 const RULE_RUN_HORIZONTAL: u32 = 70;
-/// A component this many times taller than wide, and taller than
-/// `RULE_MIN_HEIGHT`, is a vertical rule or a box side, not a digit (a
-/// printed "1" is at most about 4 times taller than wide).
-const RULE_ASPECT: u32 = 6;
-const RULE_MIN_HEIGHT: u32 = 40;
-/// Printed counts are at most this tall (0.45 inch); anything taller is not a digit.
-const DIGIT_MAX_HEIGHT: u32 = 90;
-/// The digits of one count are equally tall: components shorter than this
-/// share of the tallest are specks, dots or remnants.
-const DIGIT_MIN_SHARE_OF_TALLEST: f32 = 0.55;
+/// A component at least this many times taller than wide is a thin stroke.
+const THIN_ASPECT: u32 = 4;
+/// A thin stroke this many times taller than the digits is a rule or a box
+/// side: boxes are drawn about twice as tall as their digits.
+const RULE_HEIGHT_FACTOR: f32 = 1.4;
+/// Nothing taller than this many digit heights is part of the count.
+const MAX_DIGIT_HEIGHT_FACTOR: f32 = 1.8;
+/// Digits of one count are this close in height (share of their height).
+const ANCHOR_HEIGHT_TOLERANCE: f32 = 0.25;
+/// Digits of one count stand closer together than this many digit heights.
+const MAX_DIGIT_GAP_FACTOR: f32 = 1.2;
+/// A piece of a broken glyph beyond the whole ones is at least this share
+/// of a digit's height.
+const MIN_PIECE_SHARE: f32 = 0.3;
+/// The first and last rows' counts are searched this many text line
+/// heights above and below their label (other rows: half-way to the next).
+const EDGE_ROW_REACH: f32 = 1.5;
 /// White margin around a cell crop: Tesseract reads poorly at the edge.
 const CROP_MARGIN: u32 = 12;
 /// Confidence kept when the number of digits read differs from the number
@@ -110,13 +121,35 @@ impl Targets {
             .copied()
     }
 
-    /// The known place a folded OCR line names, if any.
+    /// Every target a folded OCR line matches about as well as its best
+    /// (within `MIN_LABEL_MARGIN`), when the best is good enough: the
+    /// candidates of a line `classify` found ambiguous.
+    pub fn candidates(&self, folded: &str) -> Vec<Target> {
+        if folded.chars().filter(|c| c.is_alphabetic()).count() < MIN_MATCH_CHARS {
+            return Vec::new();
+        }
+        let scored: Vec<(Target, f64)> = self.items.iter().map(|(t, text)| (*t, partial_score(folded, text))).collect();
+        let best = scored.iter().map(|s| s.1).fold(0.0, f64::max);
+        if best < MIN_LABEL_SCORE {
+            return Vec::new();
+        }
+        scored.into_iter().filter(|(_, s)| best - s < MIN_LABEL_MARGIN).map(|(t, _)| t).collect()
+    }
+
+    /// The known place a folded OCR line names, if any: the place name must
+    /// stand in the line (which may add «г.» or the Russian form), and the
+    /// line must be short, as a place line is. The longest (most specific)
+    /// of equally good names wins: «Алматы облысы» over «Алматы қ.».
     pub fn region(&self, folded: &str) -> Option<(String, f64)> {
+        if folded.chars().count() > MAX_REGION_LINE_CHARS {
+            return None;
+        }
         self.regions
             .iter()
-            .map(|(name, f)| (name.clone(), whole_score(folded, f)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .filter(|(_, s)| *s >= MIN_REGION_SCORE)
+            .map(|(name, f)| (name.clone(), partial_score(f, folded), f.chars().count()))
+            .filter(|(_, s, _)| *s >= MIN_REGION_SCORE)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)))
+            .map(|(name, s, _)| (name, s))
     }
 }
 
@@ -141,8 +174,8 @@ pub fn group_lines(words: &[Word]) -> Vec<TextLine> {
     by_id
         .into_values()
         .map(|words| {
-            let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-            let letters = union(words.iter().filter(|w| has_letters(&w.text)).map(word_rect));
+            let text = words.iter().filter(|w| is_text(w)).map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            let letters = union(words.iter().filter(|w| is_text(w)).map(word_rect));
             TextLine { folded: fold(&text), words, letters }
         })
         .collect()
@@ -157,6 +190,12 @@ fn leading_number(line: &TextLine) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// A word of printed text: letters, read with some confidence (rules and
+/// underlines come out of the layout pass as letter salad near 0 %).
+fn is_text(w: &Word) -> bool {
+    has_letters(&w.text) && w.conf >= MIN_WORD_CONFIDENCE
 }
 
 fn has_letters(text: &str) -> bool {
@@ -186,6 +225,8 @@ pub struct ValueReading {
     pub cell: Option<Rect>,
     /// What went wrong, in words, when something did.
     pub problem: Option<String>,
+    /// The cleaned crop the digits engine read, for `--debug-dir`.
+    pub crop: Option<GrayImage>,
 }
 
 /// Everything read from one page.
@@ -211,8 +252,9 @@ pub fn read_page(
 ) -> Result<Reading, OcrError> {
     let words = engines.read_words(page)?;
     let lines = group_lines(&words);
-    let classified: Vec<Option<(Target, f64)>> =
+    let mut classified: Vec<Option<(Target, f64)>> =
         lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+    settle_by_order(&lines, &mut classified, targets);
 
     let mut reading = Reading::default();
     read_election(model, &lines, &classified, &mut reading);
@@ -242,27 +284,36 @@ pub fn read_page(
         .map(|(name, _)| name);
 
     // Words with letters are never part of a count.
-    let letter_boxes: Vec<Rect> = words.iter().filter(|w| has_letters(&w.text)).map(word_rect).collect();
+    // Label text reaching into a count's region is masked; short lines are
+    // not (the layout pass reads a count's digits as letters: «35» → «ЗБ»).
+    let letter_boxes: Vec<Rect> = lines
+        .iter()
+        .filter(|l| l.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS)
+        .flat_map(|l| l.words.iter().filter(|w| is_text(w)).map(word_rect))
+        .collect();
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     for (pos, &(index, band)) in ordered.iter().enumerate() {
-        let pad = line_height * 0.8;
-        let mut top = band[1] as f32 - pad;
-        let mut bottom = band[3] as f32 + pad;
-        if pos > 0 {
-            let above = ordered[pos - 1].1;
-            top = top.max((above[3] + band[1]) as f32 / 2.0);
-        }
-        if let Some(&(_, below)) = ordered.get(pos + 1) {
-            bottom = bottom.min((band[3] + below[1]) as f32 / 2.0);
-        }
+        // The count may stand anywhere beside its label's lines (a wrapped
+        // line of the label may not have been recognised): search up to
+        // half-way to the neighbouring labels.
+        let reach = line_height * EDGE_ROW_REACH;
+        let top = match pos {
+            0 => band[1] as f32 - reach,
+            _ => (ordered[pos - 1].1[3] + band[1]) as f32 / 2.0,
+        };
+        let bottom = match ordered.get(pos + 1) {
+            Some(&(_, below)) => (band[3] + below[1]) as f32 / 2.0,
+            None => band[3] as f32 + reach,
+        };
         let region = [
             (band[2] as f32 + line_height * 0.5) as u32,
             top.max(0.0) as u32,
             PAGE_WIDTH.saturating_sub(8),
             (bottom as u32).min(PAGE_HEIGHT),
         ];
-        let mut value = read_cell(engines, page, region, line_height, &letter_boxes, &words, model.max_digits)?;
+        let centre = (band[1] + band[3]) / 2;
+        let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, &words, model.max_digits)?;
         value.label = Some(band);
         reading.values.insert(model.lines[index].key.clone(), value);
     }
@@ -273,6 +324,45 @@ pub fn read_page(
         });
     }
     Ok(reading)
+}
+
+/// Settles lines that match several form lines equally (labels that differ
+/// only in a party name the OCR garbled) by the form's order: the lines are
+/// printed in model order, so a line between the labels of lines a and b
+/// belongs to a line numbered from a to b. Settled when one candidate is left.
+fn settle_by_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>], targets: &Targets) {
+    let middle = |r: Rect| (r[1] + r[3]) / 2;
+    let anchors: Vec<(u32, usize)> = lines
+        .iter()
+        .zip(classified.iter())
+        .filter_map(|(l, c)| match (c, l.letters) {
+            (Some((Target::FormLine(i), _)), Some(r)) => Some((middle(r), *i)),
+            _ => None,
+        })
+        .collect();
+    for (line, class) in lines.iter().zip(classified.iter_mut()) {
+        let Some(rect) = line.letters else { continue };
+        if class.is_some() {
+            continue;
+        }
+        let candidates = targets.candidates(&line.folded);
+        if candidates.len() < 2 || !candidates.iter().all(|t| matches!(t, Target::FormLine(_))) {
+            continue;
+        }
+        let y = middle(rect);
+        let above = anchors.iter().filter(|a| a.0 < y).max_by_key(|a| a.0).map(|a| a.1);
+        let below = anchors.iter().filter(|a| a.0 > y).min_by_key(|a| a.0).map(|a| a.1);
+        let allowed: Vec<Target> = candidates
+            .into_iter()
+            .filter(|t| match t {
+                Target::FormLine(k) => above.is_none_or(|a| *k >= a) && below.is_none_or(|b| *k <= b),
+                _ => false,
+            })
+            .collect();
+        if let [only] = allowed[..] {
+            *class = Some((only, MIN_LABEL_SCORE));
+        }
+    }
 }
 
 fn read_election(model: &FormModel, lines: &[TextLine], classified: &[Option<(Target, f64)>], reading: &mut Reading) {
@@ -345,10 +435,12 @@ fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> 
 }
 
 /// Finds and reads the digits inside `region` of the page.
+#[allow(clippy::too_many_arguments)]
 fn read_cell(
     engines: &mut Engines,
     page: &GrayImage,
     region: Rect,
+    label_centre_y: u32,
     line_height: f32,
     letter_boxes: &[Rect],
     words: &[Word],
@@ -382,34 +474,8 @@ fn read_cell(
         e.1 += 1;
     }
     let min_area = (line_height * line_height * 0.02) as u32;
-    let is_rule = |bx: &Rect| {
-        let (bw, bh) = (bx[2] - bx[0], bx[3] - bx[1]);
-        bh >= RULE_MIN_HEIGHT && bh >= RULE_ASPECT * bw
-    };
-    let candidates: Vec<Rect> = boxes
-        .values()
-        .filter(|(bx, area)| *area >= min_area && !is_rule(bx) && bx[3] - bx[1] <= DIGIT_MAX_HEIGHT)
-        .map(|(bx, _)| *bx)
-        .collect();
-    let tallest = candidates.iter().map(|b| b[3] - b[1]).max().unwrap_or(0) as f32;
-    let rule_boxes: Vec<Rect> = boxes.values().filter(|(bx, _)| is_rule(bx)).map(|(bx, _)| *bx).collect();
-    // The full-height glyphs fix the digits' band; pieces of thin strokes
-    // broken by blur or noise are kept when they lie within it.
-    let anchors =
-        union(candidates.iter().copied().filter(|b| (b[3] - b[1]) as f32 >= DIGIT_MIN_SHARE_OF_TALLEST * tallest));
-    let glyphs: Vec<Rect> = match anchors {
-        None => Vec::new(),
-        Some(a) => {
-            let slack = (tallest * 0.15) as u32;
-            let reach = tallest as u32;
-            candidates
-                .into_iter()
-                .filter(|b| {
-                    b[1] + slack >= a[1] && b[3] <= a[3] + slack && b[2] + reach >= a[0] && b[0] <= a[2] + reach
-                })
-                .collect()
-        }
-    };
+    let components: Vec<Rect> = boxes.values().filter(|(_, area)| *area >= min_area).map(|(bx, _)| *bx).collect();
+    let (glyphs, rule_boxes) = select_digit_glyphs(&components, label_centre_y.saturating_sub(t));
     let Some(digits_box) = union(glyphs.iter().copied()) else {
         return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
     };
@@ -425,7 +491,8 @@ fn read_cell(
     let read = engines.read_digits(&crop)?;
     let digits: String = read.text.chars().filter(|c| !c.is_whitespace()).collect();
 
-    let mut reading = ValueReading { cell: Some(cell), confidence: read.confidence, ..Default::default() };
+    let mut reading =
+        ValueReading { cell: Some(cell), confidence: read.confidence, crop: Some(crop), ..Default::default() };
     if digits.is_empty() {
         reading.confidence = 0.0;
         reading.problem = Some("ink in the cell, but no digits read".into());
@@ -459,6 +526,103 @@ fn read_cell(
         reading.problem = Some(format!("read '{digits}', the page pass read '{layout_digits}'"));
     }
     Ok(reading)
+}
+
+/// The height most components share (within `ANCHOR_HEIGHT_TOLERANCE`),
+/// the smaller of equally common ones: the digits' height, which specks,
+/// broken pieces and box sides do not share.
+fn common_height(components: &[Rect]) -> Option<f32> {
+    let share =
+        |h: f32| components.iter().filter(|b| (height(b) as f32 - h).abs() <= ANCHOR_HEIGHT_TOLERANCE * h).count();
+    components
+        .iter()
+        .map(|b| height(b) as f32)
+        .map(|h| (share(h), h))
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, h)| h)
+}
+
+fn height(b: &Rect) -> u32 {
+    b[3] - b[1]
+}
+
+fn width(b: &Rect) -> u32 {
+    b[2] - b[0]
+}
+
+/// Sorts the ink components of a cell into the digits of the count and the
+/// rules around them (box sides, table rules), by shape alone:
+/// - the digits of one printed count are equally tall; their height is the
+///   median height of the components that are not thin strokes;
+/// - a thin stroke much taller than that is a box side or a rule (a printed
+///   "1" is as tall as the other digits);
+/// - the count is the largest group of digit-high components standing
+///   side by side; pieces of a glyph broken by blur are kept when they lie
+///   within its band.
+///
+/// Returns (digit components, rule components).
+pub fn select_digit_glyphs(components: &[Rect], centre_y: u32) -> (Vec<Rect>, Vec<Rect>) {
+    let thin = |b: &Rect| width(b) * THIN_ASPECT <= height(b);
+    let wide: Vec<Rect> = components.iter().copied().filter(|b| !thin(b)).collect();
+    let Some(digit_height) = common_height(if wide.is_empty() { components } else { &wide }) else {
+        return (Vec::new(), Vec::new());
+    };
+    let is_rule = |b: &Rect| {
+        let h = height(b) as f32;
+        (thin(b) && h >= RULE_HEIGHT_FACTOR * digit_height) || h > MAX_DIGIT_HEIGHT_FACTOR * digit_height
+    };
+    let rules: Vec<Rect> = components.iter().copied().filter(is_rule).collect();
+    let mut anchors: Vec<Rect> = components
+        .iter()
+        .copied()
+        .filter(|b| !is_rule(b) && (height(b) as f32 - digit_height).abs() <= ANCHOR_HEIGHT_TOLERANCE * digit_height)
+        .collect();
+    // Rows: anchors whose middles are within half a digit of each other.
+    anchors.sort_by_key(|b| b[1] + b[3]);
+    let mut rows: Vec<Vec<Rect>> = Vec::new();
+    for b in anchors {
+        let middle = (b[1] + b[3]) as f32 / 2.0;
+        match rows.last_mut() {
+            Some(row) if (middle - (row[0][1] + row[0][3]) as f32 / 2.0).abs() <= digit_height / 2.0 => row.push(b),
+            _ => rows.push(vec![b]),
+        }
+    }
+    // The row beside the label; in it, the largest run of digits closer
+    // together than `MAX_DIGIT_GAP_FACTOR` heights.
+    let distance = |row: &Vec<Rect>| ((row[0][1] + row[0][3]) as f32 / 2.0 - centre_y as f32).abs();
+    let Some(mut row) = rows.into_iter().min_by(|a, b| distance(a).total_cmp(&distance(b))) else {
+        return (Vec::new(), rules);
+    };
+    row.sort_by_key(|b| b[0]);
+    let gap_limit = (digit_height * MAX_DIGIT_GAP_FACTOR) as u32;
+    let mut groups: Vec<Vec<Rect>> = Vec::new();
+    for b in row {
+        match groups.last_mut() {
+            Some(g) if b[0] <= g.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => g.push(b),
+            _ => groups.push(vec![b]),
+        }
+    }
+    let Some(group) = groups.into_iter().max_by_key(|g| g.len()) else {
+        return (Vec::new(), rules);
+    };
+    let band = union(group.iter().copied()).expect("groups are not empty");
+    let slack = (digit_height * 0.15) as u32;
+    // Pieces of a glyph broken by blur lie in the band, up to a digit's
+    // width beyond the first and last whole glyph.
+    let side = (digit_height * 0.8) as u32;
+    let glyphs = components
+        .iter()
+        .copied()
+        .filter(|b| {
+            let in_band = b[1] + slack >= band[1] && b[3] <= band[3] + slack;
+            let within = b[0] + slack >= band[0] && b[2] <= band[2] + slack;
+            let beside = b[2] + side >= band[0] && b[0] <= band[2] + side;
+            // Beyond the whole glyphs only sizeable pieces count, not specks.
+            let sizeable = height(b) as f32 >= MIN_PIECE_SHARE * digit_height;
+            !is_rule(b) && in_band && (within || (beside && sizeable))
+        })
+        .collect();
+    (glyphs, rules)
 }
 
 /// Marks the pixels of long horizontal ink runs (ruling lines, box tops
@@ -529,11 +693,50 @@ mod tests {
         );
         assert_eq!(targets.classify(&fold("саны"), None, &model), None, "too short to say");
         assert_eq!(targets.region(&fold("Алматы к.")).map(|r| r.0), Some("Алматы қ.".to_string()));
+        assert_eq!(targets.region(&fold("г. Алматы / Алматы к.")).map(|r| r.0), Some("Алматы қ.".to_string()));
+        assert_eq!(targets.region(&fold("Алматы облысы")).map(|r| r.0), Some("Алматы облысы".to_string()));
         // A party name the OCR lost: a tie between party lines, settled by the line number.
         let garbled = fold("«» партиясына берiлген дауыстар саны");
         assert_eq!(targets.classify(&garbled, None, &model), None);
         let by_number = targets.classify(&garbled, Some(6), &model).map(|g| g.0);
         assert_eq!(by_number, Some(Target::FormLine(index("votes.nur_otan"))));
+    }
+
+    #[test]
+    fn box_sides_are_rules_and_digits_are_kept() {
+        // A box 64 px tall with sides 4 px wide, holding "1857" 32 px tall,
+        // the "5" broken into its bar and its bowl.
+        let components = [
+            [0, 0, 4, 64],      // left side
+            [196, 0, 200, 64],  // right side
+            [60, 16, 68, 48],   // 1
+            [74, 16, 92, 48],   // 8
+            [98, 16, 116, 22],  // 5: bar
+            [98, 24, 116, 48],  // 5: bowl
+            [122, 16, 140, 48], // 7
+            [150, 40, 152, 42], // speck
+        ];
+        let (glyphs, rules) = select_digit_glyphs(&components, 32);
+        assert_eq!(rules, vec![[0, 0, 4, 64], [196, 0, 200, 64]]);
+        assert_eq!(glyphs.len(), 5, "{glyphs:?}");
+        assert_eq!(count_columns(&glyphs), 4);
+    }
+
+    #[test]
+    fn the_count_beside_the_label_is_chosen_over_a_neighbours() {
+        // Two rows of digits in one region: "12" at y 10–42, "345" at y 70–102.
+        let components = [[10, 10, 28, 42], [32, 10, 50, 42], [10, 70, 28, 102], [32, 70, 50, 102], [54, 70, 72, 102]];
+        let (glyphs, _) = select_digit_glyphs(&components, 30);
+        assert_eq!(glyphs, vec![[10, 10, 28, 42], [32, 10, 50, 42]]);
+        let (glyphs, _) = select_digit_glyphs(&components, 90);
+        assert_eq!(glyphs.len(), 3);
+    }
+
+    #[test]
+    fn a_lone_one_is_a_digit_not_a_rule() {
+        let (glyphs, rules) = select_digit_glyphs(&[[50, 10, 56, 42]], 26);
+        assert_eq!(glyphs.len(), 1);
+        assert!(rules.is_empty());
     }
 
     #[test]

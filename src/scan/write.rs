@@ -135,7 +135,8 @@ pub fn summary(
 }
 
 /// Writes the normalised page with the found labels (blue) and digit
-/// cells (red) outlined, so a person can see why a reading went wrong.
+/// cells (red) outlined, and each cell crop as the digits engine saw it,
+/// so a person can see why a reading went wrong.
 pub fn debug_image(dir: &Path, file: &str, page: &image::GrayImage, reading: &Reading) -> Result<()> {
     let mut rgb = RgbImage::from_fn(page.width(), page.height(), |x, y| {
         let v = page.get_pixel(x, y).0[0];
@@ -155,5 +156,11 @@ pub fn debug_image(dir: &Path, file: &str, page: &image::GrayImage, reading: &Re
     let name = file.replace('/', "__");
     let path = dir.join(format!("{name}.page.png"));
     rgb.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    for (key, value) in &reading.values {
+        if let Some(crop) = &value.crop {
+            let path = dir.join(format!("{name}.{key}.png"));
+            crop.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
     Ok(())
 }
