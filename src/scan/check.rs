@@ -11,20 +11,37 @@ use std::collections::BTreeMap;
 use super::read::Reading;
 use crate::model::{split_values, FormModel, RuleKind};
 use crate::result::{Check, ProtocolResult, Status};
-use crate::rules::Values;
+use crate::rules::{Comparison, Values};
 
 /// Below this confidence a value, the station or the election is sent to a
 /// person. Chosen from `eval` runs: misread digits scored below it, clean
 /// reads above (see the README's accuracy section).
 pub const CONFIDENCE_THRESHOLD: f32 = 0.80;
+/// A doubt (a second read disagreeing, a glyph count differing) may be
+/// cleared by arithmetic only when Tesseract's own confidence is this high.
+pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
 
 /// Fills `result` from a page reading and sets its status and flags.
 pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
     let mut values: Values = model.empty_values();
+    for line in &model.lines {
+        values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
+    }
+    let corroborated = corroborated_keys(model, &values);
     let mut flags = Vec::new();
     for line in &model.lines {
-        let read = reading.values.get(&line.key).cloned().unwrap_or_default();
-        values.insert(line.key.clone(), read.value);
+        let mut read = reading.values.get(&line.key).cloned().unwrap_or_default();
+        // A doubt about a value Tesseract itself read confidently is cleared
+        // when an equality over it holds exactly: a misread that keeps an
+        // equality true needs a second, compensating misread. Weak readings
+        // are never cleared this way.
+        if read.confidence < CONFIDENCE_THRESHOLD && read.ocr_confidence >= CLEARABLE_OCR_CONFIDENCE {
+            if let Some(rule) = corroborated.get(&line.key) {
+                read.confidence = read.ocr_confidence;
+                let doubt = read.problem.take().unwrap_or_default();
+                read.problem = Some(format!("{doubt}; doubt cleared: {rule} holds"));
+            }
+        }
         match read.value {
             None => flags.push(format!("missing:{}", line.key)),
             Some(_) if read.confidence < CONFIDENCE_THRESHOLD => flags.push(format!("low_confidence:{}", line.key)),
@@ -75,6 +92,27 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
     sort_flags(model, &mut flags);
     result.flags = flags;
     result.status = if result.flags.is_empty() { Status::Accepted } else { Status::Flagged };
+}
+
+/// The keys that take part in an equality rule (`=`) that holds on
+/// `values`, each with the first such rule's id.
+fn corroborated_keys(model: &FormModel, values: &Values) -> BTreeMap<String, String> {
+    let parties = model.party_keys();
+    let checks = model.check(values);
+    let mut keys = BTreeMap::new();
+    for (rule, check) in model.rules.iter().zip(&checks) {
+        if rule.relation.op != Comparison::Eq || check.holds != Some(true) {
+            continue;
+        }
+        let mut involved = rule.relation.keys();
+        if rule.relation.uses_votes() {
+            involved.extend(parties.iter().cloned());
+        }
+        for key in involved {
+            keys.entry(key).or_insert_with(|| rule.id.clone());
+        }
+    }
+    keys
 }
 
 /// Orders flags worst first, as a reviewer takes them: hard rules,
@@ -143,7 +181,10 @@ mod tests {
         };
         for line in &model.lines {
             let v = values.iter().find(|(k, _)| *k == line.key).map(|(_, v)| *v);
-            r.values.insert(line.key.clone(), ValueReading { value: v, confidence, ..Default::default() });
+            r.values.insert(
+                line.key.clone(),
+                ValueReading { value: v, confidence, ocr_confidence: confidence, ..Default::default() },
+            );
         }
         r
     }
@@ -199,6 +240,30 @@ mod tests {
         assert!(r.flags.contains(&"missing:votes.qhp".to_string()), "{:?}", r.flags);
         assert_eq!(r.votes["qhp"], None);
         assert!(r.checks.iter().any(|c| !c.evaluated));
+    }
+
+    #[test]
+    fn arithmetic_clears_a_doubt_only_about_a_confident_read() {
+        let model = FormModel::load(None).unwrap();
+        let mut r = reading(&model, &GOOD, 0.95);
+        let doubt = |r: &mut Reading, key: &str, ocr: f32| {
+            let v = r.values.get_mut(key).unwrap();
+            v.ocr_confidence = ocr;
+            v.confidence = ocr * 0.5;
+            v.problem = Some("read 2 digits but saw 3 glyphs".into());
+        };
+        // R1 holds and Tesseract was sure: the doubt about ballots_unused goes.
+        doubt(&mut r, "ballots_unused", 0.96);
+        let a = assessed(&model, &r);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert!(a.notes["ballots_unused"].contains("doubt cleared: R1 holds"));
+        // voters_on_list is in no equality: its doubt stays.
+        doubt(&mut r, "voters_on_list", 0.96);
+        assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:voters_on_list".to_string()]);
+        // A weak read is never cleared, however well the sums fit.
+        let mut r = reading(&model, &GOOD, 0.95);
+        doubt(&mut r, "ballots_issued", 0.7);
+        assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:ballots_issued".to_string()]);
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::textmatch::{fold, partial_score};
 const MIN_MATCH_CHARS: usize = 8;
 /// Layout-pass words below this confidence (0–100) are not text.
 const MIN_WORD_CONFIDENCE: f32 = 30.0;
+/// Words of one label follow each other closer than this many word heights.
+const MAX_WORD_GAP_FACTOR: f32 = 2.0;
 /// A line is taken to print a label when at least this share of it matches.
 const MIN_LABEL_SCORE: f64 = 0.72;
 /// … and it matches that label clearly better than any other.
@@ -32,8 +34,9 @@ const MIN_LABEL_MARGIN: f64 = 0.04;
 const MIN_REGION_SCORE: f64 = 0.85;
 /// A place line is short: «Солтүстік Қазақстан облысы / Северо-Казахстанская область».
 const MAX_REGION_LINE_CHARS: usize = 60;
-/// Ink darker than this (on the lighting-flattened page) is ink.
-const INK_LEVEL: u8 = 170;
+/// Ink is never lighter than this (on the lighting-flattened page, where
+/// paper is near 255): lighter is paper grain, noise or JPEG ringing.
+const MAX_INK_LEVEL: u8 = 200;
 /// Ruling lines: a horizontal run of ink this long (pixels at 200 dpi,
 /// 0.35 inch) is a rule or a box edge, never a stroke of one digit.
 const RULE_RUN_HORIZONTAL: u32 = 70;
@@ -51,16 +54,21 @@ const MAX_DIGIT_GAP_FACTOR: f32 = 1.2;
 /// A piece of a broken glyph beyond the whole ones is at least this share
 /// of a digit's height.
 const MIN_PIECE_SHARE: f32 = 0.3;
+/// Confidence kept when the station number was read once only (both the
+/// Kazakh and the Russian station line print it).
+const SINGLE_STATION_READ_FACTOR: f32 = 0.9;
 /// The first and last rows' counts are searched this many text line
 /// heights above and below their label (other rows: half-way to the next).
 const EDGE_ROW_REACH: f32 = 1.5;
 /// White margin around a cell crop: Tesseract reads poorly at the edge.
-const CROP_MARGIN: u32 = 12;
-/// Confidence kept when the number of digits read differs from the number
-/// of glyphs seen in the cell: a dropped or doubled digit is likely.
+const CROP_MARGIN: u32 = 20;
+/// Confidence kept when fewer digits were read than glyphs seen in the
+/// cell: a dropped digit is likely.
 const GLYPH_MISMATCH_FACTOR: f32 = 0.4;
-/// Confidence kept when the layout pass read the same cell differently.
+/// Confidence kept when a second read of the cell disagrees.
 const DISAGREEMENT_FACTOR: f32 = 0.5;
+/// Scale of the second read: different enough to segment differently.
+const SECOND_READ_SCALE: f32 = 1.5;
 
 /// Something a line of OCR text can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,10 +183,33 @@ pub fn group_lines(words: &[Word]) -> Vec<TextLine> {
         .into_values()
         .map(|words| {
             let text = words.iter().filter(|w| is_text(w)).map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-            let letters = union(words.iter().filter(|w| is_text(w)).map(word_rect));
+            let letters = label_extent(&words);
             TextLine { folded: fold(&text), words, letters }
         })
         .collect()
+}
+
+/// The box of a line's text: from its first confident word rightwards
+/// through every word that follows at a word's spacing, whatever its
+/// confidence (a party name in Latin letters reads as low-confidence salad
+/// but is still the label), and not past a wide gap (the count beside it).
+fn label_extent(words: &[Word]) -> Option<Rect> {
+    let mut sorted: Vec<&Word> = words.iter().collect();
+    sorted.sort_by_key(|w| w.left);
+    let start = sorted.iter().position(|w| is_text(w))?;
+    let mut heights: Vec<u32> = sorted.iter().map(|w| w.height).collect();
+    heights.sort_unstable();
+    let max_gap = heights[heights.len() / 2] as f32 * MAX_WORD_GAP_FACTOR;
+    let mut rect = word_rect(sorted[start]);
+    for w in &sorted[start + 1..] {
+        if (w.left as f32) > rect[2] as f32 + max_gap {
+            break;
+        }
+        if w.text.chars().any(|c| c.is_alphabetic()) || is_text(w) {
+            rect = [rect[0].min(w.left), rect[1].min(w.top), rect[2].max(w.right()), rect[3].max(w.bottom())];
+        }
+    }
+    Some(rect)
 }
 
 /// The number printed before a line's label ("6." → 6), if the line starts with one.
@@ -217,8 +248,11 @@ fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueReading {
     pub value: Option<u64>,
-    /// 0–1; 0 when nothing was read.
+    /// 0–1; 0 when nothing was read. Tesseract's confidence, lowered for
+    /// every doubt the reader has (see `problem`).
     pub confidence: f32,
+    /// Tesseract's own confidence in the digits, before any doubt.
+    pub ocr_confidence: f32,
     /// Where the label was found.
     pub label: Option<Rect>,
     /// Where the digits were found.
@@ -289,7 +323,7 @@ pub fn read_page(
     let letter_boxes: Vec<Rect> = lines
         .iter()
         .filter(|l| l.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS)
-        .flat_map(|l| l.words.iter().filter(|w| is_text(w)).map(word_rect))
+        .filter_map(|l| l.letters)
         .collect();
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
@@ -313,7 +347,7 @@ pub fn read_page(
             (bottom as u32).min(PAGE_HEIGHT),
         ];
         let centre = (band[1] + band[3]) / 2;
-        let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, &words, model.max_digits)?;
+        let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
         value.label = Some(band);
         reading.values.insert(model.lines[index].key.clone(), value);
     }
@@ -397,7 +431,14 @@ fn read_station(
         for w in words {
             let centre = w.top + w.height / 2;
             let digits = w.text.chars().filter(|c| c.is_ascii_digit()).count();
-            if centre < band[1] || centre > band[3] || digits == 0 || has_letters(&w.text) {
+            // A word read with little confidence is often the «№» glued to
+            // the number («85311»): the other station line will have it.
+            if centre < band[1]
+                || centre > band[3]
+                || digits == 0
+                || has_letters(&w.text)
+                || w.conf < MIN_WORD_CONFIDENCE
+            {
                 continue;
             }
             let rect = [w.left.saturating_sub(4), w.top.saturating_sub(6), w.right() + 4, w.bottom() + 6];
@@ -407,15 +448,29 @@ fn read_station(
             if !text.is_empty() {
                 reads.push((text, read.confidence));
             }
+            // The layout pass's own reading of the word is a second opinion.
+            let layout: String = w.text.chars().filter(|c| c.is_ascii_digit()).collect();
+            reads.push((layout, w.conf / 100.0));
         }
     }
-    if let Some((first, _)) = reads.first() {
-        if reads.iter().all(|(t, _)| t == first) {
-            reading.station = Some(first.clone());
-            reading.station_confidence = reads.iter().map(|r| r.1).fold(1.0, f32::min);
-        }
+    if let Some((station, confidence)) = agree_on_station(&reads) {
+        reading.station = Some(station);
+        reading.station_confidence = confidence;
     }
     Ok(())
+}
+
+/// The station number the reads agree on: all must be equal (a number read
+/// differently twice is for a person to settle). Confidence: the lowest
+/// read's, lowered when only one read saw the number.
+pub fn agree_on_station(reads: &[(String, f32)]) -> Option<(String, f32)> {
+    let (first, _) = reads.first()?;
+    if !reads.iter().all(|(t, _)| t == first) {
+        return None;
+    }
+    let confidence = reads.iter().map(|r| r.1).fold(1.0, f32::min);
+    let confidence = if reads.len() < 2 { confidence * SINGLE_STATION_READ_FACTOR } else { confidence };
+    Some((first.clone(), confidence))
 }
 
 /// Copies `rect` of the page onto a white canvas with a margin, keeping only
@@ -443,7 +498,6 @@ fn read_cell(
     label_centre_y: u32,
     line_height: f32,
     letter_boxes: &[Rect],
-    words: &[Word],
     max_digits: u32,
 ) -> Result<ValueReading, OcrError> {
     let [l, t, r, b] = region;
@@ -452,9 +506,10 @@ fn read_cell(
     }
     let (w, h) = (r - l, b - t);
     let in_letters = |x: u32, y: u32| letter_boxes.iter().any(|bx| x >= bx[0] && x < bx[2] && y >= bx[1] && y < bx[3]);
+    let level = ink_level(page, region);
     let mut ink = GrayImage::from_fn(w, h, |x, y| {
         let (px, py) = (l + x, t + y);
-        Luma([if page.get_pixel(px, py).0[0] < INK_LEVEL && !in_letters(px, py) { 255 } else { 0 }])
+        Luma([if page.get_pixel(px, py).0[0] < level && !in_letters(px, py) { 255 } else { 0 }])
     });
     let rules = rule_mask(&ink);
     for (x, y, p) in ink.enumerate_pixels_mut() {
@@ -462,6 +517,9 @@ fn read_cell(
             p.0[0] = 0;
         }
     }
+    // Bridge the one-pixel breaks blur leaves in thin strokes, so a glyph
+    // is one component (digits stand further apart than that).
+    let ink = imageproc::morphology::close(&ink, imageproc::distance_transform::Norm::LInf, 1);
     let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
     let mut boxes: BTreeMap<u32, (Rect, u32)> = BTreeMap::new();
     for (x, y, p) in labels.enumerate_pixels() {
@@ -474,8 +532,14 @@ fn read_cell(
         e.1 += 1;
     }
     let min_area = (line_height * line_height * 0.02) as u32;
-    let components: Vec<Rect> = boxes.values().filter(|(_, area)| *area >= min_area).map(|(bx, _)| *bx).collect();
-    let (glyphs, rule_boxes) = select_digit_glyphs(&components, label_centre_y.saturating_sub(t));
+    // Ink cut by the region's edge continues outside it: a rule or a
+    // neighbour's print, never a digit of this count (which stands inside).
+    let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
+    let cut_boxes: Vec<Rect> = boxes.values().map(|(bx, _)| *bx).filter(cut).collect();
+    let components: Vec<Rect> =
+        boxes.values().filter(|(bx, area)| *area >= min_area && !cut(bx)).map(|(bx, _)| *bx).collect();
+    let (glyphs, mut rule_boxes) = select_digit_glyphs(&components, label_centre_y.saturating_sub(t));
+    rule_boxes.extend(cut_boxes);
     let Some(digits_box) = union(glyphs.iter().copied()) else {
         return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
     };
@@ -488,11 +552,22 @@ fn read_cell(
         cx < w && cy < h && rules.get_pixel(cx, cy).0[0] == 0 && !in_rule_box && !in_letters(x, y)
     };
     let crop = white_crop(page, crop_rect, keep);
-    let read = engines.read_digits(&crop)?;
+    let mut read = engines.read_digits(&crop)?;
+    if read.text.is_empty() {
+        // Short counts in small crops are sometimes dropped whole; larger, they read.
+        let (cw, ch) = crop.dimensions();
+        let larger = image::imageops::resize(&crop, cw * 2, ch * 2, image::imageops::FilterType::CatmullRom);
+        read = engines.read_digits(&larger)?;
+    }
     let digits: String = read.text.chars().filter(|c| !c.is_whitespace()).collect();
 
-    let mut reading =
-        ValueReading { cell: Some(cell), confidence: read.confidence, crop: Some(crop), ..Default::default() };
+    let mut reading = ValueReading {
+        cell: Some(cell),
+        confidence: read.confidence,
+        ocr_confidence: read.confidence,
+        crop: Some(crop.clone()),
+        ..Default::default()
+    };
     if digits.is_empty() {
         reading.confidence = 0.0;
         reading.problem = Some("ink in the cell, but no digits read".into());
@@ -504,7 +579,9 @@ fn read_cell(
         return Ok(reading);
     }
     reading.value = digits.parse().ok();
-    if digits.len() != glyph_count {
+    // Glyphs touching after the closing make the count a lower bound: only
+    // fewer digits than glyphs (a dropped digit) is a doubt.
+    if digits.len() < glyph_count {
         reading.confidence *= GLYPH_MISMATCH_FACTOR;
         reading.problem = Some(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
     }
@@ -512,18 +589,19 @@ fn read_cell(
         reading.confidence *= GLYPH_MISMATCH_FACTOR;
         reading.problem = Some(format!("'{digits}' starts with a zero"));
     }
-    // The layout pass may have read the same digits: an independent second opinion.
-    let layout_digits: String = words
-        .iter()
-        .filter(|wd| {
-            let (cx, cy) = (wd.left + wd.width / 2, wd.top + wd.height / 2);
-            cx >= l && cx < r && cy >= t && cy < b && !has_letters(&wd.text)
-        })
-        .flat_map(|wd| wd.text.chars().filter(|c| c.is_ascii_digit()))
-        .collect();
-    if !layout_digits.is_empty() && layout_digits != digits {
+    // A second read of the same cell at another scale: Tesseract's
+    // segmentation differs, so a fragile reading shows as a disagreement.
+    let (cw, ch) = crop.dimensions();
+    let scaled = image::imageops::resize(
+        &crop,
+        (cw as f32 * SECOND_READ_SCALE) as u32,
+        (ch as f32 * SECOND_READ_SCALE) as u32,
+        image::imageops::FilterType::CatmullRom,
+    );
+    let second: String = engines.read_digits(&scaled)?.text.chars().filter(|c| !c.is_whitespace()).collect();
+    if second != digits {
         reading.confidence *= DISAGREEMENT_FACTOR;
-        reading.problem = Some(format!("read '{digits}', the page pass read '{layout_digits}'"));
+        reading.problem = Some(format!("read '{digits}', and '{second}' at {SECOND_READ_SCALE}× scale"));
     }
     Ok(reading)
 }
@@ -623,6 +701,32 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32) -> (Vec<Rect>, Ve
         })
         .collect();
     (glyphs, rules)
+}
+
+/// The ink threshold of a region: half-way between the paper and its
+/// darkest print, so faint (blurred, thin) digits are ink as much as bold
+/// ones; never above `MAX_INK_LEVEL`, so a blank region stays blank.
+fn ink_level(page: &GrayImage, region: Rect) -> u8 {
+    let mut histogram = [0u32; 256];
+    let mut total = 0u32;
+    for y in region[1]..region[3].min(page.height()) {
+        for x in region[0]..region[2].min(page.width()) {
+            histogram[page.get_pixel(x, y).0[0] as usize] += 1;
+            total += 1;
+        }
+    }
+    // The darkest print, ignoring the darkest few pixels (noise).
+    let skip = total / 2000;
+    let mut seen = 0;
+    let mut darkest = 255u32;
+    for (v, &n) in histogram.iter().enumerate() {
+        seen += n;
+        if seen > skip {
+            darkest = v as u32;
+            break;
+        }
+    }
+    ((darkest + 255) / 2).min(MAX_INK_LEVEL as u32) as u8
 }
 
 /// Marks the pixels of long horizontal ink runs (ruling lines, box tops
@@ -730,6 +834,17 @@ mod tests {
         assert_eq!(glyphs, vec![[10, 10, 28, 42], [32, 10, 50, 42]]);
         let (glyphs, _) = select_digit_glyphs(&components, 90);
         assert_eq!(glyphs.len(), 3);
+    }
+
+    #[test]
+    fn station_reads_must_agree() {
+        let r = |t: &str, c: f32| (t.to_string(), c);
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)]), Some(("311".into(), 0.95)));
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("317", 0.97)]), None, "disagreeing reads give no station");
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("1", 0.97)]), None, "a fragment is a disagreement too");
+        let single = agree_on_station(&[r("217", 1.0)]).unwrap();
+        assert!(single.1 < 1.0);
+        assert_eq!(agree_on_station(&[]), None);
     }
 
     #[test]
