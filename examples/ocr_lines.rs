@@ -18,6 +18,12 @@ fn main() {
     let t = protocol_ocr::scan::read::Targets::new(&model);
     for l in lines {
         let text: Vec<String> = l.words.iter().map(|w| format!("{}({:.0})", w.text, w.conf)).collect();
-        println!("{:?} {:?} :: {}", t.classify(&l.folded, None, &model), l.letters, text.join(" "));
+        println!(
+            "{:?} {:?} {:?} :: {}",
+            t.classify(&l.folded, None, &model),
+            t.candidates(&l.folded),
+            l.letters,
+            text.join(" ")
+        );
     }
 }

@@ -142,6 +142,24 @@ impl Engines {
     }
 }
 
+impl Engines {
+    /// Reads a crop holding one digit (single-character mode: line mode
+    /// sometimes returns nothing for a lone glyph).
+    pub fn read_single_digit(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
+        if self.digits.is_none() {
+            self.digits = Some(Self::new_digits()?);
+        }
+        if let Some(engine) = self.digits.as_mut() {
+            engine.set_page_seg_mode(PageSegMode::PsmSingleChar);
+        }
+        let read = self.read_digits(crop);
+        if let Some(engine) = self.digits.as_mut() {
+            engine.set_page_seg_mode(PageSegMode::PsmSingleLine);
+        }
+        read
+    }
+}
+
 /// Parses Tesseract's TSV: the word rows (level 5) with non-empty text.
 pub fn parse_tsv(tsv: &str) -> Vec<Word> {
     let mut words = Vec::new();

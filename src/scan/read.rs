@@ -26,6 +26,9 @@ const MIN_MATCH_CHARS: usize = 8;
 const MIN_WORD_CONFIDENCE: f32 = 30.0;
 /// Words of one label follow each other closer than this many word heights.
 const MAX_WORD_GAP_FACTOR: f32 = 2.0;
+/// Lines of one label are closer than this many line heights; rows are
+/// further apart.
+const SAME_LABEL_GAP: f32 = 0.8;
 /// A line is taken to print a label when at least this share of it matches.
 const MIN_LABEL_SCORE: f64 = 0.72;
 /// … and it matches that label clearly better than any other.
@@ -51,6 +54,12 @@ const MAX_DIGIT_HEIGHT_FACTOR: f32 = 1.8;
 const ANCHOR_HEIGHT_TOLERANCE: f32 = 0.25;
 /// Digits of one count stand closer together than this many digit heights.
 const MAX_DIGIT_GAP_FACTOR: f32 = 1.2;
+/// Pixels around a glyph's ink kept in its crop: the anti-aliased edge.
+const GLYPH_EDGE: u8 = 2;
+/// A count's digits are at least this share of the label's line height.
+const MIN_DIGIT_HEIGHT_OF_LINE: f32 = 0.5;
+/// How far (in digit heights) beside the whole glyphs a broken piece may lie.
+const PIECE_REACH: f32 = 0.25;
 /// A piece of a broken glyph beyond the whole ones is at least this share
 /// of a digit's height.
 const MIN_PIECE_SHARE: f32 = 0.3;
@@ -366,11 +375,11 @@ pub fn read_page(
 /// belongs to a line numbered from a to b. Settled when one candidate is left.
 fn settle_by_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>], targets: &Targets) {
     let middle = |r: Rect| (r[1] + r[3]) / 2;
-    let anchors: Vec<(u32, usize)> = lines
+    let anchors: Vec<(Rect, usize)> = lines
         .iter()
         .zip(classified.iter())
         .filter_map(|(l, c)| match (c, l.letters) {
-            (Some((Target::FormLine(i), _)), Some(r)) => Some((middle(r), *i)),
+            (Some((Target::FormLine(i), _)), Some(r)) => Some((r, *i)),
             _ => None,
         })
         .collect();
@@ -384,13 +393,21 @@ fn settle_by_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>],
             continue;
         }
         let y = middle(rect);
-        let above = anchors.iter().filter(|a| a.0 < y).max_by_key(|a| a.0).map(|a| a.1);
-        let below = anchors.iter().filter(|a| a.0 > y).min_by_key(|a| a.0).map(|a| a.1);
+        let above = anchors.iter().filter(|a| middle(a.0) < y).max_by_key(|a| middle(a.0));
+        let below = anchors.iter().filter(|a| middle(a.0) > y).min_by_key(|a| middle(a.0));
+        // A neighbouring label further away than a line's spacing is
+        // another row: this line is not part of it.
+        let line_height = (rect[3] - rect[1]) as f32;
+        let apart = |gap: u32| gap as f32 > SAME_LABEL_GAP * line_height;
         let allowed: Vec<Target> = candidates
             .into_iter()
-            .filter(|t| match t {
-                Target::FormLine(k) => above.is_none_or(|a| *k >= a) && below.is_none_or(|b| *k <= b),
-                _ => false,
+            .filter(|t| {
+                let Target::FormLine(k) = t else { return false };
+                let after_above =
+                    above.is_none_or(|(r, a)| *k > *a || (*k == *a && !apart(rect[1].saturating_sub(r[3]))));
+                let before_below =
+                    below.is_none_or(|(r, b)| *k < *b || (*k == *b && !apart(r[1].saturating_sub(rect[3]))));
+                after_above && before_below
             })
             .collect();
         if let [only] = allowed[..] {
@@ -424,52 +441,61 @@ fn read_station(
     classified: &[Option<(Target, f64)>],
     reading: &mut Reading,
 ) -> Result<(), OcrError> {
-    let mut reads: Vec<(String, f32)> = Vec::new();
+    // The numbers on the station lines' height (a number may stand apart
+    // from its caption), each once.
+    let mut numbers: Vec<&Word> = Vec::new();
     for (line, class) in lines.iter().zip(classified) {
         let (Some((Target::Station, _)), Some(band)) = (class, line.letters) else { continue };
-        // The number may be a word of this line or stand apart on the same height.
         for w in words {
             let centre = w.top + w.height / 2;
-            let digits = w.text.chars().filter(|c| c.is_ascii_digit()).count();
-            // A word read with little confidence is often the «№» glued to
-            // the number («85311»): the other station line will have it.
-            if centre < band[1]
-                || centre > band[3]
-                || digits == 0
-                || has_letters(&w.text)
-                || w.conf < MIN_WORD_CONFIDENCE
+            let is_number = w.text.chars().any(|c| c.is_ascii_digit()) && !has_letters(&w.text);
+            // A number read with little confidence is often the «№» glued
+            // to it («85311»): the other station line will have it.
+            if centre >= band[1]
+                && centre <= band[3]
+                && is_number
+                && w.conf >= MIN_WORD_CONFIDENCE
+                && !numbers.iter().any(|n| std::ptr::eq(*n, w))
             {
-                continue;
+                numbers.push(w);
             }
-            let rect = [w.left.saturating_sub(4), w.top.saturating_sub(6), w.right() + 4, w.bottom() + 6];
-            let crop = white_crop(page, rect, |_, _| true);
-            let read = engines.read_digits(&crop)?;
-            let text: String = read.text.chars().filter(|c| c.is_ascii_digit()).collect();
-            if !text.is_empty() {
-                reads.push((text, read.confidence));
-            }
-            // The layout pass's own reading of the word is a second opinion.
-            let layout: String = w.text.chars().filter(|c| c.is_ascii_digit()).collect();
-            reads.push((layout, w.conf / 100.0));
         }
     }
-    if let Some((station, confidence)) = agree_on_station(&reads) {
+    numbers.sort_by_key(|w| (w.top / 8, w.left));
+    // «№» is often read as a digit of its own («6 375»): a number directly
+    // followed by another is that sign, not the station.
+    let followed = |w: &Word| {
+        numbers
+            .iter()
+            .any(|n| n.left > w.left && n.left <= w.right() + w.height * 3 / 2 && n.top.abs_diff(w.top) < w.height)
+    };
+    let mut engine_reads = Vec::new();
+    let mut layout_reads = Vec::new();
+    for w in numbers.iter().filter(|w| !followed(w)) {
+        let rect = [w.left.saturating_sub(4), w.top.saturating_sub(6), w.right() + 4, w.bottom() + 6];
+        let read = engines.read_digits(&white_crop(page, rect, |_, _| true))?;
+        engine_reads.push((read.text.chars().filter(|c| c.is_ascii_digit()).collect(), read.confidence));
+        // The layout pass's own reading of the word is a second opinion.
+        layout_reads.push(w.text.chars().filter(|c| c.is_ascii_digit()).collect());
+    }
+    if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads) {
         reading.station = Some(station);
         reading.station_confidence = confidence;
     }
     Ok(())
 }
 
-/// The station number the reads agree on: all must be equal (a number read
-/// differently twice is for a person to settle). Confidence: the lowest
-/// read's, lowered when only one read saw the number.
-pub fn agree_on_station(reads: &[(String, f32)]) -> Option<(String, f32)> {
-    let (first, _) = reads.first()?;
-    if !reads.iter().all(|(t, _)| t == first) {
+/// The station number the reads agree on: the digits engine's reads and
+/// the layout pass's must all be equal (a number read differently twice is
+/// for a person to settle). Confidence: the digits engine's lowest,
+/// lowered when the number was seen once only.
+pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[String]) -> Option<(String, f32)> {
+    let (first, _) = engine_reads.first()?;
+    if first.is_empty() || !engine_reads.iter().all(|(t, _)| t == first) || !layout_reads.iter().all(|t| t == first) {
         return None;
     }
-    let confidence = reads.iter().map(|r| r.1).fold(1.0, f32::min);
-    let confidence = if reads.len() < 2 { confidence * SINGLE_STATION_READ_FACTOR } else { confidence };
+    let confidence = engine_reads.iter().map(|r| r.1).fold(1.0, f32::min);
+    let confidence = if engine_reads.len() < 2 { confidence * SINGLE_STATION_READ_FACTOR } else { confidence };
     Some((first.clone(), confidence))
 }
 
@@ -535,21 +561,25 @@ fn read_cell(
     // Ink cut by the region's edge continues outside it: a rule or a
     // neighbour's print, never a digit of this count (which stands inside).
     let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
-    let cut_boxes: Vec<Rect> = boxes.values().map(|(bx, _)| *bx).filter(cut).collect();
     let components: Vec<Rect> =
         boxes.values().filter(|(bx, area)| *area >= min_area && !cut(bx)).map(|(bx, _)| *bx).collect();
-    let (glyphs, mut rule_boxes) = select_digit_glyphs(&components, label_centre_y.saturating_sub(t));
-    rule_boxes.extend(cut_boxes);
+    let (glyphs, _rules) = select_digit_glyphs(&components, label_centre_y.saturating_sub(t), line_height);
     let Some(digits_box) = union(glyphs.iter().copied()) else {
         return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
     };
     let glyph_count = count_columns(&glyphs);
     let cell = [digits_box[0] + l, digits_box[1] + t, digits_box[2] + l, digits_box[3] + t];
     let crop_rect = [cell[0].saturating_sub(3), cell[1].saturating_sub(3), cell[2] + 3, cell[3] + 3];
+    // The crop holds the chosen glyphs' own pixels and their soft edges,
+    // nothing else: no rule, no fragment, no label.
+    let chosen: std::collections::HashSet<u32> =
+        boxes.iter().filter(|(_, (bx, _))| glyphs.contains(bx)).map(|(id, _)| *id).collect();
+    let glyph_mask =
+        GrayImage::from_fn(w, h, |x, y| Luma([if chosen.contains(&labels.get_pixel(x, y).0[0]) { 255 } else { 0 }]));
+    let glyph_mask = imageproc::morphology::dilate(&glyph_mask, imageproc::distance_transform::Norm::LInf, GLYPH_EDGE);
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
-        let in_rule_box = rule_boxes.iter().any(|b| cx + 1 >= b[0] && cx <= b[2] && cy + 1 >= b[1] && cy <= b[3]);
-        cx < w && cy < h && rules.get_pixel(cx, cy).0[0] == 0 && !in_rule_box && !in_letters(x, y)
+        cx < w && cy < h && glyph_mask.get_pixel(cx, cy).0[0] > 0
     };
     let crop = white_crop(page, crop_rect, keep);
     let mut read = engines.read_digits(&crop)?;
@@ -558,6 +588,9 @@ fn read_cell(
         let (cw, ch) = crop.dimensions();
         let larger = image::imageops::resize(&crop, cw * 2, ch * 2, image::imageops::FilterType::CatmullRom);
         read = engines.read_digits(&larger)?;
+        if read.text.is_empty() && glyph_count == 1 {
+            read = engines.read_single_digit(&crop)?;
+        }
     }
     let digits: String = read.text.chars().filter(|c| !c.is_whitespace()).collect();
 
@@ -639,10 +672,15 @@ fn width(b: &Rect) -> u32 {
 ///   within its band.
 ///
 /// Returns (digit components, rule components).
-pub fn select_digit_glyphs(components: &[Rect], centre_y: u32) -> (Vec<Rect>, Vec<Rect>) {
+pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32) -> (Vec<Rect>, Vec<Rect>) {
     let thin = |b: &Rect| width(b) * THIN_ASPECT <= height(b);
-    let wide: Vec<Rect> = components.iter().copied().filter(|b| !thin(b)).collect();
-    let Some(digit_height) = common_height(if wide.is_empty() { components } else { &wide }) else {
+    // Printed counts are at least about as tall as the label's letters;
+    // flatter things (the frayed edge of a rule, a dash) only set the
+    // digits' height wrong.
+    let tall_enough = |b: &Rect| height(b) as f32 >= MIN_DIGIT_HEIGHT_OF_LINE * line_height;
+    let wide: Vec<Rect> = components.iter().copied().filter(|b| !thin(b) && tall_enough(b)).collect();
+    let tall: Vec<Rect> = components.iter().copied().filter(tall_enough).collect();
+    let Some(digit_height) = common_height(if wide.is_empty() { &tall } else { &wide }) else {
         return (Vec::new(), Vec::new());
     };
     let is_rule = |b: &Rect| {
@@ -653,7 +691,11 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32) -> (Vec<Rect>, Ve
     let mut anchors: Vec<Rect> = components
         .iter()
         .copied()
-        .filter(|b| !is_rule(b) && (height(b) as f32 - digit_height).abs() <= ANCHOR_HEIGHT_TOLERANCE * digit_height)
+        .filter(|b| {
+            tall_enough(b)
+                && !is_rule(b)
+                && (height(b) as f32 - digit_height).abs() <= ANCHOR_HEIGHT_TOLERANCE * digit_height
+        })
         .collect();
     // Rows: anchors whose middles are within half a digit of each other.
     anchors.sort_by_key(|b| b[1] + b[3]);
@@ -685,9 +727,9 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32) -> (Vec<Rect>, Ve
     };
     let band = union(group.iter().copied()).expect("groups are not empty");
     let slack = (digit_height * 0.15) as u32;
-    // Pieces of a glyph broken by blur lie in the band, up to a digit's
-    // width beyond the first and last whole glyph.
-    let side = (digit_height * 0.8) as u32;
+    // Pieces of a glyph broken by blur lie in the band, touching or nearly
+    // touching the first or last whole glyph.
+    let side = (digit_height * PIECE_REACH) as u32;
     let glyphs = components
         .iter()
         .copied()
@@ -820,7 +862,7 @@ mod tests {
             [122, 16, 140, 48], // 7
             [150, 40, 152, 42], // speck
         ];
-        let (glyphs, rules) = select_digit_glyphs(&components, 32);
+        let (glyphs, rules) = select_digit_glyphs(&components, 32, 30.0);
         assert_eq!(rules, vec![[0, 0, 4, 64], [196, 0, 200, 64]]);
         assert_eq!(glyphs.len(), 5, "{glyphs:?}");
         assert_eq!(count_columns(&glyphs), 4);
@@ -830,26 +872,29 @@ mod tests {
     fn the_count_beside_the_label_is_chosen_over_a_neighbours() {
         // Two rows of digits in one region: "12" at y 10–42, "345" at y 70–102.
         let components = [[10, 10, 28, 42], [32, 10, 50, 42], [10, 70, 28, 102], [32, 70, 50, 102], [54, 70, 72, 102]];
-        let (glyphs, _) = select_digit_glyphs(&components, 30);
+        let (glyphs, _) = select_digit_glyphs(&components, 30, 30.0);
         assert_eq!(glyphs, vec![[10, 10, 28, 42], [32, 10, 50, 42]]);
-        let (glyphs, _) = select_digit_glyphs(&components, 90);
+        let (glyphs, _) = select_digit_glyphs(&components, 90, 30.0);
         assert_eq!(glyphs.len(), 3);
     }
 
     #[test]
     fn station_reads_must_agree() {
         let r = |t: &str, c: f32| (t.to_string(), c);
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)]), Some(("311".into(), 0.95)));
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("317", 0.97)]), None, "disagreeing reads give no station");
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("1", 0.97)]), None, "a fragment is a disagreement too");
-        let single = agree_on_station(&[r("217", 1.0)]).unwrap();
+        let layout = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let both = layout(&["311", "311"]);
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)], &both), Some(("311".into(), 0.95)));
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("317", 0.97)], &both), None, "disagreeing reads");
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("1", 0.97)], &both), None, "a fragment disagrees too");
+        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)], &layout(&["311", "31"])), None);
+        let single = agree_on_station(&[r("217", 1.0)], &layout(&["217"])).unwrap();
         assert!(single.1 < 1.0);
-        assert_eq!(agree_on_station(&[]), None);
+        assert_eq!(agree_on_station(&[], &[]), None);
     }
 
     #[test]
     fn a_lone_one_is_a_digit_not_a_rule() {
-        let (glyphs, rules) = select_digit_glyphs(&[[50, 10, 56, 42]], 26);
+        let (glyphs, rules) = select_digit_glyphs(&[[50, 10, 56, 42]], 26, 30.0);
         assert_eq!(glyphs.len(), 1);
         assert!(rules.is_empty());
     }
