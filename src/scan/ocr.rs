@@ -131,18 +131,6 @@ impl Engines {
         Ok(parse_tsv(&tsv))
     }
 
-    /// Reads one line of digits from a cropped cell.
-    pub fn read_digits(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
-        let tsv = Self::run_tsv(&mut self.digits, Self::new_digits, crop)?;
-        let words = parse_tsv(&tsv);
-        let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-        let confidence = words.iter().map(|w| w.conf).fold(f32::INFINITY, f32::min);
-        let confidence = if words.is_empty() { 0.0 } else { (confidence / 100.0).clamp(0.0, 1.0) };
-        Ok(DigitRead { text: text.trim().to_string(), confidence })
-    }
-}
-
-impl Engines {
     /// Reads a crop holding one digit (single-character mode: line mode
     /// sometimes returns nothing for a lone glyph).
     pub fn read_single_digit(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
@@ -157,6 +145,16 @@ impl Engines {
             engine.set_page_seg_mode(PageSegMode::PsmSingleLine);
         }
         read
+    }
+
+    /// Reads one line of digits from a cropped cell.
+    pub fn read_digits(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
+        let tsv = Self::run_tsv(&mut self.digits, Self::new_digits, crop)?;
+        let words = parse_tsv(&tsv);
+        let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let confidence = words.iter().map(|w| w.conf).fold(f32::INFINITY, f32::min);
+        let confidence = if words.is_empty() { 0.0 } else { (confidence / 100.0).clamp(0.0, 1.0) };
+        Ok(DigitRead { text: text.trim().to_string(), confidence })
     }
 }
 

@@ -63,12 +63,20 @@ const PIECE_REACH: f32 = 0.25;
 /// A piece of a broken glyph beyond the whole ones is at least this share
 /// of a digit's height.
 const MIN_PIECE_SHARE: f32 = 0.3;
-/// Confidence kept when the station number was read once only (both the
-/// Kazakh and the Russian station line print it).
-const SINGLE_STATION_READ_FACTOR: f32 = 0.9;
+/// Margin around a station number's word box, in its heights: its digits
+/// stand inside, the «№» a space away is cut by the edge.
+const STATION_WORD_PAD: f32 = 0.3;
+/// Station numbers have at most this many digits.
+const MAX_STATION_DIGITS: u32 = 6;
+/// A re-read of the station number less sure than this is no opinion.
+const STATION_OPINION_CONFIDENCE: f32 = 0.8;
+/// Confidence kept for a station number read once and never confirmed.
+const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
 /// The first and last rows' counts are searched this many text line
 /// heights above and below their label (other rows: half-way to the next).
 const EDGE_ROW_REACH: f32 = 1.5;
+/// Digits smaller than this (pixels) are enlarged to it before reading.
+const OCR_DIGIT_HEIGHT: u32 = 32;
 /// White margin around a cell crop: Tesseract reads poorly at the edge.
 const CROP_MARGIN: u32 = 20;
 /// Confidence kept when fewer digits were read than glyphs seen in the
@@ -472,11 +480,15 @@ fn read_station(
     let mut engine_reads = Vec::new();
     let mut layout_reads = Vec::new();
     for w in numbers.iter().filter(|w| !followed(w)) {
-        let rect = [w.left.saturating_sub(4), w.top.saturating_sub(6), w.right() + 4, w.bottom() + 6];
-        let read = engines.read_digits(&white_crop(page, rect, |_, _| true))?;
-        engine_reads.push((read.text.chars().filter(|c| c.is_ascii_digit()).collect(), read.confidence));
-        // The layout pass's own reading of the word is a second opinion.
-        layout_reads.push(w.text.chars().filter(|c| c.is_ascii_digit()).collect());
+        // Read like a count: the word's own glyphs only, so a sliver of the
+        // «№» beside it (cut by the word's edge) is left out.
+        let pad = (w.height as f32 * STATION_WORD_PAD) as u32;
+        let rect = [w.left.saturating_sub(pad), w.top.saturating_sub(pad), w.right() + pad, w.bottom() + pad];
+        let centre = w.top + w.height / 2;
+        let read = read_cell(engines, page, rect, centre, w.height as f32, &[], MAX_STATION_DIGITS)?;
+        engine_reads.push((read.value.map(|v| v.to_string()).unwrap_or_default(), read.confidence));
+        // The layout pass reads the number in its context, often better.
+        layout_reads.push((w.text.chars().filter(|c| c.is_ascii_digit()).collect(), w.conf / 100.0));
     }
     if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads) {
         reading.station = Some(station);
@@ -485,17 +497,25 @@ fn read_station(
     Ok(())
 }
 
-/// The station number the reads agree on: the digits engine's reads and
-/// the layout pass's must all be equal (a number read differently twice is
-/// for a person to settle). Confidence: the digits engine's lowest,
-/// lowered when the number was seen once only.
-pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[String]) -> Option<(String, f32)> {
-    let (first, _) = engine_reads.first()?;
-    if first.is_empty() || !engine_reads.iter().all(|(t, _)| t == first) || !layout_reads.iter().all(|t| t == first) {
+/// The station number, from the layout pass's reads of the number words
+/// (Kazakh and Russian lines each print it) and the digits engine's
+/// confident re-reads of the same words (an unsure re-read is no opinion).
+/// Every opinion must agree: a number read two ways is for a person to
+/// settle. Two opinions stand; one alone is sent to a person.
+pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[(String, f32)]) -> Option<(String, f32)> {
+    let layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
+    let engine: Vec<&(String, f32)> =
+        engine_reads.iter().filter(|(t, c)| !t.is_empty() && *c >= STATION_OPINION_CONFIDENCE).collect();
+    let (first, _) = layout.iter().chain(&engine).next()?;
+    if !layout.iter().chain(&engine).all(|(t, _)| t == first) {
         return None;
     }
-    let confidence = engine_reads.iter().map(|r| r.1).fold(1.0, f32::min);
-    let confidence = if engine_reads.len() < 2 { confidence * SINGLE_STATION_READ_FACTOR } else { confidence };
+    let lowest = |reads: &[&(String, f32)]| reads.iter().map(|r| r.1).fold(1.0, f32::min);
+    // The digits engine's confidence is calibrated for digits; the layout
+    // pass's, for words, runs lower on numbers.
+    let confidence = if engine.is_empty() { lowest(&layout) } else { lowest(&engine) };
+    let opinions = layout.len() + engine.len();
+    let confidence = if opinions < 2 { confidence * UNCONFIRMED_STATION_FACTOR } else { confidence };
     Some((first.clone(), confidence))
 }
 
@@ -581,7 +601,7 @@ fn read_cell(
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
         cx < w && cy < h && glyph_mask.get_pixel(cx, cy).0[0] > 0
     };
-    let crop = white_crop(page, crop_rect, keep);
+    let crop = normalise_crop(white_crop(page, crop_rect, keep), height(&digits_box));
     let mut read = engines.read_digits(&crop)?;
     if read.text.is_empty() {
         // Short counts in small crops are sometimes dropped whole; larger, they read.
@@ -745,6 +765,24 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
     (glyphs, rules)
 }
 
+/// Prepares a cell crop for Tesseract: the darkest ink stretched to black
+/// (faint print reads as well as bold), and small digits enlarged to
+/// `OCR_DIGIT_HEIGHT` pixels, the size Tesseract reads best.
+fn normalise_crop(crop: GrayImage, digit_height: u32) -> GrayImage {
+    let darkest = crop.pixels().map(|p| p.0[0]).min().unwrap_or(0) as u32;
+    let span = (255 - darkest).max(1);
+    let stretched = GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
+        let v = crop.get_pixel(x, y).0[0] as u32;
+        Luma([((v.saturating_sub(darkest)) * 255 / span) as u8])
+    });
+    if digit_height == 0 || digit_height >= OCR_DIGIT_HEIGHT {
+        return stretched;
+    }
+    let scale = OCR_DIGIT_HEIGHT as f32 / digit_height as f32;
+    let (w, h) = ((crop.width() as f32 * scale) as u32, (crop.height() as f32 * scale) as u32);
+    image::imageops::resize(&stretched, w, h, image::imageops::FilterType::CatmullRom)
+}
+
 /// The ink threshold of a region: half-way between the paper and its
 /// darkest print, so faint (blurred, thin) digits are ink as much as bold
 /// ones; never above `MAX_INK_LEVEL`, so a blank region stays blank.
@@ -881,14 +919,19 @@ mod tests {
     #[test]
     fn station_reads_must_agree() {
         let r = |t: &str, c: f32| (t.to_string(), c);
-        let layout = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let both = layout(&["311", "311"]);
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)], &both), Some(("311".into(), 0.95)));
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("317", 0.97)], &both), None, "disagreeing reads");
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("1", 0.97)], &both), None, "a fragment disagrees too");
-        assert_eq!(agree_on_station(&[r("311", 0.95), r("311", 0.97)], &layout(&["311", "31"])), None);
-        let single = agree_on_station(&[r("217", 1.0)], &layout(&["217"])).unwrap();
-        assert!(single.1 < 1.0);
+        let two = [r("311", 0.77), r("311", 0.85)];
+        assert_eq!(agree_on_station(&[r("311", 0.93), r("", 0.0)], &two), Some(("311".into(), 0.93)));
+        assert_eq!(
+            agree_on_station(&[r("31", 0.2)], &two),
+            Some(("311".into(), 0.77)),
+            "an unsure re-read is no opinion"
+        );
+        assert_eq!(agree_on_station(&[r("317", 0.97)], &two), None, "a sure re-read that disagrees");
+        assert_eq!(agree_on_station(&[], &[r("311", 0.97), r("31", 0.95)]), None);
+        let confirmed = agree_on_station(&[r("217", 0.96)], &[r("217", 0.97)]).unwrap();
+        assert_eq!(confirmed, ("217".into(), 0.96));
+        let alone = agree_on_station(&[], &[r("217", 0.97)]).unwrap();
+        assert!(alone.1 < 0.8, "one unconfirmed read is for a person: {alone:?}");
         assert_eq!(agree_on_station(&[], &[]), None);
     }
 
