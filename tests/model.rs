@@ -7,24 +7,8 @@ use std::path::Path;
 use protocol_ocr::model::FormModel;
 use protocol_ocr::rules::Values;
 
-/// The contract's example protocol: every rule holds.
-fn good_values() -> Values {
-    [
-        ("voters_on_list", 2310),
-        ("ballots_received", 2300),
-        ("ballots_issued", 812),
-        ("ballots_unused", 1488),
-        ("ballots_spoiled", 21),
-        ("votes.nur_otan", 402),
-        ("votes.ak_zhol", 140),
-        ("votes.auyl", 92),
-        ("votes.adal", 101),
-        ("votes.qhp", 56),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), Some(*v)))
-    .collect()
-}
+mod common;
+use common::contract_values as good_values;
 
 fn failing(model: &FormModel, values: &Values) -> BTreeSet<String> {
     model.check(values).into_iter().filter(|c| c.holds != Some(true)).map(|c| c.rule).collect()

@@ -19,32 +19,15 @@ use protocol_ocr::scan::{normalise_and_read, page, StageTimes};
 use protocol_ocr::synth::photo::{self, Shot, Storage};
 use protocol_ocr::synth::render::{self, FieldStyle, HeaderItem, LabelStyle, Layout, Protocol};
 
-fn contract_values(model: &FormModel) -> Values {
-    let pairs = [
-        ("voters_on_list", 2310),
-        ("ballots_received", 2300),
-        ("ballots_issued", 812),
-        ("ballots_unused", 1488),
-        ("ballots_spoiled", 21),
-        ("votes.nur_otan", 402),
-        ("votes.ak_zhol", 140),
-        ("votes.auyl", 92),
-        ("votes.adal", 101),
-        ("votes.qhp", 56),
-    ];
-    let mut v = model.empty_values();
-    for (k, x) in pairs {
-        v.insert(k.to_string(), Some(x));
-    }
-    v
-}
+mod common;
+use common::contract_values;
 
 fn printed_page(model: &FormModel) -> GrayImage {
     let protocol = Protocol {
         election: "mazhilis".into(),
         station: "217".into(),
         region: Some("Алматы қ.".into()),
-        values: contract_values(model),
+        values: contract_values(),
     };
     let layout = Layout {
         family: 0,
@@ -111,7 +94,7 @@ fn orientation_is_found_from_the_content_for_every_quarter_turn() {
     let targets = Targets::new(&model);
     let mut engines = Engines::new().unwrap();
     let printed = printed_page(&model);
-    let truth = contract_values(&model);
+    let truth = contract_values();
     // Turned clockwise by 0/90/180/270° with no tag: that many quarter turns undo it.
     for (storage, turns) in
         [(Storage::Upright, 0), (Storage::Turned(90), 1), (Storage::Turned(180), 2), (Storage::Turned(270), 3)]
@@ -180,7 +163,7 @@ fn a_protocol_laid_out_differently_reads_by_its_labels() {
     let model = FormModel::load(None).unwrap();
     let targets = Targets::new(&model);
     let mut engines = Engines::new().unwrap();
-    let mut values = contract_values(&model);
+    let mut values = contract_values();
     values.insert("votes.adal".into(), Some(1017));
     values.insert("ballots_spoiled".into(), Some(3));
     let printed = hand_laid_page(&model, &values);

@@ -499,13 +499,19 @@ fn read_station(
 
 /// The station number, from the layout pass's reads of the number words
 /// (Kazakh and Russian lines each print it) and the digits engine's
-/// confident re-reads of the same words (an unsure re-read is no opinion).
+/// confident re-reads of the same words (an unsure re-read, or one of
+/// another length than the layout pass's, is no opinion).
 /// Every opinion must agree: a number read two ways is for a person to
 /// settle. Two opinions stand; one alone is sent to a person.
 pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[(String, f32)]) -> Option<(String, f32)> {
     let layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
-    let engine: Vec<&(String, f32)> =
-        engine_reads.iter().filter(|(t, c)| !t.is_empty() && *c >= STATION_OPINION_CONFIDENCE).collect();
+    // A re-read shorter or longer than the layout pass's is a crop that cut
+    // or caught too much, not another number.
+    let length = layout.first().map(|(t, _)| t.len());
+    let engine: Vec<&(String, f32)> = engine_reads
+        .iter()
+        .filter(|(t, c)| !t.is_empty() && *c >= STATION_OPINION_CONFIDENCE && length.is_none_or(|n| t.len() == n))
+        .collect();
     let (first, _) = layout.iter().chain(&engine).next()?;
     if !layout.iter().chain(&engine).all(|(t, _)| t == first) {
         return None;
