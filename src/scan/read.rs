@@ -733,10 +733,16 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
             _ => rows.push(vec![b]),
         }
     }
-    // The row beside the label; in it, the largest run of digits closer
-    // together than `MAX_DIGIT_GAP_FACTOR` heights.
-    let distance = |row: &Vec<Rect>| ((row[0][1] + row[0][3]) as f32 / 2.0 - centre_y as f32).abs();
-    let Some(mut row) = rows.into_iter().min_by(|a, b| distance(a).total_cmp(&distance(b))) else {
+    // The row that best stands beside the label; in it, the largest run of
+    // digits closer together than `MAX_DIGIT_GAP_FACTOR` heights.
+    // A row scores one per glyph, less one per digit height it stands from
+    // the label's middle: a stray fragment beside the label loses to the
+    // count a little lower, and a neighbour's count far away loses to ours.
+    let score = |row: &Vec<Rect>| {
+        let middle = (row[0][1] + row[0][3]) as f32 / 2.0;
+        row.len() as f32 - (middle - centre_y as f32).abs() / digit_height
+    };
+    let Some(mut row) = rows.into_iter().max_by(|a, b| score(a).total_cmp(&score(b))) else {
         return (Vec::new(), rules);
     };
     row.sort_by_key(|b| b[0]);
@@ -939,6 +945,15 @@ mod tests {
         let alone = agree_on_station(&[], &[r("217", 0.97)]).unwrap();
         assert!(alone.1 < 0.8, "one unconfirmed read is for a person: {alone:?}");
         assert_eq!(agree_on_station(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_count_wins_over_a_rule_fragment_nearer_the_label() {
+        // "978" at y 40–72; a 2 px sliver of a rule at y 20–51, nearer the
+        // label's middle (y 30).
+        let components = [[100, 40, 118, 72], [120, 40, 138, 72], [140, 40, 158, 72], [180, 20, 182, 51]];
+        let (glyphs, _) = select_digit_glyphs(&components, 30, 30.0);
+        assert_eq!(glyphs.len(), 3, "{glyphs:?}");
     }
 
     #[test]
