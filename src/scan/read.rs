@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use image::{GrayImage, Luma};
 use imageproc::region_labelling::{connected_components, Connectivity};
 
-use super::ocr::{Engines, OcrError, Word};
+use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 use crate::model::FormModel;
 use crate::textmatch::{fold, partial_score};
@@ -618,12 +618,29 @@ fn read_cell(
             read = engines.read_single_digit(&crop)?;
         }
     }
-    let digits: String = read.text.chars().filter(|c| !c.is_whitespace()).collect();
+    let first = DigitRead { text: read.text.chars().filter(|c| !c.is_whitespace()).collect(), ..read };
+    // A second read of the same cell at another scale: Tesseract's
+    // segmentation differs, so a fragile reading shows as a disagreement.
+    let (cw, ch) = crop.dimensions();
+    let scaled = image::imageops::resize(
+        &crop,
+        (cw as f32 * SECOND_READ_SCALE) as u32,
+        (ch as f32 * SECOND_READ_SCALE) as u32,
+        image::imageops::FilterType::CatmullRom,
+    );
+    let second = engines.read_digits(&scaled)?;
+    let second = DigitRead { text: second.text.chars().filter(|c| !c.is_whitespace()).collect(), ..second };
+    // Of two different reads, the one with as many digits as glyphs seen is
+    // taken (line mode drops a doubled digit: «44» → «4»); the disagreement
+    // stays a doubt either way.
+    let fits = |r: &DigitRead| r.text.len() == glyph_count && r.text.chars().all(|c| c.is_ascii_digit());
+    let chosen = if !fits(&first) && fits(&second) { &second } else { &first };
+    let digits = chosen.text.clone();
 
     let mut reading = ValueReading {
         cell: Some(cell),
-        confidence: read.confidence,
-        ocr_confidence: read.confidence,
+        confidence: chosen.confidence,
+        ocr_confidence: chosen.confidence,
         crop: Some(crop.clone()),
         ..Default::default()
     };
@@ -638,29 +655,23 @@ fn read_cell(
         return Ok(reading);
     }
     reading.value = digits.parse().ok();
+    let mut doubts = Vec::new();
     // Glyphs touching after the closing make the count a lower bound: only
     // fewer digits than glyphs (a dropped digit) is a doubt.
     if digits.len() < glyph_count {
         reading.confidence *= GLYPH_MISMATCH_FACTOR;
-        reading.problem = Some(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
+        doubts.push(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
     }
     if digits.len() > 1 && digits.starts_with('0') {
         reading.confidence *= GLYPH_MISMATCH_FACTOR;
-        reading.problem = Some(format!("'{digits}' starts with a zero"));
+        doubts.push(format!("'{digits}' starts with a zero"));
     }
-    // A second read of the same cell at another scale: Tesseract's
-    // segmentation differs, so a fragile reading shows as a disagreement.
-    let (cw, ch) = crop.dimensions();
-    let scaled = image::imageops::resize(
-        &crop,
-        (cw as f32 * SECOND_READ_SCALE) as u32,
-        (ch as f32 * SECOND_READ_SCALE) as u32,
-        image::imageops::FilterType::CatmullRom,
-    );
-    let second: String = engines.read_digits(&scaled)?.text.chars().filter(|c| !c.is_whitespace()).collect();
-    if second != digits {
+    if second.text != first.text {
         reading.confidence *= DISAGREEMENT_FACTOR;
-        reading.problem = Some(format!("read '{digits}', and '{second}' at {SECOND_READ_SCALE}× scale"));
+        doubts.push(format!("read '{}', and '{}' at {SECOND_READ_SCALE}× scale", first.text, second.text));
+    }
+    if !doubts.is_empty() {
+        reading.problem = Some(doubts.join("; "));
     }
     Ok(reading)
 }
