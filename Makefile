@@ -8,7 +8,7 @@ DEMO_OUT := target/demo-out
 EVAL_DIR := target/eval-s4242
 EVAL_OUT := target/eval-s4242-out
 
-.PHONY: deps build demo test eval fixtures
+.PHONY: deps build demo test eval bench fixtures
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,6 +33,10 @@ eval: build
 	$(BIN) synth --out $(EVAL_DIR) --count 200 --seed 4242 --inconsistent 0.2
 	$(BIN) scan $(EVAL_DIR) --out $(EVAL_OUT)
 	$(BIN) eval --truth $(EVAL_DIR)/truth.jsonl --results $(EVAL_OUT)/results.jsonl
+
+# Per-stage benchmarks (criterion) on a photo of the bundled sample.
+bench: deps
+	cargo bench --bench stages
 
 # Regenerates the committed sample (only when synth changes on purpose).
 fixtures: build

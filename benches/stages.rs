@@ -1,0 +1,39 @@
+//! Per-stage benchmarks on fixed inputs (one photo of the bundled sample),
+//! so a regression in one stage shows alone: hashing, decoding, page
+//! normalisation, label matching and the rules. The OCR stages need
+//! Tesseract engines and are measured by `scan`'s own stage timings
+//! (summary.json) until issue 6 adds them here.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use protocol_ocr::model::FormModel;
+use protocol_ocr::scan::{decode, hash, page, read::Targets};
+use protocol_ocr::textmatch::fold;
+
+const PHOTO: &str = "fixtures/sample/day1/IMG_0001.jpg";
+
+fn stages(c: &mut Criterion) {
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(PHOTO)).expect("the bundled sample");
+    let gray = decode::decode(&bytes).expect("a photo").to_luma8();
+    let model = FormModel::load(None).expect("the bundled model");
+    let targets = Targets::new(&model);
+    let location = page::find_page(&gray);
+    let upright = page::rectify(&gray, &location, 0);
+
+    c.bench_function("hash 1 photo", |b| b.iter(|| hash::hash_bytes(&bytes)));
+    c.bench_function("decode 1 photo", |b| b.iter(|| decode::decode(&bytes).unwrap()));
+    c.bench_function("find the page", |b| b.iter(|| page::find_page(&gray)));
+    c.bench_function("rectify to A4", |b| b.iter(|| page::rectify(&gray, &location, 0)));
+    c.bench_function("flatten lighting", |b| b.iter(|| page::flatten_lighting(&upright)));
+    let line = fold("Число избирателей, получивших избирательные бюллетени");
+    c.bench_function("match one OCR line to the labels", |b| b.iter(|| targets.classify(&line, None, &model)));
+    let mut values = model.empty_values();
+    for (k, v) in [("voters_on_list", 2310), ("ballots_received", 2300), ("ballots_issued", 812)] {
+        values.insert(k.to_string(), Some(v));
+    }
+    c.bench_function("evaluate the rules", |b| b.iter(|| model.check(&values)));
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
