@@ -224,11 +224,6 @@ pub fn encode_jpeg(photo: &RgbImage, quality: u8, storage: Storage) -> Vec<u8> {
     bytes
 }
 
-/// Convenience for callers that hold a grey pixel colour.
-pub fn grey(v: u8) -> Rgb<u8> {
-    Rgb([v, v, v])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +231,7 @@ mod tests {
 
     #[test]
     fn exif_tag_is_read_back_by_the_decoder() {
-        let photo = RgbImage::from_pixel(40, 30, grey(200));
+        let photo = RgbImage::from_pixel(40, 30, Rgb([200, 200, 200]));
         let stored = store(photo, Storage::ExifTagged(6));
         let bytes = encode_jpeg(&stored, 80, Storage::ExifTagged(6));
         let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
