@@ -6,7 +6,7 @@
 //! are stored sideways with an EXIF Orientation tag, as phones held in
 //! landscape do; some are simply rotated, with nothing to say so.
 
-use image::{GrayImage, ImageEncoder, Rgb, RgbImage};
+use image::{GrayImage, ImageEncoder, RgbImage};
 use imageproc::geometric_transformations::Projection;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn exif_tag_is_read_back_by_the_decoder() {
-        let photo = RgbImage::from_pixel(40, 30, Rgb([200, 200, 200]));
+        let photo = RgbImage::from_pixel(40, 30, image::Rgb([200, 200, 200]));
         let stored = store(photo, Storage::ExifTagged(6));
         let bytes = encode_jpeg(&stored, 80, Storage::ExifTagged(6));
         let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
