@@ -5,13 +5,18 @@
 //! thin command-line layer over it. Stages:
 //! [`model`] (the form) → [`synth`] (test photos with truth) →
 //! [`scan`] (discover, hash, decode, normalise, read, check, write) →
-//! [`eval`] (scores against truth).
+//! [`eval`] (scores against truth) → [`review`] (reviewers' decisions,
+//! a hash-chained log) → [`verify`] (inputs and log against the
+//! [`manifest`]).
 
 pub mod eval;
 pub mod fonts;
+pub mod manifest;
 pub mod model;
 pub mod result;
+pub mod review;
 pub mod rules;
 pub mod scan;
 pub mod synth;
 pub mod textmatch;
+pub mod verify;

@@ -3,13 +3,19 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use protocol_ocr::model::FormModel;
-use protocol_ocr::{eval, scan, synth};
+use protocol_ocr::{eval, scan, synth, verify};
 
 /// Exit code for bad usage or an unusable input directory or model.
 const EXIT_USAGE: u8 = 2;
+/// Exit code of `verify` when anything changed.
+const EXIT_CHANGED: u8 = 1;
+/// Exit code of a scan stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -24,10 +30,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Read every file under IN_DIR and write OUT_DIR/results.jsonl, results.csv and summary.json.
+    /// Read every file under IN_DIR and write OUT_DIR/results.jsonl, results.csv, summary.json and manifest.json.
+    ///
+    /// Each result is saved to OUT_DIR/journal.jsonl as it is made: after an interruption (Ctrl-C, a crash,
+    /// kill -9) the same command resumes, reading only the files not done yet (or changed since).
     ///
     /// Exit codes: 0 the run completed (flagged and failed files are results, not errors);
-    /// 2 bad usage, an unusable input folder or model.
+    /// 2 bad usage, an unusable input folder or model; 130 interrupted by Ctrl-C (what was done is saved).
     Scan {
         /// Folder of protocol photos (searched recursively).
         in_dir: PathBuf,
@@ -59,6 +68,19 @@ enum Command {
         /// Print the scores as one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Re-hash the inputs and the review log and say what changed since the scan.
+    ///
+    /// Compares every file under the input folder with OUT_DIR/manifest.json (added, missing, altered),
+    /// checks the manifest's root hash, results.jsonl, and the reviewers' decision log's hash chain.
+    ///
+    /// Exit codes: 0 nothing changed; 1 something changed (listed); 2 bad usage or no manifest.
+    Verify {
+        /// The output folder of a scan.
+        out_dir: PathBuf,
+        /// The photos' folder (default: the one the scan read, as named in the manifest).
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
     /// Write N synthetic protocol photos and DIR/truth.jsonl with their true values.
     Synth {
@@ -114,11 +136,44 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_USAGE);
             }
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let options =
-                scan::ScanOptions { input: in_dir, out: out.clone(), jobs, follow_symlinks, quiet, debug_dir };
+            let interrupt = Arc::new(AtomicBool::new(false));
+            let flag = interrupt.clone();
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    // A second Ctrl-C: stop at once; the journal has what was done.
+                    std::process::exit(EXIT_INTERRUPTED.into());
+                }
+                eprintln!("\ninterrupted: finishing the photos being read (Ctrl-C again to stop at once)");
+            });
+            let options = scan::ScanOptions {
+                input: in_dir,
+                out: out.clone(),
+                jobs,
+                follow_symlinks,
+                quiet,
+                debug_dir,
+                interrupt: Some(interrupt),
+            };
             match scan::run(&model, &options) {
+                Ok(outcome) if outcome.interrupted => {
+                    eprintln!(
+                        "interrupted: {} files done and saved in {}; run the same command again to go on",
+                        outcome.results.len(),
+                        out.join(scan::journal::JOURNAL_FILE).display()
+                    );
+                    ExitCode::from(EXIT_INTERRUPTED)
+                }
                 Ok(outcome) => {
+                    if let Some(why) = &outcome.resume.journal_discarded {
+                        eprintln!("note: the earlier run's saved results were not reused: {why}");
+                    }
+                    for file in &outcome.resume.changed {
+                        eprintln!("changed since the last run, read anew: {file}");
+                    }
                     if !quiet {
+                        if outcome.resume.reused > 0 {
+                            println!("{} files already read by an earlier run were reused", outcome.resume.reused);
+                        }
                         let count =
                             |s: protocol_ocr::result::Status| outcome.results.iter().filter(|r| r.status == s).count();
                         use protocol_ocr::result::Status;
@@ -131,7 +186,7 @@ fn main() -> ExitCode {
                             count(Status::Duplicate),
                             count(Status::Failed)
                         );
-                        println!("wrote {}/results.jsonl, results.csv, summary.json", out.display());
+                        println!("wrote {}/results.jsonl, results.csv, summary.json, manifest.json", out.display());
                     }
                     ExitCode::SUCCESS
                 }
@@ -149,6 +204,20 @@ fn main() -> ExitCode {
                     print!("{}", eval::render_table(&scores));
                 }
                 ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Verify { out_dir, input } => match verify::verify(&out_dir, input.as_deref()) {
+            Ok(report) => {
+                print!("{}", verify::render(&report));
+                if report.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_CHANGED)
+                }
             }
             Err(e) => {
                 eprintln!("error: {e:#}");

@@ -4,6 +4,7 @@
 //! be read (no permission, a symlink loop), is still listed, so that it gets
 //! its own `failed` line in the results.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -29,9 +30,33 @@ pub struct Input {
     pub found: Found,
 }
 
-fn relative_name(root: &Path, path: &Path) -> String {
+/// The path relative to `root`, `/`-separated. A name that is not valid
+/// UTF-8 keeps every byte: each byte that is not part of valid UTF-8 is
+/// written `\xNN`, so two such names never collapse into one line.
+pub fn relative_name(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    rel.components().map(|c| escape_name(c.as_os_str().as_bytes())).collect::<Vec<_>>().join("/")
+}
+
+fn escape_name(mut bytes: &[u8]) -> String {
+    let mut name = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                name.push_str(valid);
+                return name;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                name.push_str(std::str::from_utf8(valid).expect("checked valid"));
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    name.push_str(&format!("\\x{b:02X}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
 }
 
 fn is_image_name(path: &Path) -> bool {
@@ -56,6 +81,9 @@ pub fn discover(root: &Path, follow_symlinks: bool, skip: Option<&Path>) -> Vec<
             Ok(e) => {
                 let found = if e.path_is_symlink() && !follow_symlinks {
                     Found::Unreadable("a symbolic link, not followed (use --follow-symlinks)".into())
+                } else if !e.file_type().is_file() {
+                    // Opening a FIFO would block the run; a socket or device is no photo.
+                    Found::Unreadable("not a regular file (a pipe, socket or device)".into())
                 } else if is_image_name(e.path()) {
                     Found::Image
                 } else {
@@ -80,4 +108,20 @@ pub fn discover(root: &Path, follow_symlinks: bool, skip: Option<&Path>) -> Vec<
     inputs.sort_by(|a, b| a.file.cmp(&b.file));
     inputs.dedup_by(|a, b| a.file == b.file);
     inputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn names_that_are_not_utf8_keep_every_byte() {
+        let root = Path::new("/in");
+        let a = root.join(OsStr::from_bytes(b"caf\xE9.jpg"));
+        let b = root.join(OsStr::from_bytes(b"caf\xE8.jpg"));
+        assert_eq!(relative_name(root, &a), "caf\\xE9.jpg");
+        assert_ne!(relative_name(root, &a), relative_name(root, &b));
+        assert_eq!(relative_name(root, &root.join("день 1/фото.jpg")), "день 1/фото.jpg");
+    }
 }

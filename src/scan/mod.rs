@@ -13,6 +13,7 @@ pub mod check;
 pub mod decode;
 pub mod discover;
 pub mod hash;
+pub mod journal;
 pub mod ocr;
 pub mod page;
 pub mod read;
@@ -21,7 +22,8 @@ pub mod write;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -31,6 +33,7 @@ use rayon::prelude::*;
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
 use discover::Found;
+use journal::Journal;
 use ocr::Engines;
 use read::{Reading, Targets};
 
@@ -43,6 +46,9 @@ pub struct ScanOptions {
     pub follow_symlinks: bool,
     pub quiet: bool,
     pub debug_dir: Option<PathBuf>,
+    /// Set (by a Ctrl-C handler) when the run should stop: files not yet
+    /// started are left for the next run, what is done stays in the journal.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// Time spent in each stage, summed over files (milliseconds of worker time).
@@ -79,9 +85,25 @@ impl StageTimes {
 
 /// What a scan produced.
 pub struct ScanOutcome {
+    /// Every file's result, by file; when interrupted, only those done.
     pub results: Vec<ProtocolResult>,
     pub times: StageTimes,
     pub wall_seconds: f64,
+    /// The run was stopped before every file was read; nothing but the
+    /// journal was written.
+    pub interrupted: bool,
+    pub resume: ResumeReport,
+}
+
+/// How much of an earlier run was reused.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeReport {
+    /// Files whose saved result was reused (same path, same SHA-256).
+    pub reused: usize,
+    /// Files whose bytes changed since the run that saved them (read anew).
+    pub changed: Vec<String>,
+    /// Why an existing journal was not used, if it was not.
+    pub journal_discarded: Option<String>,
 }
 
 thread_local! {
@@ -130,15 +152,22 @@ pub fn normalise_and_read(
     Ok(best.expect("at least one orientation is tried"))
 }
 
+/// What every file's reading shares within one run.
+struct RunContext<'a> {
+    model: &'a FormModel,
+    targets: &'a Targets,
+    times: &'a StageTimes,
+    out: &'a Path,
+    debug_dir: Option<&'a Path>,
+}
+
 fn process_image(
     input: &discover::Input,
     expected_sha: &str,
-    model: &FormModel,
-    targets: &Targets,
-    times: &StageTimes,
-    debug_dir: Option<&Path>,
+    run: &RunContext<'_>,
     result: &mut ProtocolResult,
 ) -> Result<(), String> {
+    let RunContext { model, targets, times, out, debug_dir } = *run;
     let started = Instant::now();
     let bytes = std::fs::read(&input.path).map_err(|e| format!("cannot read the file: {e}"))?;
     if hash::hash_bytes(&bytes) != expected_sha {
@@ -175,6 +204,9 @@ fn process_image(
         check::assess(model, &normalised.reading, result);
     }
     StageTimes::add(&times.check, started);
+    let started = Instant::now();
+    write::save_page(out, expected_sha, &normalised.page).map_err(|e| format!("cannot save the page: {e:#}"))?;
+    StageTimes::add(&times.write, started);
     if let Some(dir) = debug_dir {
         write::debug_image(dir, &input.file, &normalised.page, &normalised.reading)
             .map_err(|e| format!("cannot write the debug image: {e}"))?;
@@ -182,12 +214,40 @@ fn process_image(
     Ok(())
 }
 
-/// Runs the whole scan and writes OUT_DIR.
+/// Runs `work`, turning a panic into an error sentence, so that a bug met
+/// on one file fails that file and the batch goes on.
+pub fn catch_panics(work: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("internal error while reading this file (a bug; please report it): {what}"))
+        }
+    }
+}
+
+/// Runs the whole scan: discovers IN_DIR and scans what it finds.
 pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
-    let wall = Instant::now();
     if !options.input.is_dir() {
         bail!("{} is not a folder", options.input.display());
     }
+    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    let started = Instant::now();
+    let inputs = discover::discover(&options.input, options.follow_symlinks, Some(&options.out));
+    let outcome = scan_inputs(model, options, &inputs)?;
+    StageTimes::add(&outcome.times.discover, started);
+    Ok(outcome)
+}
+
+/// Scans discovered inputs and, unless interrupted, writes OUT_DIR. Results
+/// saved in OUT_DIR's journal by an earlier run are reused for files whose
+/// bytes have not changed.
+pub fn scan_inputs(model: &FormModel, options: &ScanOptions, inputs: &[discover::Input]) -> Result<ScanOutcome> {
+    let wall = Instant::now();
     ocr::limit_openmp_threads();
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     if let Some(d) = &options.debug_dir {
@@ -198,10 +258,7 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
         .num_threads(options.jobs.max(1))
         .build()
         .context("cannot start the worker threads")?;
-
-    let started = Instant::now();
-    let inputs = discover::discover(&options.input, options.follow_symlinks, Some(&options.out));
-    StageTimes::add(&times.discover, started);
+    let (journal, previous) = Journal::open(&options.out, &model.sha256)?;
 
     let field_keys: Vec<String> =
         model.lines.iter().filter(|l| l.kind == LineKind::Field).map(|l| l.short_key.clone()).collect();
@@ -225,6 +282,7 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
     });
     let mut first_with_hash: HashMap<&str, usize> = HashMap::new();
     let mut original_of: Vec<Option<usize>> = vec![None; inputs.len()];
+    let mut changed = Vec::new();
     for (i, h) in hashes.iter().enumerate() {
         if let Ok((sha, _)) = h {
             match first_with_hash.get(sha.as_str()) {
@@ -233,12 +291,25 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
                     first_with_hash.insert(sha, i);
                 }
             }
+            if previous.results.get(&inputs[i].file).is_some_and(|p| !p.sha256.is_empty() && &p.sha256 != sha) {
+                changed.push(inputs[i].file.clone());
+            }
         }
     }
 
     let progress = write::progress_bar(inputs.len() as u64, options.quiet);
     let targets = Targets::new(model);
-    let mut results: Vec<ProtocolResult> = pool.install(|| {
+    let context = RunContext {
+        model,
+        targets: &targets,
+        times: &times,
+        out: &options.out,
+        debug_dir: options.debug_dir.as_deref(),
+    };
+    let reused = AtomicUsize::new(0);
+    let journal_error: Mutex<Option<String>> = Mutex::new(None);
+    let stop_requested = || options.interrupt.as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst));
+    let done: Vec<Option<ProtocolResult>> = pool.install(|| {
         inputs
             .par_iter()
             .enumerate()
@@ -256,47 +327,53 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
                         result.error = Some("not an image: the file name has no image extension".into())
                     }
                     (Ok(_), _, None) => {
-                        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            process_image(
-                                input,
-                                &sha,
-                                model,
-                                &targets,
-                                &times,
-                                options.debug_dir.as_deref(),
-                                &mut result,
-                            )
-                        }));
-                        match outcome {
-                            Ok(Ok(())) => {}
-                            Ok(Err(why)) => {
+                        if let Some(saved) = previous.reusable(&input.file, &sha) {
+                            reused.fetch_add(1, Ordering::Relaxed);
+                            result = saved.clone();
+                        } else {
+                            if stop_requested() {
+                                return None;
+                            }
+                            let outcome = catch_panics(|| {
+                                process_image(input, &sha, &context, &mut result)
+                            });
+                            if let Err(why) = outcome {
                                 result = ProtocolResult::failed(&input.file, &sha, &field_keys, &party_keys, why);
                                 result.size = size;
                             }
-                            Err(panic) => {
-                                let what = panic
-                                    .downcast_ref::<String>()
-                                    .cloned()
-                                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                                    .unwrap_or_default();
-                                result = ProtocolResult::failed(
-                                    &input.file,
-                                    &sha,
-                                    &field_keys,
-                                    &party_keys,
-                                    format!("internal error while reading this file (a bug; please report it): {what}"),
-                                );
-                                result.size = size;
+                            if let Err(e) = journal.append(&result) {
+                                journal_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(format!("{e:#}"));
                             }
                         }
                     }
                 }
                 progress.inc(1);
-                result
+                Some(result)
             })
             .collect()
     });
     progress.finish_and_clear();
+    if let Some(e) = journal_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        bail!("cannot save results as they are made: {e}");
+    }
+    let resume = ResumeReport { reused: reused.into_inner(), changed, journal_discarded: previous.discarded.clone() };
+    if done.iter().any(Option::is_none) {
+        let results: Vec<ProtocolResult> = done.into_iter().flatten().collect();
+        return Ok(ScanOutcome {
+            results,
+            times,
+            wall_seconds: wall.elapsed().as_secs_f64(),
+            interrupted: true,
+            resume,
+        });
+    }
+    let mut results: Vec<ProtocolResult> = done.into_iter().flatten().collect();
+    // What the journal keeps: the files that were read (or reused), before
+    // the cross-file steps change their status.
+    let journalled: Vec<ProtocolResult> = (0..results.len())
+        .filter(|&i| inputs[i].found == Found::Image && hashes[i].is_ok() && original_of[i].is_none())
+        .map(|i| results[i].clone())
+        .collect();
 
     // Byte copies carry their original's reading and name it.
     for i in 0..results.len() {
@@ -317,7 +394,9 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
     results.sort_by(|a, b| a.file.cmp(&b.file));
 
     let started = Instant::now();
-    write::write_outputs(model, &options.out, &results, &times, wall.elapsed().as_secs_f64(), options)?;
+    let wall_seconds = wall.elapsed().as_secs_f64();
+    write::write_outputs(model, &options.out, &results, &times, wall_seconds, options, &resume)?;
+    journal.compact(&model.sha256, &journalled.iter().collect::<Vec<_>>())?;
     StageTimes::add(&times.write, started);
-    Ok(ScanOutcome { results, times, wall_seconds: wall.elapsed().as_secs_f64() })
+    Ok(ScanOutcome { results, times, wall_seconds: wall.elapsed().as_secs_f64(), interrupted: false, resume })
 }

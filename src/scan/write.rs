@@ -16,7 +16,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use super::read::Reading;
-use super::{ScanOptions, StageTimes};
+use super::{ResumeReport, ScanOptions, StageTimes};
+use crate::manifest::{Manifest, ManifestFile, ManifestModel, MANIFEST_FILE};
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
 
@@ -34,7 +35,7 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 /// Writes `bytes` to a temporary file beside `path` and renames it over
 /// `path`, so a reader never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     let tmp = path.with_file_name(name);
@@ -53,6 +54,7 @@ pub fn write_outputs(
     times: &StageTimes,
     wall_seconds: f64,
     options: &ScanOptions,
+    resume: &ResumeReport,
 ) -> Result<()> {
     let mut jsonl = String::new();
     for r in results {
@@ -61,9 +63,42 @@ pub fn write_outputs(
     }
     write_atomically(&out.join("results.jsonl"), jsonl.as_bytes())?;
     write_atomically(&out.join("results.csv"), &csv_bytes(model, results)?)?;
-    let summary = summary(model, results, times, wall_seconds, options);
+    let manifest = manifest(model, results, options);
+    write_atomically(&out.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    let mut summary = summary(model, results, times, wall_seconds, options);
+    summary["manifest_root_sha256"] = json!(manifest.root_sha256);
+    summary["resume"] = json!({
+        "reused": resume.reused,
+        "changed_since_last_run": resume.changed,
+        "journal_discarded": resume.journal_discarded,
+    });
     write_atomically(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     Ok(())
+}
+
+/// The manifest of the inputs the results were made from.
+pub fn manifest(model: &FormModel, results: &[ProtocolResult], options: &ScanOptions) -> Manifest {
+    let files = results
+        .iter()
+        .map(|r| ManifestFile {
+            path: r.file.clone(),
+            size: r.size,
+            sha256: (!r.sha256.is_empty()).then(|| r.sha256.clone()),
+        })
+        .collect();
+    let model = ManifestModel { id: model.id.clone(), sha256: model.sha256.clone() };
+    // An absolute path, so `verify` finds the photos from any folder.
+    let input = options.input.canonicalize().unwrap_or_else(|_| options.input.clone());
+    Manifest::new(&input, options.follow_symlinks, model, files)
+}
+
+/// The most memory this process has held (resident), in MiB, where the
+/// system says (Linux's `VmHWM`).
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
 
 fn csv_bytes(model: &FormModel, results: &[ProtocolResult]) -> Result<Vec<u8>> {
@@ -135,7 +170,24 @@ pub fn summary(
         "input": options.input.display().to_string(),
         "model": { "id": model.id, "sha256": model.sha256 },
         "tool_version": env!("CARGO_PKG_VERSION"),
+        "peak_memory_mib": peak_memory_mib(),
     })
+}
+
+/// Folder inside OUT_DIR holding each photo's normalised page, named by the
+/// photo's SHA-256, for the review page (boxes are in its coordinates).
+pub const PAGES_DIR: &str = "pages";
+/// JPEG quality of the saved pages: digits stay sharp at a quarter of the
+/// size of a lossless PNG.
+const PAGE_JPEG_QUALITY: u8 = 80;
+
+/// Saves the normalised page as OUT_DIR/pages/SHA256.jpg.
+pub fn save_page(out: &Path, sha256: &str, page: &image::GrayImage) -> Result<()> {
+    let dir = out.join(PAGES_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, PAGE_JPEG_QUALITY).encode_image(page)?;
+    write_atomically(&dir.join(format!("{sha256}.jpg")), &bytes)
 }
 
 /// Writes the normalised page with the found labels (blue) and digit
