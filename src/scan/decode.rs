@@ -26,6 +26,11 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     if reader.format().is_none() {
         return Err("not an image: the contents are not in any known image format".into());
     }
+    if reader.format() == Some(image::ImageFormat::Jpeg) && jpeg_is_truncated(bytes) {
+        return Err(
+            "the JPEG is truncated (it ends before its end-of-image marker): part of the photo is missing".into()
+        );
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -36,6 +41,21 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(describe)?;
     image.apply_orientation(orientation);
     Ok(image)
+}
+
+/// A JPEG's compressed data (after its last start-of-scan marker) must be
+/// followed by the end-of-image marker; decoders fill a cut-off photo with
+/// grey instead of failing, which would hide a broken transfer.
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    const START_OF_SCAN: [u8; 2] = [0xFF, 0xDA];
+    const END_OF_IMAGE: [u8; 2] = [0xFF, 0xD9];
+    let last_scan = bytes.windows(2).rposition(|w| w == START_OF_SCAN);
+    let last_end = bytes.windows(2).rposition(|w| w == END_OF_IMAGE);
+    match (last_scan, last_end) {
+        (Some(scan), Some(end)) => end < scan,
+        (_, None) => true,
+        (None, Some(_)) => false,
+    }
 }
 
 fn describe(e: image::ImageError) -> String {
@@ -62,6 +82,14 @@ mod tests {
         let truncated = &png[..png.len() / 2];
         assert!(decode(truncated).is_err());
         assert!(decode(&png).is_ok());
+
+        let mut jpeg = Vec::new();
+        image::GrayImage::from_fn(64, 64, |x, y| image::Luma([(x * y) as u8]))
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        assert!(decode(&jpeg).is_ok());
+        let cut = decode(&jpeg[..jpeg.len() - 40]).unwrap_err();
+        assert!(cut.contains("truncated"), "{cut}");
     }
 
     #[test]

@@ -334,9 +334,7 @@ pub fn scan_inputs(model: &FormModel, options: &ScanOptions, inputs: &[discover:
                             if stop_requested() {
                                 return None;
                             }
-                            let outcome = catch_panics(|| {
-                                process_image(input, &sha, &context, &mut result)
-                            });
+                            let outcome = catch_panics(|| process_image(input, &sha, &context, &mut result));
                             if let Err(why) = outcome {
                                 result = ProtocolResult::failed(&input.file, &sha, &field_keys, &party_keys, why);
                                 result.size = size;
