@@ -8,7 +8,7 @@ DEMO_OUT := target/demo-out
 EVAL_DIR := target/eval-s4242
 EVAL_OUT := target/eval-s4242-out
 
-.PHONY: deps build demo test eval bench fixtures
+.PHONY: deps build demo test eval bench fixtures fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -37,6 +37,12 @@ eval: build
 # Per-stage benchmarks (criterion) on a photo of the bundled sample.
 bench: deps
 	cargo bench --bench stages
+
+# The property tests (parsers fed arbitrary text, rules against a reference)
+# with many more cases than `make test` runs: about two minutes.
+FUZZ_CASES ?= 500000
+fuzz: deps
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release --test properties
 
 # Regenerates the committed sample (only when synth changes on purpose).
 fixtures: build

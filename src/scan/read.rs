@@ -229,6 +229,22 @@ fn label_extent(words: &[Word]) -> Option<Rect> {
     Some(rect)
 }
 
+/// The count in a cell's OCR text: only ASCII digits, at most `max_digits`
+/// of them. Anything else is a sentence saying why it is not a count — a
+/// guess at what a stray letter meant would be a silent error.
+pub fn parse_count(text: &str, max_digits: u32) -> Result<u64, String> {
+    if text.is_empty() {
+        return Err("no digits read".into());
+    }
+    if !text.chars().all(|c| c.is_ascii_digit()) || text.len() > (max_digits as usize).min(MAX_COUNT_DIGITS) {
+        return Err(format!("'{text}' is not a count of at most {max_digits} digits"));
+    }
+    text.parse().map_err(|e| format!("'{text}' is not a count: {e}"))
+}
+
+/// No count on a protocol has more digits than this (u64 holds 19).
+const MAX_COUNT_DIGITS: usize = 12;
+
 /// The number printed before a line's label ("6." → 6), if the line starts with one.
 fn leading_number(line: &TextLine) -> Option<u32> {
     let first = line.words.iter().min_by_key(|w| w.left)?;
@@ -649,12 +665,14 @@ fn read_cell(
         reading.problem = Some("ink in the cell, but no digits read".into());
         return Ok(reading);
     }
-    if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > max_digits as usize {
-        reading.confidence = 0.0;
-        reading.problem = Some(format!("'{digits}' is not a count of at most {max_digits} digits"));
-        return Ok(reading);
+    match parse_count(&digits, max_digits) {
+        Ok(value) => reading.value = Some(value),
+        Err(problem) => {
+            reading.confidence = 0.0;
+            reading.problem = Some(problem);
+            return Ok(reading);
+        }
     }
-    reading.value = digits.parse().ok();
     let mut doubts = Vec::new();
     // Glyphs touching after the closing make the count a lower bound: only
     // fewer digits than glyphs (a dropped digit) is a doubt.
