@@ -8,6 +8,7 @@ PACKAGES=(
   libtesseract-dev libleptonica-dev   # libtesseract 5 for the `tesseract` crate
   tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng tesseract-ocr-osd
   clang libclang-dev pkg-config       # bindgen for tesseract-sys
+  chromium chromium-driver            # the review page's end-to-end test drives a real browser
 )
 
 missing=()

@@ -69,6 +69,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Start the reviewers' web page for OUT_DIR (a scan's output folder).
+    ///
+    /// Reviewers confirm, correct or reject flagged protocols; every decision is appended to a
+    /// hash-chained log in OUT_DIR/review.db. The address is printed at start. Binding anything but
+    /// loopback needs a token (--token or PROTOCOL_OCR_TOKEN); the page is then opened with ?token=….
+    ///
+    /// Exit codes: 0 stopped normally (or --export done); 2 bad usage, no scan output, or the address
+    /// cannot be used.
+    Review {
+        /// The output folder of a scan.
+        out_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = protocol_ocr::review::web::DEFAULT_BIND)]
+        bind: std::net::SocketAddr,
+        /// Access token required on every request (needed for a non-loopback address).
+        #[arg(long, env = "PROTOCOL_OCR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Form model file (default: the bundled Kazakhstan 2021 model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Write OUT_DIR/verified.jsonl and verified.csv (the verified data set) and exit.
+        #[arg(long)]
+        export: bool,
+    },
     /// Re-hash the inputs and the review log and say what changed since the scan.
     ///
     /// Compares every file under the input folder with OUT_DIR/manifest.json (added, missing, altered),
@@ -117,6 +141,39 @@ fn limit_openmp_before_tesseract_loads() {
         // exec only returns on failure: go on without the limit.
         eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); scanning may be slower");
     }
+}
+
+/// `review`: serve the page, or with `export` write the verified data set.
+fn review(
+    out: &std::path::Path,
+    bind: std::net::SocketAddr,
+    token: Option<String>,
+    model: Option<PathBuf>,
+    export: bool,
+) -> anyhow::Result<()> {
+    use protocol_ocr::review::{store, verified, web};
+    let model = FormModel::load(model.as_deref())?;
+    if export {
+        let store = store::SqliteStore::open(out)?;
+        let set = verified::verified_set(&store)?;
+        let (jsonl, csv) = verified::export(out, &model, &set)?;
+        println!(
+            "{} verified protocols ({} pending review, {} rejected) written to {} and {}",
+            set.rows.len(),
+            set.pending.len(),
+            set.rejected.len(),
+            jsonl.display(),
+            csv.display()
+        );
+        return Ok(());
+    }
+    let token = token.filter(|t| !t.is_empty());
+    let with_token = token.is_some();
+    let running = web::App::open(out, model, token)?.serve(bind)?;
+    let hint = if with_token { "/?token=…" } else { "/" };
+    println!("review page: http://{}{hint}  (Ctrl-C stops it; every decision is already saved)", running.address);
+    running.wait();
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -205,6 +262,13 @@ fn main() -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Review { out_dir, bind, token, model, export } => match review(&out_dir, bind, token, model, export) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(EXIT_USAGE)

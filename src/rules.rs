@@ -319,6 +319,8 @@ struct Eval<'a> {
     values: &'a Values,
     party_keys: &'a [String],
     missing: Vec<String>,
+    /// When set, values are shown after their line's name ("issued 812").
+    names: Option<&'a dyn Fn(&str) -> String>,
 }
 
 impl Eval<'_> {
@@ -352,8 +354,14 @@ impl Eval<'_> {
     fn show(&mut self, e: &Expr) -> String {
         match e {
             Expr::Number(n) => format_number(*n),
-            Expr::Value(k) => format_number(self.value(k)),
-            Expr::SumVotes => format_number(self.eval(e)),
+            Expr::Value(k) => match self.names {
+                Some(name) => format!("{} {}", name(k), format_number(self.value(k))),
+                None => format_number(self.value(k)),
+            },
+            Expr::SumVotes => match self.names {
+                Some(_) => format!("votes {}", format_number(self.eval(e))),
+                None => format_number(self.eval(e)),
+            },
             Expr::Add(a, b) => format!("{} + {}", self.show(a), self.show(b)),
             Expr::Sub(a, b) => format!("{} - {}", self.show(a), self.show(b)),
             Expr::Mul(a, b) => {
@@ -386,7 +394,42 @@ fn is_compound(e: &Expr) -> bool {
 /// Evaluates `relation` on `values`; `party_keys` are the `votes.<party>` keys
 /// that `sum(votes)` adds up.
 pub fn evaluate(relation: &Relation, values: &Values, party_keys: &[String]) -> Outcome {
-    let mut ev = Eval { values, party_keys, missing: Vec::new() };
+    evaluate_with(relation, values, party_keys, None)
+}
+
+/// A failed relation in words for a reviewer: the values with their lines'
+/// names, the gap, and what it may mean — "received 2300 ≠ issued 812 +
+/// unused 1478 (= 2290): off by 10 (ballots unaccounted for)". `None` when
+/// the relation holds or cannot be evaluated.
+pub fn explain_failure(
+    relation: &Relation,
+    values: &Values,
+    party_keys: &[String],
+    name: &dyn Fn(&str) -> String,
+    meaning: &str,
+) -> Option<String> {
+    match evaluate_with(relation, values, party_keys, Some(name)) {
+        Outcome::Evaluated { holds: false, left, right, detail } => {
+            let gap = format_number((left - right).abs());
+            let by = match relation.op {
+                Comparison::Eq => format!("off by {gap}"),
+                Comparison::Le | Comparison::Lt => format!("over by {gap}"),
+                Comparison::Ge | Comparison::Gt => format!("short by {gap}"),
+                Comparison::Ne => "equal".to_string(),
+            };
+            Some(format!("{detail}: {by} ({meaning})"))
+        }
+        _ => None,
+    }
+}
+
+fn evaluate_with(
+    relation: &Relation,
+    values: &Values,
+    party_keys: &[String],
+    names: Option<&dyn Fn(&str) -> String>,
+) -> Outcome {
+    let mut ev = Eval { values, party_keys, missing: Vec::new(), names };
     let left = ev.eval(&relation.left);
     let right = ev.eval(&relation.right);
     if !ev.missing.is_empty() {
@@ -416,6 +459,17 @@ impl fmt::Display for Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_reads_in_words_with_the_gap() {
+        let relation = Relation::parse("ballots_received = ballots_issued + ballots_unused").unwrap();
+        let v = values(&[("ballots_received", 2300), ("ballots_issued", 812), ("ballots_unused", 1478)]);
+        let name = |k: &str| k.trim_start_matches("ballots_").to_string();
+        let words = explain_failure(&relation, &v, &[], &name, "ballots unaccounted for").unwrap();
+        assert_eq!(words, "received 2300 ≠ issued 812 + unused 1478 (= 2290): off by 10 (ballots unaccounted for)");
+        let v = values(&[("ballots_received", 2290), ("ballots_issued", 812), ("ballots_unused", 1478)]);
+        assert_eq!(explain_failure(&relation, &v, &[], &name, "x"), None);
+    }
 
     fn values(pairs: &[(&str, u64)]) -> Values {
         pairs.iter().map(|(k, v)| (k.to_string(), Some(*v))).collect()

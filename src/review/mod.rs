@@ -3,3 +3,5 @@
 //! ([`verified`]), and the local web page they work in ([`web`]).
 
 pub mod store;
+pub mod verified;
+pub mod web;

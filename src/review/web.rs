@@ -1,0 +1,671 @@
+//! The reviewers' web page: a small HTTP server over the review store.
+//!
+//! One page (HTML, script and style embedded in the binary, no outside
+//! resources) and a JSON API under `/api/`. The server listens on loopback
+//! unless told otherwise; any other address needs a token, and then every
+//! request without it is refused. Photos are served by SHA-256 only, never
+//! by a path from the request. State-changing requests are POST with a JSON
+//! body, a custom header and a same-origin check (a cross-site form cannot
+//! send them); bodies are size-limited; bad input is a 4xx with a sentence.
+//! Everything the page shows is inserted as text, never as markup.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use super::store::{Action, Decision, Protocol, ReviewState, ReviewStore, SaveError, SqliteStore, Values};
+use super::verified::{export, verified_set};
+use crate::model::{FormModel, LineKind, RuleKind};
+use crate::result::Status;
+use crate::rules;
+use crate::scan::write::PAGES_DIR;
+
+/// The default address: this machine only.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Environment variable holding the access token (instead of `--token`).
+pub const TOKEN_ENV: &str = "PROTOCOL_OCR_TOKEN";
+/// The largest request body accepted: a decision is a few hundred bytes.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+/// Header every state-changing request must carry. A cross-site form cannot
+/// set it, and a cross-site script cannot without a CORS grant we never give.
+pub const CSRF_HEADER: &str = "X-Protocol-OCR";
+/// Cookie that carries the token once the page was opened with `?token=`.
+const TOKEN_COOKIE: &str = "protocol_ocr_token";
+/// Requests served at once: a small team of reviewers.
+const SERVER_THREADS: usize = 4;
+
+const INDEX_HTML: &str = include_str!("../../assets/review/index.html");
+const APP_JS: &str = include_str!("../../assets/review/app.js");
+const APP_CSS: &str = include_str!("../../assets/review/app.css");
+
+/// How the server is started.
+#[derive(Debug, Clone)]
+pub struct ReviewOptions {
+    pub out: PathBuf,
+    pub bind: SocketAddr,
+    pub token: Option<String>,
+}
+
+/// Refuses to listen beyond loopback without a token.
+pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<()> {
+    let loopback = match bind.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.is_loopback(),
+    };
+    if !loopback && token.is_none_or(str::is_empty) {
+        bail!("binding {bind} opens the review to the network: give a token with --token or {TOKEN_ENV}");
+    }
+    Ok(())
+}
+
+/// The server's state, shared by its threads.
+pub struct App {
+    out: PathBuf,
+    input: Option<PathBuf>,
+    model: FormModel,
+    store: Box<dyn ReviewStore>,
+    token: Option<String>,
+}
+
+/// A started server; dropping it does not stop it (call [`Running::wait`]).
+pub struct Running {
+    pub address: SocketAddr,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Blocks while the server runs.
+    pub fn wait(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl App {
+    /// Opens OUT_DIR's store (made from results.jsonl on first start).
+    pub fn open(out: &Path, model: FormModel, token: Option<String>) -> Result<App> {
+        if !out.join("results.jsonl").exists() {
+            bail!("{} has no results.jsonl: run scan first", out.display());
+        }
+        let store = SqliteStore::open(out)?;
+        let input = crate::manifest::Manifest::load(out).ok().map(|m| PathBuf::from(m.input));
+        Ok(App { out: out.to_path_buf(), input, model, store: Box::new(store), token })
+    }
+
+    /// Starts listening; returns once the socket is bound.
+    pub fn serve(self, bind: SocketAddr) -> Result<Running> {
+        check_bind(&bind, self.token.as_deref())?;
+        let server = Server::http(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        let address = server.server_addr().to_ip().context("not an IP address")?;
+        let server = Arc::new(server);
+        let app = Arc::new(self);
+        let threads = (0..SERVER_THREADS)
+            .map(|_| {
+                let (server, app) = (server.clone(), app.clone());
+                std::thread::spawn(move || {
+                    while let Ok(request) = server.recv() {
+                        app.answer(request);
+                    }
+                })
+            })
+            .collect();
+        Ok(Running { address, threads })
+    }
+
+    fn answer(&self, mut request: Request) {
+        let reply = match read_body(&mut request) {
+            Ok(body) => {
+                let call = Call::of(&request, body);
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.route(&call)))
+                    .unwrap_or_else(|_| Reply::error(500, "internal error (a bug; please report it)"))
+            }
+            Err(reply) => reply,
+        };
+        let _ = request.respond(reply.into_response());
+    }
+
+    fn route(&self, call: &Call) -> Reply {
+        let token_in_query = call.query.get("token").cloned();
+        if let Some(token) = &self.token {
+            let presented = call
+                .bearer()
+                .or_else(|| call.cookie(TOKEN_COOKIE))
+                .or_else(|| token_in_query.clone());
+            if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes())) {
+                return Reply::error(401, "a token is needed: open the page with ?token=… or send Authorization: Bearer …");
+            }
+        }
+        if call.method == Method::Post {
+            if let Err(why) = call.same_origin_json() {
+                return Reply::error(403, &why);
+            }
+        }
+        let path = call.path.as_str();
+        let reply = match (&call.method, path) {
+            (Method::Get, "/") => Reply::asset(INDEX_HTML, "text/html; charset=utf-8"),
+            (Method::Get, "/app.js") => Reply::asset(APP_JS, "text/javascript; charset=utf-8"),
+            (Method::Get, "/app.css") => Reply::asset(APP_CSS, "text/css; charset=utf-8"),
+            (Method::Get, "/api/queue") => self.queue(call),
+            (Method::Get, "/api/model") => Reply::json(200, self.model_json()),
+            (Method::Get, p) if p.starts_with("/api/protocols/") => self.protocol(&p["/api/protocols/".len()..]),
+            (Method::Get, p) if p.starts_with("/photos/") => self.photo(&p["/photos/".len()..]),
+            (Method::Post, "/api/check") => self.check(call),
+            (Method::Post, "/api/decide") => self.decide(call),
+            (Method::Post, "/api/export") => self.export(),
+            (_, "/" | "/app.js" | "/app.css" | "/api/queue" | "/api/model" | "/api/check" | "/api/decide" | "/api/export") => {
+                Reply::error(405, "method not allowed here")
+            }
+            _ => Reply::error(404, "no such page"),
+        };
+        // Opening the page with ?token= keeps the token in a cookie that
+        // only this site's same-site requests carry.
+        match (&self.token, token_in_query) {
+            (Some(_), Some(t)) if path == "/" => reply.with_header(
+                "Set-Cookie",
+                &format!("{TOKEN_COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"),
+            ),
+            _ => reply,
+        }
+    }
+
+    fn protocols(&self) -> Result<Vec<Protocol>, Reply> {
+        self.store.protocols().map_err(|e| Reply::error(500, &format!("the store cannot be read: {e:#}")))
+    }
+
+    /// Flags' severity, worst first: hard rules, conflicts, missing or
+    /// unreadable values, low confidence, soft rules.
+    fn severity(&self, flag: &str) -> u8 {
+        let (kind, detail) = flag.split_once(':').unwrap_or((flag, ""));
+        match kind {
+            "rule" => match self.model.rule(detail).map(|r| r.kind) {
+                Some(RuleKind::Hard) => 0,
+                _ => 4,
+            },
+            "conflict" => 1,
+            "missing" | "unreadable_station" | "unreadable_election" | "not_a_protocol" => 2,
+            "low_confidence" => 3,
+            _ => 2,
+        }
+    }
+
+    fn queue(&self, call: &Call) -> Reply {
+        let protocols = match self.protocols() {
+            Ok(p) => p,
+            Err(reply) => return reply,
+        };
+        let want_state = call.query.get("state").map(String::as_str).unwrap_or("pending");
+        let level = call.query.get("level").filter(|s| !s.is_empty());
+        let station = call.query.get("station").filter(|s| !s.is_empty());
+        let flag = call.query.get("flag").filter(|s| !s.is_empty());
+        let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut items = Vec::new();
+        for p in &protocols {
+            let state = p.state();
+            *by_state.entry(state.as_str()).or_default() += 1;
+            if state == ReviewState::Pending {
+                let mut kinds: Vec<String> = p.result.flags.iter().map(|f| reason(f)).collect();
+                kinds.dedup();
+                for k in kinds {
+                    *by_reason.entry(k).or_default() += 1;
+                }
+            }
+            let state_matches = match want_state {
+                "all" => state != ReviewState::NotReviewed,
+                "decided" => matches!(state, ReviewState::Confirmed | ReviewState::Corrected | ReviewState::Rejected),
+                other => state.as_str() == other,
+            };
+            let values = p.values();
+            if !state_matches
+                || level.is_some_and(|l| values.election.as_deref() != Some(l.as_str()))
+                || station.is_some_and(|s| !values.station.as_deref().unwrap_or("").contains(s.as_str()))
+                || flag.is_some_and(|f| !p.result.flags.iter().any(|x| x == f || reason(x) == *f))
+            {
+                continue;
+            }
+            let severity = p.result.flags.iter().map(|f| self.severity(f)).min().unwrap_or(9);
+            items.push((severity, p, values, state));
+        }
+        items.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.result.file.cmp(&b.1.result.file)));
+        let items: Vec<Value> = items
+            .iter()
+            .map(|(severity, p, values, state)| {
+                json!({
+                    "file": p.result.file,
+                    "sha256": p.result.sha256,
+                    "election": values.election,
+                    "station": values.station,
+                    "region": p.result.region,
+                    "flags": p.result.flags,
+                    "state": state.as_str(),
+                    "severity": severity,
+                })
+            })
+            .collect();
+        Reply::json(
+            200,
+            json!({
+                "remaining": by_state.get("pending").copied().unwrap_or(0),
+                "by_state": by_state,
+                "by_reason": by_reason,
+                "shown": items.len(),
+                "items": items,
+            }),
+        )
+    }
+
+    fn model_json(&self) -> Value {
+        let lines: Vec<Value> = self
+            .model
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "key": l.key,
+                    "short_key": l.short_key,
+                    "number": l.number,
+                    "kind": if l.kind == LineKind::Field { "field" } else { "party" },
+                    "label_kk": l.label.kk,
+                    "label_ru": l.label.ru,
+                    "name": line_name(&self.model, &l.key),
+                })
+            })
+            .collect();
+        json!({
+            "id": self.model.id,
+            "elections": self.model.elections.iter().map(|e| json!({"key": e.key, "title": e.title.ru})).collect::<Vec<_>>(),
+            "lines": lines,
+        })
+    }
+
+    fn checks_json(&self, values: &Values) -> Vec<Value> {
+        let flat = crate::model::join_values(&self.model, &values.fields, &values.votes);
+        let parties = self.model.party_keys();
+        let name = |k: &str| line_name(&self.model, k);
+        self.model
+            .rules
+            .iter()
+            .zip(self.model.check(&flat))
+            .map(|(rule, check)| {
+                let words = rules::explain_failure(&rule.relation, &flat, &parties, &name, &rule.explain);
+                json!({
+                    "rule": check.rule,
+                    "kind": check.kind.as_str(),
+                    "ok": check.holds == Some(true),
+                    "evaluated": check.holds.is_some(),
+                    "detail": check.detail,
+                    "words": words.unwrap_or_else(|| check.detail.clone()),
+                    "keys": rule.relation.keys(),
+                    "uses_votes": rule.relation.uses_votes(),
+                    "text": rule.text,
+                })
+            })
+            .collect()
+    }
+
+    fn protocol(&self, sha: &str) -> Reply {
+        if !is_sha256(sha) {
+            return Reply::error(400, "a protocol is named by its photo's SHA-256 (64 hex digits)");
+        }
+        let p = match self.store.protocol_by_sha(sha) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Reply::error(404, "no photo with this SHA-256 in this review"),
+            Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
+        };
+        let values = p.values();
+        let history: Vec<Value> = match self.store.log() {
+            Ok(log) => log
+                .into_iter()
+                .filter(|e| e.file == p.result.file)
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect(),
+            Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
+        };
+        let siblings: Vec<Value> = match self.protocols() {
+            Ok(all) => all
+                .iter()
+                .filter(|o| {
+                    o.result.file != p.result.file
+                        && matches!(o.result.status, Status::Accepted | Status::Flagged)
+                        && values.station.is_some()
+                        && o.values().station == values.station
+                        && o.values().election == values.election
+                })
+                .map(|o| {
+                    json!({"file": o.result.file, "sha256": o.result.sha256, "values": o.values(), "state": o.state().as_str()})
+                })
+                .collect(),
+            Err(reply) => return reply,
+        };
+        let page_saved = self.out.join(PAGES_DIR).join(format!("{sha}.jpg")).exists();
+        Reply::json(
+            200,
+            json!({
+                "file": p.result.file,
+                "sha256": p.result.sha256,
+                "status": p.result.status.as_str(),
+                "state": p.state().as_str(),
+                "version": p.version,
+                "region": p.result.region,
+                "values": values,
+                "scan_values": Values::of(&p.result),
+                "confidence": p.result.confidence,
+                "notes": p.result.notes,
+                "boxes": if page_saved { json!(p.result.boxes) } else { json!({}) },
+                "flags": p.result.flags,
+                "error": p.result.error,
+                "checks": self.checks_json(&values),
+                "photo": {"url": format!("/photos/{sha}"), "normalised": page_saved},
+                "history": history,
+                "siblings": siblings,
+            }),
+        )
+    }
+
+    fn photo(&self, sha: &str) -> Reply {
+        if !is_sha256(sha) {
+            return Reply::error(400, "a photo is named by its SHA-256 (64 hex digits)");
+        }
+        let page = self.out.join(PAGES_DIR).join(format!("{sha}.jpg"));
+        if let Ok(bytes) = std::fs::read(&page) {
+            return Reply::bytes(200, bytes, "image/jpeg");
+        }
+        // No saved page (an older scan): the photo itself, found through
+        // the store, never through the request.
+        let original = match self.store.protocol_by_sha(sha) {
+            Ok(Some(p)) => self.input.as_ref().map(|dir| dir.join(&p.result.file)),
+            _ => None,
+        };
+        match original.and_then(|path| std::fs::read(path).ok()) {
+            Some(bytes) if crate::scan::hash::hash_bytes(&bytes) == sha => {
+                let kind = image::guess_format(&bytes).map(|f| f.to_mime_type()).unwrap_or("application/octet-stream");
+                Reply::bytes(200, bytes, kind)
+            }
+            _ => Reply::error(404, "no photo with this SHA-256 is available"),
+        }
+    }
+
+    fn check(&self, call: &Call) -> Reply {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct CheckRequest {
+            values: Values,
+        }
+        match serde_json::from_slice::<CheckRequest>(&call.body) {
+            Ok(req) => Reply::json(200, json!({"checks": self.checks_json(&req.values)})),
+            Err(e) => Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")),
+        }
+    }
+
+    fn decide(&self, call: &Call) -> Reply {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct DecideRequest {
+            sha256: String,
+            version: i64,
+            action: Action,
+            values: Values,
+            #[serde(default)]
+            note: String,
+            reviewer: String,
+        }
+        let req: DecideRequest = match serde_json::from_slice(&call.body) {
+            Ok(r) => r,
+            Err(e) => return Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")),
+        };
+        if !is_sha256(&req.sha256) {
+            return Reply::error(400, "sha256 must be 64 hex digits");
+        }
+        let file = match self.store.protocol_by_sha(&req.sha256) {
+            Ok(Some(p)) => p.result.file,
+            Ok(None) => return Reply::error(404, "no photo with this SHA-256 in this review"),
+            Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
+        };
+        let decision =
+            Decision { file, reviewer: req.reviewer, action: req.action, values: req.values, note: req.note };
+        match self.store.decide(&decision, req.version) {
+            Ok(entry) => Reply::json(200, json!({"saved": entry})),
+            Err(e @ SaveError::Conflict { .. }) => Reply::error(409, &e.to_string()),
+            Err(e @ SaveError::NotFound(_)) => Reply::error(404, &e.to_string()),
+            Err(e @ SaveError::Invalid(_)) => Reply::error(400, &e.to_string()),
+            Err(SaveError::Store(e)) => Reply::error(500, &format!("the decision was not saved: {e:#}")),
+        }
+    }
+
+    fn export(&self) -> Reply {
+        let result = verified_set(self.store.as_ref()).and_then(|set| {
+            let (jsonl, csv) = export(&self.out, &self.model, &set)?;
+            Ok(json!({
+                "rows": set.rows.len(),
+                "pending": set.pending.len(),
+                "rejected": set.rejected.len(),
+                "jsonl": jsonl.display().to_string(),
+                "csv": csv.display().to_string(),
+            }))
+        });
+        match result {
+            Ok(v) => Reply::json(200, v),
+            Err(e) => Reply::error(500, &format!("the export failed: {e:#}")),
+        }
+    }
+}
+
+/// A flag's reason for counting: `rule:R1` stays, `missing:votes.qhp` → `missing`.
+fn reason(flag: &str) -> String {
+    match flag.split_once(':') {
+        Some(("rule", _)) => flag.to_string(),
+        Some((kind, _)) => kind.to_string(),
+        None => flag.to_string(),
+    }
+}
+
+/// A line's short English name for sentences: `ballots_received` → "received",
+/// `votes.nur_otan` → "Nur Otan" (the party's name from the model).
+pub fn line_name(model: &FormModel, key: &str) -> String {
+    if let Some(line) = model.lines.iter().find(|l| l.key == key) {
+        if let Some(party) = &line.party_name {
+            return party.ru.clone();
+        }
+    }
+    key.trim_start_matches("ballots_").trim_start_matches("votes.").replace('_', " ")
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A request, read: what routing needs.
+struct Call {
+    method: Method,
+    path: String,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Call {
+    fn of(request: &Request, body: Vec<u8>) -> Call {
+        let url = request.url();
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let query = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect();
+        let headers = request
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+            .collect();
+        Call { method: request.method().clone(), path: path.to_string(), query, headers, body }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    fn bearer(&self) -> Option<String> {
+        self.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string)
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.header("cookie")?
+            .split(';')
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// A state change must come from this page's own script: JSON, the
+    /// custom header, and an Origin (when the browser sends one) naming
+    /// this host.
+    fn same_origin_json(&self) -> Result<(), String> {
+        if !self.header("content-type").is_some_and(|c| c.starts_with("application/json")) {
+            return Err("state changes must be sent as application/json".into());
+        }
+        if self.header(CSRF_HEADER).is_none() {
+            return Err(format!("refused: the {CSRF_HEADER} header is missing (a cross-site request?)"));
+        }
+        if let Some(origin) = self.header("origin") {
+            let host = self.header("host").unwrap_or_default();
+            let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+            if origin_host != host {
+                return Err(format!("refused: a request from {origin} to {host} (cross-site)"));
+            }
+        }
+        if self.header("sec-fetch-site").is_some_and(|s| s != "same-origin" && s != "none") {
+            return Err("refused: a cross-site request".into());
+        }
+        Ok(())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
+            (b'+', _, _) => out.push(b' '),
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 2;
+            }
+            (b, _, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`].
+fn read_body(request: &mut Request) -> Result<Vec<u8>, Reply> {
+    if request.body_length().is_some_and(|n| n as u64 > MAX_BODY_BYTES) {
+        return Err(Reply::error(413, "the request body is too large"));
+    }
+    let mut body = Vec::new();
+    request
+        .as_reader()
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| Reply::error(400, "the request body could not be read"))?;
+    if body.len() as u64 > MAX_BODY_BYTES {
+        return Err(Reply::error(413, "the request body is too large"));
+    }
+    Ok(body)
+}
+
+/// A response before it is sent.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, value: Value) -> Reply {
+        Reply {
+            status,
+            body: serde_json::to_vec(&value).expect("JSON values serialise"),
+            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+        }
+    }
+
+    fn error(status: u16, message: &str) -> Reply {
+        Reply::json(status, json!({ "error": message }))
+    }
+
+    fn asset(text: &str, kind: &str) -> Reply {
+        Reply::bytes(200, text.as_bytes().to_vec(), kind)
+    }
+
+    fn bytes(status: u16, body: Vec<u8>, kind: &str) -> Reply {
+        Reply { status, body, headers: vec![("Content-Type".into(), kind.into())] }
+    }
+
+    fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    fn into_response(self) -> Response<std::io::Cursor<Vec<u8>>> {
+        let mut response = Response::from_data(self.body).with_status_code(self.status);
+        let security = [
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+        ];
+        let all = self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(security);
+        for (name, value) in all {
+            if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                response.add_header(h);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        assert!(check_bind(&"127.0.0.1:8080".parse().unwrap(), None).is_ok());
+        assert!(check_bind(&"[::1]:8080".parse().unwrap(), None).is_ok());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), None).is_err());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("")).is_err());
+        assert!(check_bind(&"0.0.0.0:8080".parse().unwrap(), Some("s3cret")).is_ok());
+    }
+
+    #[test]
+    fn query_text_is_decoded() {
+        assert_eq!(percent_decode("a%20b+c%2F%"), "a b c/%");
+        assert_eq!(percent_decode("%D0%B0"), "а");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert!(is_sha256(&"a".repeat(64)));
+        assert!(!is_sha256("../../etc/passwd"));
+        assert!(!is_sha256(&"A".repeat(64)));
+    }
+}
