@@ -71,21 +71,19 @@ pub fn verified_set(store: &dyn ReviewStore) -> Result<VerifiedSet> {
                 let e = p.last.as_ref().expect("a rejection is a decision");
                 set.rejected.push(left_out(format!("rejected by {}: {}", e.reviewer, e.note)));
             }
-            ReviewState::Accepted | ReviewState::Confirmed | ReviewState::Corrected => {
-                set.rows.push(VerifiedRow {
-                    file: p.result.file.clone(),
-                    sha256: p.result.sha256.clone(),
-                    election: values.election,
-                    station: values.station,
-                    region: p.result.region.clone(),
-                    fields: values.fields,
-                    votes: values.votes,
-                    state,
-                    decided_by: p.last.as_ref().map_or_else(|| "scan".to_string(), |e| e.reviewer.clone()),
-                    decided_at: p.last.as_ref().map(|e| e.decided_at.clone()),
-                    note: p.last.as_ref().map(|e| e.note.clone()).unwrap_or_default(),
-                })
-            }
+            ReviewState::Accepted | ReviewState::Confirmed | ReviewState::Corrected => set.rows.push(VerifiedRow {
+                file: p.result.file.clone(),
+                sha256: p.result.sha256.clone(),
+                election: values.election,
+                station: values.station,
+                region: p.result.region.clone(),
+                fields: values.fields,
+                votes: values.votes,
+                state,
+                decided_by: p.last.as_ref().map_or_else(|| "scan".to_string(), |e| e.reviewer.clone()),
+                decided_at: p.last.as_ref().map(|e| e.decided_at.clone()),
+                note: p.last.as_ref().map(|e| e.note.clone()).unwrap_or_default(),
+            }),
         }
     }
     Ok(set)

@@ -135,12 +135,12 @@ impl App {
     fn route(&self, call: &Call) -> Reply {
         let token_in_query = call.query.get("token").cloned();
         if let Some(token) = &self.token {
-            let presented = call
-                .bearer()
-                .or_else(|| call.cookie(TOKEN_COOKIE))
-                .or_else(|| token_in_query.clone());
+            let presented = call.bearer().or_else(|| call.cookie(TOKEN_COOKIE)).or_else(|| token_in_query.clone());
             if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes())) {
-                return Reply::error(401, "a token is needed: open the page with ?token=… or send Authorization: Bearer …");
+                return Reply::error(
+                    401,
+                    "a token is needed: open the page with ?token=… or send Authorization: Bearer …",
+                );
             }
         }
         if call.method == Method::Post {
@@ -160,18 +160,19 @@ impl App {
             (Method::Post, "/api/check") => self.check(call),
             (Method::Post, "/api/decide") => self.decide(call),
             (Method::Post, "/api/export") => self.export(),
-            (_, "/" | "/app.js" | "/app.css" | "/api/queue" | "/api/model" | "/api/check" | "/api/decide" | "/api/export") => {
-                Reply::error(405, "method not allowed here")
-            }
+            (
+                _,
+                "/" | "/app.js" | "/app.css" | "/api/queue" | "/api/model" | "/api/check" | "/api/decide"
+                | "/api/export",
+            ) => Reply::error(405, "method not allowed here"),
             _ => Reply::error(404, "no such page"),
         };
         // Opening the page with ?token= keeps the token in a cookie that
         // only this site's same-site requests carry.
         match (&self.token, token_in_query) {
-            (Some(_), Some(t)) if path == "/" => reply.with_header(
-                "Set-Cookie",
-                &format!("{TOKEN_COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"),
-            ),
+            (Some(_), Some(t)) if path == "/" => {
+                reply.with_header("Set-Cookie", &format!("{TOKEN_COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"))
+            }
             _ => reply,
         }
     }
