@@ -11,6 +11,7 @@ const state = {
   model: null,
   queue: [],
   current: null, // the protocol shown, as the server sent it
+  flash: null, // [text, kind] to show once the next protocol is open
   zoom: 0, // 0 = fit
   checkTimer: null,
 };
@@ -113,8 +114,10 @@ async function openProtocol(sha) {
   const { ok, data } = await api(`/api/protocols/${encodeURIComponent(sha)}`);
   if (!ok) return message(data.error, "error");
   state.current = data;
-  message("");
   render();
+  if (state.flash) message(...state.flash);
+  else message("");
+  state.flash = null;
   for (const a of document.querySelectorAll("#queue a.item")) a.classList.toggle("current", a.dataset.sha === sha);
 }
 
@@ -127,11 +130,11 @@ function render() {
   $("empty").hidden = true;
   $("protocol").hidden = false;
   const election = state.model.elections.find((e) => e.key === p.values.election);
-  $("p-title").replaceChildren(
+  $("p-title").replaceChildren(el("span", {},
     el("span", {}, p.values.station ? `Station ${p.values.station}` : "Station not read"), " · ",
     el("span", {}, election ? election.title : "election not read"),
     p.region ? el("span", { class: "region" }, ` · ${p.region}`) : null,
-    el("span", { class: `state ${p.state}` }, p.state));
+    el("span", { class: `state ${p.state}` }, p.state)));
   $("p-file").textContent = p.file;
   $("p-sha").textContent = p.sha256;
   $("p-flags").replaceChildren(...p.flags.map((f) => el("li", { class: "chip" }, f)));
@@ -339,6 +342,8 @@ async function decide(action) {
   if (!reviewer()) return askName();
   const { values, bad } = currentValues();
   if (bad) return message("Some values are not whole numbers: fix the red ones first.", "error");
+  const empty = [...Object.values(values.fields), ...Object.values(values.votes)].filter((v) => v === null).length;
+  if (action !== "reject" && empty > 0 && !window.confirm(`${empty} value(s) are empty. Save anyway (the photo shows no number there)?`)) return;
   let note = $("note").value.trim();
   if (action === "reject") note = note ? `${$("reject-why").value}: ${note}` : $("reject-why").value;
   const body = { sha256: p.sha256, version: p.version, action, values: action === "reject" ? p.values : values, note, reviewer: reviewer() };
@@ -348,12 +353,16 @@ async function decide(action) {
     return;
   }
   const done = p.sha256;
-  message(`Saved: ${action} by ${reviewer()} (entry ${data.saved.seq}).`, "ok");
+  // Shown on the next protocol, so the reviewer sees the save went through.
+  state.flash = [`Saved: ${action} of ${p.file} by ${reviewer()} (entry ${data.saved.seq}).`, "ok"];
   await loadQueue();
   const next = state.queue.find((i) => i.sha256 !== done);
-  if (next && $("f-state").value === "pending") location.hash = next.sha256;
-  else await openProtocol(done);
-  message(`Saved: ${action} of ${p.file} by ${reviewer()} (entry ${data.saved.seq}).`, "ok");
+  if (next && $("f-state").value === "pending") {
+    if (location.hash.slice(1) === next.sha256) await openProtocol(next.sha256);
+    else location.hash = next.sha256;
+  } else {
+    await openProtocol(done);
+  }
 }
 
 function save() {

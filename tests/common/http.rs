@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! A plain HTTP/1.1 client over a TcpStream, for tests that must send
 //! exactly the bytes they mean (malformed bodies, missing headers), and a
 //! guard that runs `protocol-ocr review` and stops it when dropped.
@@ -55,8 +56,18 @@ pub fn send(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
             headers.insert(k.to_ascii_lowercase(), v.trim().to_string());
         }
     }
+    // Some servers keep the socket open after the answer: read what it
+    // says it sent, to the end only when it does not say.
     let mut body = Vec::new();
-    let _ = reader.read_to_end(&mut body);
+    match headers.get("content-length").and_then(|n| n.parse::<usize>().ok()) {
+        Some(n) => {
+            body.resize(n, 0);
+            reader.read_exact(&mut body).unwrap();
+        }
+        None => {
+            let _ = reader.read_to_end(&mut body);
+        }
+    }
     Answer { status, headers, body }
 }
 
