@@ -1,5 +1,5 @@
 # protocol-ocr — the two commands a newcomer needs:
-#   make demo   install, build, scan the bundled sample and report
+#   make demo   install, build, scan the bundled sample, score it, print the report
 #   make test   install, then fmt + clippy + the whole test suite
 # Measuring runs (hundreds of photos) are `make eval` and `make bench`.
 
@@ -19,7 +19,8 @@ build: deps
 demo: build
 	$(BIN) scan fixtures/sample --out $(DEMO_OUT)
 	$(BIN) eval --truth fixtures/sample/truth.jsonl --results $(DEMO_OUT)/results.jsonl
-	@echo "outputs: $(DEMO_OUT)/results.jsonl $(DEMO_OUT)/results.csv $(DEMO_OUT)/summary.json"
+	$(BIN) report $(DEMO_OUT)
+	@echo "report page: $(DEMO_OUT)/report.html   review the flagged ones: $(BIN) review $(DEMO_OUT)"
 
 test: deps
 	cargo fmt --check

@@ -1,4 +1,4 @@
-//! The fonts the synthetic forms are printed with.
+//! The fonts the synthetic forms are printed with (and the report's charts use).
 //!
 //! They are compiled into the binary (from `assets/fonts/`, freely licensed,
 //! licences beside them) so that `synth` draws the same pixels for the same
@@ -18,6 +18,12 @@ static DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold
 static DEJAVU_SERIF: &[u8] = include_bytes!("../assets/fonts/DejaVuSerif.ttf");
 static LIBERATION_SERIF: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Regular.ttf");
 static LIBERATION_SERIF_BOLD: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Bold.ttf");
+
+/// DejaVu Sans as bytes, for the report's charts (text measured the same on
+/// every machine).
+pub fn dejavu_sans_bytes() -> &'static [u8] {
+    DEJAVU_SANS
+}
 
 fn font(bytes: &'static [u8]) -> FontRef<'static> {
     FontRef::try_from_slice(bytes).expect("bundled font is a valid TrueType file")

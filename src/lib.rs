@@ -7,12 +7,13 @@
 //! [`scan`] (discover, hash, decode, normalise, read, check, write) →
 //! [`eval`] (scores against truth) → [`review`] (reviewers' decisions,
 //! a hash-chained log) → [`verify`] (inputs and log against the
-//! [`manifest`]).
+//! [`manifest`]) → [`report`] (totals of the verified set).
 
 pub mod eval;
 pub mod fonts;
 pub mod manifest;
 pub mod model;
+pub mod report;
 pub mod result;
 pub mod review;
 pub mod rules;

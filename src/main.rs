@@ -69,6 +69,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the observed totals per election level and write OUT_DIR/report.json, report.csv, report.html.
+    ///
+    /// Built from the verified data set only: protocols accepted by the scan and those confirmed or
+    /// corrected by a reviewer. Pending and rejected ones are counted and listed, never added in; a
+    /// station photographed twice is counted once. With --official, every line where the official
+    /// figures differ from the observers' is listed with the difference. The official CSV: UTF-8, a
+    /// header row with `election`, `station`, then one column per line key (voters_on_list,
+    /// ballots_received, ballots_issued, ballots_unused, ballots_spoiled) and party key (nur_otan, … or
+    /// votes.nur_otan, …).
+    ///
+    /// Exit codes: 0 the report was written; 2 bad usage, no scan output, or an unreadable official CSV.
+    Report {
+        /// The output folder of a scan.
+        out_dir: PathBuf,
+        /// Official figures to compare with (CSV, see above).
+        #[arg(long, value_name = "FILE.csv")]
+        official: Option<PathBuf>,
+        /// Form model file (default: the bundled Kazakhstan 2021 model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Start the reviewers' web page for OUT_DIR (a scan's output folder).
     ///
     /// Reviewers confirm, correct or reject flagged protocols; every decision is appended to a
@@ -267,6 +288,22 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Report { out_dir, official, model } => {
+            let result = FormModel::load(model.as_deref())
+                .map_err(anyhow::Error::from)
+                .and_then(|model| Ok((protocol_ocr::report::run(&out_dir, &model, official.as_deref())?, model)));
+            match result {
+                Ok((report, model)) => {
+                    print!("{}", report.render(&model));
+                    println!("\nwrote {}, report.csv, report.html", out_dir.join("report.json").display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
         Command::Review { out_dir, bind, token, model, export } => match review(&out_dir, bind, token, model, export) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -40,6 +40,19 @@ struct RawModel {
     parties: Vec<RawParty>,
     #[serde(default)]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    report: Option<RawReport>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    #[serde(default)]
+    columns: Vec<Spanned<String>>,
+    #[serde(default)]
+    parties: Vec<Spanned<String>>,
+    #[serde(default)]
+    names: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +172,30 @@ pub struct Rule {
     pub explain: String,
 }
 
+/// How the published report lays out the totals: the order of the level
+/// columns and of the party rows, and the names they are printed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLayout {
+    /// Election keys, left to right.
+    pub columns: Vec<String>,
+    /// Party keys (without `votes.`), top to bottom.
+    pub parties: Vec<String>,
+    /// Printed name per election or party key.
+    pub names: BTreeMap<String, String>,
+}
+
+impl ReportLayout {
+    /// The printed name of an election or party key ("city_maslikhat" →
+    /// "City maslikhat" unless the model names it).
+    pub fn name(&self, key: &str) -> String {
+        self.names.get(key).cloned().unwrap_or_else(|| {
+            let spaced = key.replace('_', " ");
+            let mut chars = spaced.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        })
+    }
+}
+
 /// A loaded and checked form model.
 #[derive(Debug, Clone)]
 pub struct FormModel {
@@ -172,6 +209,7 @@ pub struct FormModel {
     /// Every line in form order: fields first, then parties.
     pub lines: Vec<Line>,
     pub rules: Vec<Rule>,
+    pub report: ReportLayout,
     /// SHA-256 of the model file's bytes, for the chain of custody.
     pub sha256: String,
     pub source: PathBuf,
@@ -309,6 +347,36 @@ impl FormModel {
             rules.push(Rule { id, kind, text, relation, explain: r.explain });
         }
 
+        let raw_report =
+            raw.report.unwrap_or(RawReport { columns: vec![], parties: vec![], names: Default::default() });
+        let mut report = ReportLayout {
+            columns: elections.iter().map(|e| e.key.clone()).collect(),
+            parties: lines.iter().filter(|l| l.kind == LineKind::Party).map(|l| l.short_key.clone()).collect(),
+            names: raw_report.names,
+        };
+        for (given, known, what) in [
+            (&raw_report.columns, &mut report.columns, "election"),
+            (&raw_report.parties, &mut report.parties, "party"),
+        ] {
+            if given.is_empty() {
+                continue;
+            }
+            let mut order = Vec::new();
+            for key in given {
+                if !known.contains(key.get_ref()) || order.contains(key.get_ref()) {
+                    return Err(at(
+                        key.span().start,
+                        format!("report: '{}' is not a {what} of this model, or is listed twice", key.get_ref()),
+                    ));
+                }
+                order.push(key.get_ref().clone());
+            }
+            if order.len() != known.len() {
+                return Err(at(given[0].span().start, format!("report: every {what} must be listed")));
+            }
+            *known = order;
+        }
+
         use sha2::Digest;
         let sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(FormModel {
@@ -321,6 +389,7 @@ impl FormModel {
             elections,
             lines,
             rules,
+            report,
             sha256,
             source: path.to_path_buf(),
         })

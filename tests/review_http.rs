@@ -7,7 +7,6 @@ mod http;
 #[path = "common/review_fixture.rs"]
 mod review_fixture;
 
-
 use http::{get, post_json, send, Server};
 use protocol_ocr::review::store::{ReviewStore, SqliteStore};
 use review_fixture::{out_dir, sha, MARKUP_FILE};
