@@ -8,7 +8,7 @@ DEMO_OUT := target/demo-out
 EVAL_DIR := target/eval-s4242
 EVAL_OUT := target/eval-s4242-out
 
-.PHONY: deps build demo test eval bench fixtures fuzz
+.PHONY: deps build demo test eval bench bench-memory fixtures fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -35,9 +35,17 @@ eval: build
 	$(BIN) scan $(EVAL_DIR) --out $(EVAL_OUT)
 	$(BIN) eval --truth $(EVAL_DIR)/truth.jsonl --results $(EVAL_OUT)/results.jsonl
 
-# Per-stage benchmarks (criterion) on a photo of the bundled sample.
-bench: deps
+# The throughput comparison (protocol-ocr against the tesseract CLI and the
+# read+hash+decode floor, on a fresh synthetic set; BENCH_COUNT=100 photos),
+# then the per-stage criterion benchmarks on a photo of the bundled sample.
+bench: build
+	cargo build --release --example floor
+	bash scripts/bench.sh
 	cargo bench --bench stages
+
+# Peak memory scanning 50 against 500 photos (must not grow with the batch).
+bench-memory: build
+	bash scripts/bench.sh memory
 
 # The property tests (parsers fed arbitrary text, rules against a reference)
 # with many more cases than `make test` runs: about two minutes.

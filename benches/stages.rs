@@ -1,14 +1,14 @@
 //! Per-stage benchmarks on fixed inputs (one photo of the bundled sample),
-//! so a regression in one stage shows alone: hashing, decoding, page
-//! normalisation, label matching and the rules. The OCR stages need
-//! Tesseract engines and are measured by `scan`'s own stage timings
-//! (summary.json) until issue 6 adds them here.
+//! so a regression in one stage shows alone: hashing, decoding, finding the
+//! page and its skew, rectifying, lighting, label matching, the rules, one
+//! cell read by the digits engine and one whole protocol read (layout pass
+//! and every cell). The whole-pipeline comparison is `scripts/bench.sh`.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use protocol_ocr::model::FormModel;
-use protocol_ocr::scan::{decode, hash, page, read::Targets};
+use protocol_ocr::scan::{decode, hash, normalise_and_read, ocr::Engines, page, read::Targets, StageTimes};
 use protocol_ocr::textmatch::fold;
 
 const PHOTO: &str = "fixtures/sample/day1/IMG_0001.jpg";
@@ -23,7 +23,7 @@ fn stages(c: &mut Criterion) {
 
     c.bench_function("hash 1 photo", |b| b.iter(|| hash::hash_bytes(&bytes)));
     c.bench_function("decode 1 photo", |b| b.iter(|| decode::decode(&bytes).unwrap()));
-    c.bench_function("find the page", |b| b.iter(|| page::find_page(&gray)));
+    c.bench_function("find the page and its skew", |b| b.iter(|| page::find_page(&gray)));
     c.bench_function("rectify to A4", |b| b.iter(|| page::rectify(&gray, &location, 0)));
     c.bench_function("flatten lighting", |b| b.iter(|| page::flatten_lighting(&upright)));
     let line = fold("Число избирателей, получивших избирательные бюллетени");
@@ -33,6 +33,20 @@ fn stages(c: &mut Criterion) {
         values.insert(k.to_string(), Some(v));
     }
     c.bench_function("evaluate the rules", |b| b.iter(|| model.check(&values)));
+
+    // The OCR stages take tenths of a second: fewer samples.
+    protocol_ocr::scan::ocr::limit_openmp_threads();
+    let mut engines = Engines::new().expect("Tesseract with the kaz, rus and eng models");
+    let times = StageTimes::default();
+    let read = normalise_and_read(&mut engines, &gray, &model, &targets, &times).expect("a reading");
+    let cell = read.reading.values["ballots_issued"].crop.clone().expect("the sample's issued cell is read");
+    let mut slow = c.benchmark_group("ocr");
+    slow.sample_size(10);
+    slow.bench_function("read one cell (digits engine)", |b| b.iter(|| engines.read_digits(&cell).unwrap()));
+    slow.bench_function("read one whole protocol (normalise + read)", |b| {
+        b.iter(|| normalise_and_read(&mut engines, &gray, &model, &targets, &times).unwrap())
+    });
+    slow.finish();
 }
 
 criterion_group!(benches, stages);

@@ -9,6 +9,7 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng tesseract-ocr-osd
   clang libclang-dev pkg-config       # bindgen for tesseract-sys
   chromium chromium-driver            # the review page's end-to-end test drives a real browser
+  time                                # GNU time: wall, CPU and peak memory in `make bench`
 )
 
 missing=()
