@@ -371,9 +371,9 @@ impl FormModel {
                 }
                 order.push(key.get_ref().clone());
             }
-            if order.len() != known.len() {
-                return Err(at(given[0].span().start, format!("report: every {what} must be listed")));
-            }
+            // Keys the layout does not list (a party added later) follow in model order.
+            let rest: Vec<String> = known.iter().filter(|k| !order.contains(k)).cloned().collect();
+            order.extend(rest);
             *known = order;
         }
 

@@ -87,6 +87,9 @@ ru = "Число голосов, поданных против всех"
 "#;
     let model = FormModel::parse(&text, Path::new("models/kz-2023.toml")).unwrap();
     assert_eq!(model.party_keys().last().unwrap(), "votes.against_all");
+    // The report's layout lists the 2021 parties; the new one follows them.
+    assert_eq!(model.report.parties.last().unwrap(), "against_all");
+    assert_eq!(model.report.parties[..2], ["nur_otan", "auyl"]);
     let mut v = good_values();
     v.insert("votes.against_all".into(), Some(0));
     assert_eq!(failing(&model, &v), set(&[]));
