@@ -15,14 +15,14 @@ const PHOTO: &str = "fixtures/sample/day1/IMG_0001.jpg";
 
 fn stages(c: &mut Criterion) {
     let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(PHOTO)).expect("the bundled sample");
-    let gray = decode::decode(&bytes).expect("a photo").to_luma8();
+    let gray = decode::decode_gray(&bytes).expect("a photo");
     let model = FormModel::load(None).expect("the bundled model");
     let targets = Targets::new(&model);
     let location = page::find_page(&gray);
     let upright = page::rectify(&gray, &location, 0);
 
     c.bench_function("hash 1 photo", |b| b.iter(|| hash::hash_bytes(&bytes)));
-    c.bench_function("decode 1 photo", |b| b.iter(|| decode::decode(&bytes).unwrap()));
+    c.bench_function("decode 1 photo to grey", |b| b.iter(|| decode::decode_gray(&bytes).unwrap()));
     c.bench_function("find the page and its skew", |b| b.iter(|| page::find_page(&gray)));
     c.bench_function("rectify to A4", |b| b.iter(|| page::rectify(&gray, &location, 0)));
     c.bench_function("flatten lighting", |b| b.iter(|| page::flatten_lighting(&upright)));

@@ -170,7 +170,7 @@ fn scanned(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(input.join(MARKUP_DIR)).unwrap();
     std::fs::copy(sample.join("IMG_0007.jpg"), input.join("day1/IMG_0007.jpg")).unwrap();
     std::fs::copy(sample.join("IMG_0002.jpg"), input.join("day1/IMG_0002.jpg")).unwrap();
-    std::fs::copy(sample.join("IMG_0009.jpg"), input.join(MARKUP_DIR).join("script>.jpg")).unwrap();
+    std::fs::copy(sample.join("IMG_0003.jpg"), input.join(MARKUP_DIR).join("script>.jpg")).unwrap();
     let out = dir.join("out");
     let status = Command::new(binary())
         .args(["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"])

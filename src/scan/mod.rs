@@ -173,10 +173,8 @@ fn process_image(
     if hash::hash_bytes(&bytes) != expected_sha {
         return Err("the file changed while it was being scanned; scan again".into());
     }
-    let image = decode::decode(&bytes)?;
+    let gray = decode::decode_gray(&bytes)?;
     drop(bytes);
-    let gray = image.to_luma8();
-    drop(image);
     StageTimes::add(&times.decode, started);
 
     let normalised = ENGINES.with(|cell| {
@@ -236,24 +234,32 @@ pub fn run(model: &FormModel, options: &ScanOptions) -> Result<ScanOutcome> {
         bail!("{} is not a folder", options.input.display());
     }
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    let times = StageTimes::default();
     let started = Instant::now();
     let inputs = discover::discover(&options.input, options.follow_symlinks, Some(&options.out));
-    let outcome = scan_inputs(model, options, &inputs)?;
-    StageTimes::add(&outcome.times.discover, started);
-    Ok(outcome)
+    StageTimes::add(&times.discover, started);
+    scan_with_times(model, options, &inputs, times)
 }
 
 /// Scans discovered inputs and, unless interrupted, writes OUT_DIR. Results
 /// saved in OUT_DIR's journal by an earlier run are reused for files whose
 /// bytes have not changed.
 pub fn scan_inputs(model: &FormModel, options: &ScanOptions, inputs: &[discover::Input]) -> Result<ScanOutcome> {
+    scan_with_times(model, options, inputs, StageTimes::default())
+}
+
+fn scan_with_times(
+    model: &FormModel,
+    options: &ScanOptions,
+    inputs: &[discover::Input],
+    times: StageTimes,
+) -> Result<ScanOutcome> {
     let wall = Instant::now();
     ocr::limit_openmp_threads();
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     if let Some(d) = &options.debug_dir {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let times = StageTimes::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.max(1))
         .build()

@@ -468,6 +468,10 @@ fn read_station(
     // The numbers on the station lines' height (a number may stand apart
     // from its caption), each once.
     let mut numbers: Vec<&Word> = Vec::new();
+    // Numbers the layout pass was unsure of (often the Kazakh line's, read
+    // together with the «№» before it): only re-read, and only as a second
+    // voice for what the sure reads say.
+    let mut unsure: Vec<&Word> = Vec::new();
     for (line, class) in lines.iter().zip(classified) {
         let (Some((Target::Station, _)), Some(band)) = (class, line.letters) else { continue };
         for w in words {
@@ -475,13 +479,14 @@ fn read_station(
             let is_number = w.text.chars().any(|c| c.is_ascii_digit()) && !has_letters(&w.text);
             // A number read with little confidence is often the «№» glued
             // to it («85311»): the other station line will have it.
-            if centre >= band[1]
-                && centre <= band[3]
-                && is_number
-                && w.conf >= MIN_WORD_CONFIDENCE
-                && !numbers.iter().any(|n| std::ptr::eq(*n, w))
-            {
+            let on_line = centre >= band[1] && centre <= band[3] && is_number;
+            if !on_line || numbers.iter().chain(&unsure).any(|n| std::ptr::eq(*n, w)) {
+                continue;
+            }
+            if w.conf >= MIN_WORD_CONFIDENCE {
                 numbers.push(w);
+            } else {
+                unsure.push(w);
             }
         }
     }
@@ -493,20 +498,29 @@ fn read_station(
             .iter()
             .any(|n| n.left > w.left && n.left <= w.right() + w.height * 3 / 2 && n.top.abs_diff(w.top) < w.height)
     };
-    let mut engine_reads = Vec::new();
-    let mut layout_reads = Vec::new();
-    for w in numbers.iter().filter(|w| !followed(w)) {
-        // Read like a count: the word's own glyphs only, so a sliver of the
-        // «№» beside it (cut by the word's edge) is left out.
+    // Read like a count: the word's own glyphs only, so a sliver of the «№»
+    // beside it (cut by the word's edge) is left out.
+    let mut reread = |w: &Word| -> Result<(String, f32), OcrError> {
         let pad = (w.height as f32 * STATION_WORD_PAD) as u32;
         let rect = [w.left.saturating_sub(pad), w.top.saturating_sub(pad), w.right() + pad, w.bottom() + pad];
         let centre = w.top + w.height / 2;
         let read = read_cell(engines, page, rect, centre, w.height as f32, &[], MAX_STATION_DIGITS)?;
-        engine_reads.push((read.value.map(|v| v.to_string()).unwrap_or_default(), read.confidence));
+        Ok((read.value.map(|v| v.to_string()).unwrap_or_default(), read.confidence))
+    };
+    let mut engine_reads = Vec::new();
+    let mut layout_reads = Vec::new();
+    for w in numbers.iter().filter(|w| !followed(w)) {
+        engine_reads.push(reread(w)?);
         // The layout pass reads the number in its context, often better.
         layout_reads.push((w.text.chars().filter(|c| c.is_ascii_digit()).collect(), w.conf / 100.0));
     }
-    if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads) {
+    let mut unsure_reads = Vec::new();
+    if !layout_reads.is_empty() {
+        for w in unsure.iter().filter(|w| !followed(w)) {
+            unsure_reads.push(reread(w)?);
+        }
+    }
+    if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads, &unsure_reads) {
         reading.station = Some(station);
         reading.station_confidence = confidence;
     }
@@ -518,8 +532,14 @@ fn read_station(
 /// confident re-reads of the same words (an unsure re-read, or one of
 /// another length than the layout pass's, is no opinion).
 /// Every opinion must agree: a number read two ways is for a person to
-/// settle. Two opinions stand; one alone is sent to a person.
-pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[(String, f32)]) -> Option<(String, f32)> {
+/// settle. Two opinions stand; one alone is sent to a person. `seconding`
+/// are confident re-reads of numbers the layout pass was unsure of: they
+/// add an opinion when they say what the others say, and nothing otherwise.
+pub fn agree_on_station(
+    engine_reads: &[(String, f32)],
+    layout_reads: &[(String, f32)],
+    seconding: &[(String, f32)],
+) -> Option<(String, f32)> {
     let layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
     // A re-read shorter or longer than the layout pass's is a crop that cut
     // or caught too much, not another number.
@@ -533,10 +553,17 @@ pub fn agree_on_station(engine_reads: &[(String, f32)], layout_reads: &[(String,
         return None;
     }
     let lowest = |reads: &[&(String, f32)]| reads.iter().map(|r| r.1).fold(1.0, f32::min);
+    let seconds: Vec<&(String, f32)> =
+        seconding.iter().filter(|(t, c)| t == first && *c >= STATION_OPINION_CONFIDENCE).collect();
     // The digits engine's confidence is calibrated for digits; the layout
-    // pass's, for words, runs lower on numbers.
-    let confidence = if engine.is_empty() { lowest(&layout) } else { lowest(&engine) };
-    let opinions = layout.len() + engine.len();
+    // pass's, for words, runs lower on numbers. A seconding read is the
+    // digits engine's too.
+    let confidence = match (engine.is_empty(), seconds.is_empty()) {
+        (false, _) => lowest(&engine),
+        (true, false) => lowest(&seconds),
+        (true, true) => lowest(&layout),
+    };
+    let opinions = layout.len() + engine.len() + seconds.len();
     let confidence = if opinions < 2 { confidence * UNCONFIRMED_STATION_FACTOR } else { confidence };
     Some((first.clone(), confidence))
 }
@@ -961,19 +988,26 @@ mod tests {
     fn station_reads_must_agree() {
         let r = |t: &str, c: f32| (t.to_string(), c);
         let two = [r("311", 0.77), r("311", 0.85)];
-        assert_eq!(agree_on_station(&[r("311", 0.93), r("", 0.0)], &two), Some(("311".into(), 0.93)));
+        assert_eq!(agree_on_station(&[r("311", 0.93), r("", 0.0)], &two, &[]), Some(("311".into(), 0.93)));
         assert_eq!(
-            agree_on_station(&[r("31", 0.2)], &two),
+            agree_on_station(&[r("31", 0.2)], &two, &[]),
             Some(("311".into(), 0.77)),
             "an unsure re-read is no opinion"
         );
-        assert_eq!(agree_on_station(&[r("317", 0.97)], &two), None, "a sure re-read that disagrees");
-        assert_eq!(agree_on_station(&[], &[r("311", 0.97), r("31", 0.95)]), None);
-        let confirmed = agree_on_station(&[r("217", 0.96)], &[r("217", 0.97)]).unwrap();
+        assert_eq!(agree_on_station(&[r("317", 0.97)], &two, &[]), None, "a sure re-read that disagrees");
+        assert_eq!(agree_on_station(&[], &[r("311", 0.97), r("31", 0.95)], &[]), None);
+        let confirmed = agree_on_station(&[r("217", 0.96)], &[r("217", 0.97)], &[]).unwrap();
         assert_eq!(confirmed, ("217".into(), 0.96));
-        let alone = agree_on_station(&[], &[r("217", 0.97)]).unwrap();
+        let alone = agree_on_station(&[], &[r("217", 0.97)], &[]).unwrap();
         assert!(alone.1 < 0.8, "one unconfirmed read is for a person: {alone:?}");
-        assert_eq!(agree_on_station(&[], &[]), None);
+        // A sure re-read of the number the layout pass was unsure of seconds it…
+        let seconded = agree_on_station(&[], &[r("217", 0.62)], &[r("217", 0.95)]).unwrap();
+        assert_eq!(seconded, ("217".into(), 0.95), "the digits engine's confidence counts");
+        // …but one that says something else, or is unsure, changes nothing.
+        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("5217", 0.99)]), Some(alone.clone()));
+        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("217", 0.3)]), Some(alone));
+        assert_eq!(agree_on_station(&[], &[], &[r("217", 0.97)]), None, "no sure read to second");
+        assert_eq!(agree_on_station(&[], &[], &[]), None);
     }
 
     #[test]
