@@ -23,7 +23,7 @@ fn main() {
             .map(|i| {
                 let Ok(bytes) = std::fs::read(&i.path) else { return 0 };
                 let _sha = hash::hash_bytes(&bytes);
-                decode::decode_gray(&bytes).map(|img| img.len().min(1)).unwrap_or(0)
+                decode::decode(&bytes).map(|img| img.to_luma8().len().min(1)).unwrap_or(0)
             })
             .sum()
     });
