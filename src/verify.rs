@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::manifest::Manifest;
 use crate::result::read_results;
 use crate::review::store::{verify_chain, ChainReport, REVIEW_DB_FILE};
-use crate::scan::discover::{self, Found};
+use crate::scan::discover;
 use crate::scan::hash;
 
 /// A file whose bytes are not those in the manifest.
@@ -66,16 +66,8 @@ pub fn verify(out: &Path, input: Option<&Path>) -> Result<VerifyReport> {
         anyhow::bail!("{} is not a folder (give the photos' folder with --input)", input.display());
     }
     let inputs = discover::discover(&input, manifest.follow_symlinks, Some(out));
-    let now: BTreeMap<String, Result<String, String>> = inputs
-        .par_iter()
-        .map(|i| {
-            let sha = match &i.found {
-                Found::Unreadable(why) => Err(why.clone()),
-                _ => hash::hash_file(&i.path).map(|(sha, _)| sha).map_err(|e| format!("cannot read the file: {e}")),
-            };
-            (i.file.clone(), sha)
-        })
-        .collect();
+    let now: BTreeMap<String, Result<String, String>> =
+        inputs.par_iter().map(|i| (i.file.clone(), hash::hash_input(i).map(|(sha, _)| sha))).collect();
     let listed: BTreeMap<&str, &Option<String>> = manifest.files.iter().map(|f| (f.path.as_str(), &f.sha256)).collect();
 
     let added = now.keys().filter(|f| !listed.contains_key(f.as_str())).cloned().collect();

@@ -277,10 +277,7 @@ fn scan_with_times(
             .par_iter()
             .map(|input| {
                 let started = Instant::now();
-                let h = match &input.found {
-                    Found::Unreadable(why) => Err(why.clone()),
-                    _ => hash::hash_file(&input.path).map_err(|e| format!("cannot read the file: {e}")),
-                };
+                let h = hash::hash_input(input);
                 StageTimes::add(&times.hash, started);
                 h
             })
