@@ -9,6 +9,7 @@
 //! a hash-chained log) → [`verify`] (inputs and log against the
 //! [`manifest`]) → [`report`] (totals of the verified set).
 
+pub mod digits;
 pub mod eval;
 pub mod fonts;
 pub mod manifest;

@@ -145,6 +145,22 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Train the glyph network that second-reads counts (models/digits.bin),
+    /// from a seed, and print its accuracy on digits it never saw.
+    TrainDigits {
+        /// Where to write the network.
+        #[arg(long, default_value = "models/digits.bin")]
+        out: PathBuf,
+        /// Seed: the same seed trains the same network.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Passes over the training glyphs.
+        #[arg(long, default_value_t = 8)]
+        epochs: usize,
+        /// The MNIST folder (digits 0–4999 are trained on, 5000–9999 only measure).
+        #[arg(long, default_value = protocol_ocr::digits::mnist::DEFAULT_DIR)]
+        mnist: PathBuf,
+    },
 }
 
 /// libtesseract's OpenMP runtime reads `OMP_THREAD_LIMIT` once, when the
@@ -343,6 +359,25 @@ fn main() -> ExitCode {
                         truth.len(),
                         out.join("truth.jsonl").display()
                     );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+        Command::TrainDigits { out, seed, epochs, mnist } => {
+            let options = protocol_ocr::digits::train::TrainOptions { seed, epochs, mnist_dir: mnist };
+            let trained =
+                protocol_ocr::digits::train::train(&options, |line| eprintln!("{line}")).and_then(|(net, report)| {
+                    scan::write::write_atomically(&out, &net.to_bytes())?;
+                    Ok(report)
+                });
+            match trained {
+                Ok(report) => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
+                    println!("wrote {}", out.display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

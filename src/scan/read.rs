@@ -17,6 +17,7 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
+use crate::digits;
 use crate::model::FormModel;
 use crate::textmatch::{fold, partial_score};
 
@@ -86,6 +87,23 @@ const GLYPH_MISMATCH_FACTOR: f32 = 0.4;
 const DISAGREEMENT_FACTOR: f32 = 0.5;
 /// Scale of the second read: different enough to segment differently.
 const SECOND_READ_SCALE: f32 = 1.5;
+/// The glyph reader's least per-glyph probability at which its reading is
+/// a voice of its own (on held-out print it is right far more often).
+const GLYPH_READER_SURE: f32 = 0.95;
+/// A glyph wider than this share of its height is two or more digits
+/// touching (the widest printed digit, a bold "0", is about 0.7).
+const MAX_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.9;
+/// A printed digit's usual width, as a share of its height, where no
+/// single glyph of the cell tells (DejaVu Sans 0.6, bold serif 0.65).
+const TYPICAL_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.62;
+/// Narrower glyphs ("1") say nothing of the other digits' width.
+const MIN_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.45;
+/// How far either side of an expected boundary between touching digits the
+/// cut is searched for, as a share of a digit's width.
+const SPLIT_SEARCH_SHARE: f32 = 0.3;
+/// When Tesseract and the glyph reader agree on every digit, the reading's
+/// confidence is at least this (capped by the glyph reader's own).
+const AGREED_READERS_FLOOR: f32 = 0.9;
 
 /// Something a line of OCR text can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -636,15 +654,22 @@ fn read_cell(
     let Some(digits_box) = union(glyphs.iter().copied()) else {
         return Ok(ValueReading { problem: Some("the cell is empty".into()), ..Default::default() });
     };
-    let glyph_count = count_columns(&glyphs);
+    let chosen_ids: std::collections::HashSet<u32> =
+        boxes.iter().filter(|(_, (bx, _))| glyphs.contains(bx)).map(|(id, _)| *id).collect();
+    let ink_per_column: Vec<u32> =
+        (0..w).map(|x| (0..h).filter(|&y| chosen_ids.contains(&labels.get_pixel(x, y).0[0])).count() as u32).collect();
+    let columns = split_touching(&glyph_columns(&glyphs), &ink_per_column);
+    let glyph_count = columns.len();
+    if std::env::var_os("TRACE_GLYPHS").is_some() {
+        eprintln!("glyphs {:?} columns {:?} -> {:?}", glyphs, glyph_columns(&glyphs), columns);
+    }
     let cell = [digits_box[0] + l, digits_box[1] + t, digits_box[2] + l, digits_box[3] + t];
     let crop_rect = [cell[0].saturating_sub(3), cell[1].saturating_sub(3), cell[2] + 3, cell[3] + 3];
     // The crop holds the chosen glyphs' own pixels and their soft edges,
     // nothing else: no rule, no fragment, no label.
-    let chosen: std::collections::HashSet<u32> =
-        boxes.iter().filter(|(_, (bx, _))| glyphs.contains(bx)).map(|(id, _)| *id).collect();
-    let glyph_mask =
-        GrayImage::from_fn(w, h, |x, y| Luma([if chosen.contains(&labels.get_pixel(x, y).0[0]) { 255 } else { 0 }]));
+    let glyph_mask = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if chosen_ids.contains(&labels.get_pixel(x, y).0[0]) { 255 } else { 0 }])
+    });
     let glyph_mask = imageproc::morphology::dilate(&glyph_mask, imageproc::distance_transform::Norm::LInf, GLYPH_EDGE);
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
@@ -677,7 +702,50 @@ fn read_cell(
     // taken (line mode drops a doubled digit: «44» → «4»); the disagreement
     // stays a doubt either way.
     let fits = |r: &DigitRead| r.text.len() == glyph_count && r.text.chars().all(|c| c.is_ascii_digit());
-    let chosen = if !fits(&first) && fits(&second) { &second } else { &first };
+    let mut chosen = if !fits(&first) && fits(&second) { second.clone() } else { first.clone() };
+    let line_doubt = (first.text != second.text)
+        .then(|| format!("read '{}', and '{}' at {SECOND_READ_SCALE}× scale", first.text, second.text));
+
+    // The second reader: each glyph by the network, from the page's pixels
+    // (`keep` is the chosen glyphs' mask, in page coordinates).
+    let column_crops: Vec<GrayImage> =
+        columns.iter().map(|c| glyph_crop(page, [c[0] + l, c[1] + t, c[2] + l, c[3] + t], &keep)).collect();
+    let glyph_view = read_glyphs(&column_crops);
+    let sure_glyphs = glyph_view.as_ref().ok().filter(|(_, p)| *p >= GLYPH_READER_SURE).cloned();
+    // How the glyph reader's sure reading stands with Tesseract's.
+    let mut verdict = GlyphVerdict::Silent;
+    if let Some((text, sure)) = &sure_glyphs {
+        if let Some(agreeing) = [&first, &second].into_iter().find(|r| r.text == *text) {
+            chosen = agreeing.clone();
+            verdict = GlyphVerdict::Agrees(format!("the glyph reader read '{text}' too ({sure:.2})"));
+        } else {
+            // Tesseract's line reads said otherwise or nothing: each glyph
+            // read alone by Tesseract is the deciding voice.
+            let mut singles = String::new();
+            let mut lowest = 1.0f32;
+            for crop in &column_crops {
+                let single = engines.read_single_digit(&normalise_crop(crop.clone(), height(&digits_box)))?;
+                singles.push_str(single.text.trim());
+                lowest = lowest.min(single.confidence);
+            }
+            if singles == *text {
+                chosen = DigitRead { text: text.clone(), confidence: lowest };
+                verdict = GlyphVerdict::Agrees(format!(
+                    "the glyph reader read '{text}' ({sure:.2}), and so did Tesseract glyph by glyph"
+                ));
+            } else if !fits(&chosen) {
+                // Tesseract has no reading with a digit per glyph; the glyph
+                // reader's is the better guess, for a person to confirm.
+                chosen = DigitRead { text: text.clone(), confidence: *sure };
+                verdict = GlyphVerdict::Alone(format!(
+                    "Tesseract read '{}' ('{}' glyph by glyph); the glyph reader read '{text}' ({sure:.2})",
+                    first.text, singles
+                ));
+            } else {
+                verdict = GlyphVerdict::Disagrees(format!("the glyph reader read '{text}' ({sure:.2})"));
+            }
+        }
+    }
     let digits = chosen.text.clone();
 
     let mut reading = ValueReading {
@@ -687,9 +755,17 @@ fn read_cell(
         crop: Some(crop.clone()),
         ..Default::default()
     };
+    // What the glyph reader made of a cell it did not settle, for the reviewer.
+    let unsure_view = match &glyph_view {
+        Ok((text, p)) if *p < GLYPH_READER_SURE => Some(format!("the glyph reader read '{text}' unsure ({p:.2})")),
+        Err(why) => Some(format!("the glyph reader: {why}")),
+        Ok(_) => None,
+    };
     if digits.is_empty() {
         reading.confidence = 0.0;
-        reading.problem = Some("ink in the cell, but no digits read".into());
+        let problems: Vec<String> =
+            std::iter::once("ink in the cell, but no digits read".to_string()).chain(unsure_view).collect();
+        reading.problem = Some(problems.join("; "));
         return Ok(reading);
     }
     match parse_count(&digits, max_digits) {
@@ -700,25 +776,148 @@ fn read_cell(
             return Ok(reading);
         }
     }
-    let mut doubts = Vec::new();
-    // Glyphs touching after the closing make the count a lower bound: only
-    // fewer digits than glyphs (a dropped digit) is a doubt.
-    if digits.len() < glyph_count {
-        reading.confidence *= GLYPH_MISMATCH_FACTOR;
-        doubts.push(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
-    }
+    let mut doubts: Vec<String> = Vec::new();
     if digits.len() > 1 && digits.starts_with('0') {
         reading.confidence *= GLYPH_MISMATCH_FACTOR;
         doubts.push(format!("'{digits}' starts with a zero"));
     }
-    if second.text != first.text {
-        reading.confidence *= DISAGREEMENT_FACTOR;
-        doubts.push(format!("read '{}', and '{}' at {SECOND_READ_SCALE}× scale", first.text, second.text));
+    let sure = sure_glyphs.as_ref().map_or(0.0, |g| g.1);
+    match verdict {
+        GlyphVerdict::Agrees(note) if doubts.is_empty() => {
+            // Two unrelated readers agree on every digit: the reading is as
+            // sure as the less sure of them. A settled doubt stays a note.
+            reading.confidence = reading.confidence.max(AGREED_READERS_FLOOR).min(sure);
+            reading.ocr_confidence = reading.confidence;
+            if line_doubt.is_some() || glyph_count != first.text.len() {
+                doubts.extend(line_doubt);
+                doubts.push(note);
+            }
+        }
+        GlyphVerdict::Alone(note) => {
+            // One reader's word: a doubt, which only an exact equality over
+            // the value can clear (see `check`).
+            reading.confidence = sure * DISAGREEMENT_FACTOR;
+            reading.ocr_confidence = sure;
+            doubts.push(note);
+        }
+        verdict => {
+            // Glyphs touching after the closing make the count a lower
+            // bound: only fewer digits than glyphs (a dropped digit) is a doubt.
+            if digits.len() < glyph_count {
+                reading.confidence *= GLYPH_MISMATCH_FACTOR;
+                doubts.push(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
+            }
+            if let Some(doubt) = line_doubt {
+                reading.confidence *= DISAGREEMENT_FACTOR;
+                doubts.push(doubt);
+            }
+            if let GlyphVerdict::Disagrees(note) = verdict {
+                reading.confidence *= DISAGREEMENT_FACTOR;
+                doubts.push(note);
+            } else if !doubts.is_empty() {
+                doubts.extend(unsure_view);
+            }
+        }
     }
     if !doubts.is_empty() {
         reading.problem = Some(doubts.join("; "));
     }
     Ok(reading)
+}
+
+/// How the glyph reader's sure reading of a cell stands with Tesseract's.
+enum GlyphVerdict {
+    /// Not sure, or not one digit per glyph: no voice.
+    Silent,
+    /// A Tesseract reading says the same.
+    Agrees(String),
+    /// Tesseract read nothing that fits the glyphs; the glyph reader's
+    /// reading is taken, as a doubt.
+    Alone(String),
+    /// Tesseract read something else that fits the glyphs.
+    Disagrees(String),
+}
+
+/// The page's pixels of one glyph (`rect`, page coordinates) with a rim of
+/// paper; pixels outside the glyph mask `keep` are painted paper.
+fn glyph_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
+    let pad = GLYPH_EDGE as u32 + 1;
+    let [l, t] = [rect[0].saturating_sub(pad), rect[1].saturating_sub(pad)];
+    let [r, b] = [(rect[2] + pad).min(page.width()), (rect[3] + pad).min(page.height())];
+    let raw = image::imageops::crop_imm(page, l, t, r - l, b - t).to_image();
+    let mut shades: Vec<u8> = raw.pixels().map(|p| p.0[0]).collect();
+    shades.sort_unstable();
+    let paper = shades.last().copied().unwrap_or(255);
+    // Only the glyph's own columns: a touching neighbour was cut off at `rect`'s sides.
+    let own = |x: u32, y: u32| x >= rect[0] && x < rect[2] && keep(x, y);
+    GrayImage::from_fn(
+        raw.width(),
+        raw.height(),
+        |x, y| if own(l + x, t + y) { *raw.get_pixel(x, y) } else { Luma([paper]) },
+    )
+}
+
+/// Splits glyph columns that are two or more digits touching (bold or
+/// blurred print closes the gap): a column much wider than a digit is cut
+/// where the least ink stands near each expected boundary.
+/// `ink_per_column` counts the glyphs' ink pixels in each pixel column.
+fn split_touching(columns: &[Rect], ink_per_column: &[u32]) -> Vec<Rect> {
+    let Some(digit_height) = columns.iter().map(height).max() else { return Vec::new() };
+    // A single digit's width: the median of the cell's glyphs that are as
+    // wide as most digits (not a "1", not touching digits), or else a
+    // printed digit's usual share of its height.
+    let height_share = |share: f32| share * digit_height as f32;
+    let mut widths: Vec<u32> = columns
+        .iter()
+        .map(width)
+        .filter(|&w| {
+            (w as f32) >= height_share(MIN_DIGIT_WIDTH_OF_HEIGHT)
+                && (w as f32) <= height_share(MAX_DIGIT_WIDTH_OF_HEIGHT)
+        })
+        .collect();
+    widths.sort_unstable();
+    let typical = widths.get(widths.len() / 2).map_or(height_share(TYPICAL_DIGIT_WIDTH_OF_HEIGHT), |&w| w as f32);
+    let mut out = Vec::new();
+    for c in columns {
+        let w = width(c) as f32;
+        let parts = (w / typical).round() as u32;
+        if w <= height_share(MAX_DIGIT_WIDTH_OF_HEIGHT) || parts < 2 {
+            out.push(*c);
+            continue;
+        }
+        let mut left = c[0];
+        for k in 1..parts {
+            let expected = c[0] as f32 + w * k as f32 / parts as f32;
+            let reach = (typical * SPLIT_SEARCH_SHARE) as u32;
+            let (from, to) =
+                ((expected as u32).saturating_sub(reach).max(left + 1), (expected as u32 + reach).min(c[2] - 1));
+            let cut = (from..=to.max(from))
+                .min_by_key(|&x| (ink_per_column.get(x as usize).copied().unwrap_or(0), x.abs_diff(expected as u32)))
+                .unwrap_or(expected as u32);
+            out.push([left, c[1], cut, c[3]]);
+            left = cut;
+        }
+        out.push([left, c[1], c[2], c[3]]);
+    }
+    out
+}
+
+/// The glyph reader's reading of a cell's glyphs (left to right) and its
+/// least probability; or why it has none.
+fn read_glyphs(crops: &[GrayImage]) -> Result<(String, f32), String> {
+    let net = digits::network();
+    let mut text = String::new();
+    let mut lowest = 1.0f32;
+    for (i, crop) in crops.iter().enumerate() {
+        let read = digits::read_glyph(net, crop).ok_or_else(|| format!("glyph {} holds no ink", i + 1))?;
+        let digit = read.digit.ok_or_else(|| format!("glyph {} is not one digit", i + 1))?;
+        text.push(char::from(b'0' + digit));
+        lowest = lowest.min(read.probability);
+    }
+    if text.is_empty() {
+        return Err("no glyphs".into());
+    }
+    Ok((text, lowest))
 }
 
 /// The height most components share (within `ANCHOR_HEIGHT_TOLERANCE`),
@@ -770,12 +969,16 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
         (thin(b) && h >= RULE_HEIGHT_FACTOR * digit_height) || h > MAX_DIGIT_HEIGHT_FACTOR * digit_height
     };
     let rules: Vec<Rect> = components.iter().copied().filter(is_rule).collect();
+    // A plain thin stroke is a digit only where nothing wider is: printed
+    // "1"s have a flag or a foot, a broken piece of a ruling line has not
+    // (it may still join a count it stands inside, as a piece below).
     let mut anchors: Vec<Rect> = components
         .iter()
         .copied()
         .filter(|b| {
             tall_enough(b)
                 && !is_rule(b)
+                && (wide.is_empty() || !thin(b))
                 && (height(b) as f32 - digit_height).abs() <= ANCHOR_HEIGHT_TOLERANCE * digit_height
         })
         .collect();
@@ -901,23 +1104,22 @@ fn rule_mask(ink: &GrayImage) -> GrayImage {
     imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
 }
 
-/// How many glyphs side by side: boxes whose columns overlap are parts of
-/// one glyph.
-fn count_columns(boxes: &[Rect]) -> usize {
-    let mut spans: Vec<(u32, u32)> = boxes.iter().map(|b| (b[0], b[2])).collect();
-    spans.sort_unstable();
-    let mut count = 0;
-    let mut end = 0;
-    for (s, e) in spans {
-        // A new glyph when most of this box lies right of the current one.
-        if count == 0 || s + (e - s) / 2 >= end {
-            count += 1;
-            end = e;
-        } else {
-            end = end.max(e);
+/// The glyphs side by side, left to right, each as the box of its parts:
+/// boxes that share most of the narrower one's columns are parts of one
+/// glyph (a "5" broken into its bar and its bowl).
+fn glyph_columns(boxes: &[Rect]) -> Vec<Rect> {
+    let mut sorted = boxes.to_vec();
+    sorted.sort_unstable_by_key(|b| (b[0], b[2]));
+    let mut columns: Vec<Rect> = Vec::new();
+    for b in sorted {
+        let shared = |c: &Rect| 2 * b[2].min(c[2]).saturating_sub(b[0].max(c[0])) >= width(&b).min(width(c));
+        match columns.iter_mut().find(|c| shared(c)) {
+            Some(c) => *c = [c[0].min(b[0]), c[1].min(b[1]), c[2].max(b[2]), c[3].max(b[3])],
+            None => columns.push(b),
         }
     }
-    count
+    columns.sort_unstable_by_key(|c| c[0]);
+    columns
 }
 
 #[cfg(test)]
@@ -971,7 +1173,7 @@ mod tests {
         let (glyphs, rules) = select_digit_glyphs(&components, 32, 30.0);
         assert_eq!(rules, vec![[0, 0, 4, 64], [196, 0, 200, 64]]);
         assert_eq!(glyphs.len(), 5, "{glyphs:?}");
-        assert_eq!(count_columns(&glyphs), 4);
+        assert_eq!(glyph_columns(&glyphs).len(), 4);
     }
 
     #[test]
@@ -1029,6 +1231,6 @@ mod tests {
     #[test]
     fn glyph_columns_merge_overlapping_parts() {
         let boxes = [[0, 0, 10, 20], [12, 0, 22, 20], [13, 5, 21, 8], [30, 0, 40, 20]];
-        assert_eq!(count_columns(&boxes), 3);
+        assert_eq!(glyph_columns(&boxes).len(), 3);
     }
 }

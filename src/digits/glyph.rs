@@ -1,0 +1,79 @@
+//! One glyph's pixels → the network's 28×28 input.
+//!
+//! The same function prepares the training glyphs (rendered print, MNIST
+//! handwriting) and the glyphs cut from a photographed cell, so the network
+//! sees one kind of picture: ink as 1 and paper as 0, the glyph's ink box
+//! scaled to fit `FIT` pixels on its longer side and centred, as MNIST is.
+
+use image::{imageops, GrayImage, Luma};
+
+use super::net::{INPUT, SIDE};
+
+/// The longer side of the ink box inside the 28-pixel square (MNIST's
+/// convention: a 4-pixel border all round).
+pub const FIT: u32 = 20;
+/// Share of a crop's pixels taken as paper when judging the paper's shade
+/// (a glyph's tight crop is at most about half ink).
+const PAPER_PERCENTILE: f32 = 0.9;
+/// Contrast below which a crop holds no glyph, only paper and noise.
+const MIN_CONTRAST: u8 = 40;
+
+/// The network's input for a grey crop holding one glyph (dark ink on light
+/// paper); `None` for a crop without ink.
+pub fn glyph_input(crop: &GrayImage) -> Option<[f32; INPUT]> {
+    let mut shades: Vec<u8> = crop.pixels().map(|p| p.0[0]).collect();
+    if shades.is_empty() {
+        return None;
+    }
+    shades.sort_unstable();
+    let darkest = shades[shades.len() / 200];
+    let paper = shades[((shades.len() - 1) as f32 * PAPER_PERCENTILE) as usize];
+    if paper.saturating_sub(darkest) < MIN_CONTRAST {
+        return None;
+    }
+    let level = ((darkest as u32 + paper as u32) / 2) as u8;
+    // The ink box: pixels darker than half-way between paper and ink.
+    let (mut l, mut t, mut r, mut b) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in crop.enumerate_pixels() {
+        if p.0[0] < level {
+            (l, t, r, b) = (l.min(x), t.min(y), r.max(x + 1), b.max(y + 1));
+        }
+    }
+    if r <= l || b <= t {
+        return None;
+    }
+    let span = (paper - darkest) as f32;
+    let ink = GrayImage::from_fn(r - l, b - t, |x, y| {
+        let v = crop.get_pixel(l + x, t + y).0[0];
+        Luma([((paper.saturating_sub(v)) as f32 / span * 255.0).min(255.0) as u8])
+    });
+    let (w, h) = ink.dimensions();
+    let scale = FIT as f32 / w.max(h) as f32;
+    let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
+    let small = imageops::resize(&ink, sw, sh, imageops::FilterType::Triangle);
+    let (ox, oy) = ((SIDE as u32 - sw) / 2, (SIDE as u32 - sh) / 2);
+    let mut input = [0.0f32; INPUT];
+    for (x, y, p) in small.enumerate_pixels() {
+        input[((oy + y) * SIDE as u32 + ox + x) as usize] = p.0[0] as f32 / 255.0;
+    }
+    Some(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glyph_is_boxed_scaled_and_centred() {
+        // A dark bar 10 wide and 40 tall on grey paper, off-centre.
+        let crop = GrayImage::from_fn(60, 60, |x, y| {
+            Luma([if (5..15).contains(&x) && (10..50).contains(&y) { 30 } else { 220 }])
+        });
+        let input = glyph_input(&crop).unwrap();
+        let inked: Vec<(usize, usize)> = (0..INPUT).filter(|&i| input[i] > 0.5).map(|i| (i % SIDE, i / SIDE)).collect();
+        let (xs, ys): (Vec<usize>, Vec<usize>) = inked.iter().copied().unzip();
+        assert_eq!((ys.iter().min(), ys.iter().max()), (Some(&4), Some(&23)), "20 tall, centred");
+        assert_eq!((xs.iter().min(), xs.iter().max()), (Some(&11), Some(&15)), "5 wide, centred");
+        assert_eq!(glyph_input(&GrayImage::from_pixel(20, 20, Luma([200]))), None, "no ink");
+    }
+}

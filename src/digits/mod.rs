@@ -1,0 +1,55 @@
+//! A second reader of counts, independent of Tesseract: each glyph of a
+//! cell classified by a small convolutional network.
+//!
+//! Tesseract now and then drops a digit of a clean count or returns nothing
+//! for it; a reading two unrelated readers agree on is far safer than one
+//! reader's confidence. The network (`models/digits.bin`, trained by
+//! `protocol-ocr train-digits`) is compiled into the binary; it also knows
+//! "not one digit", so touching digits or stray marks are not forced into a
+//! digit.
+
+pub mod glyph;
+pub mod mnist;
+pub mod net;
+pub mod train;
+
+use std::sync::OnceLock;
+
+use image::GrayImage;
+
+pub use glyph::glyph_input;
+pub use net::{Net, CLASSES, NOT_A_DIGIT};
+
+/// The trained network, as committed.
+static NETWORK_BYTES: &[u8] = include_bytes!("../../models/digits.bin");
+
+/// The network the scan reads with, loaded once.
+pub fn network() -> &'static Net {
+    static NETWORK: OnceLock<Net> = OnceLock::new();
+    NETWORK.get_or_init(|| Net::from_bytes(NETWORK_BYTES).expect("models/digits.bin is a digit network"))
+}
+
+/// One glyph as the network reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlyphRead {
+    /// The likeliest digit, `None` when the likeliest class is "not one digit".
+    pub digit: Option<u8>,
+    /// Its probability.
+    pub probability: f32,
+    /// The second likeliest digit and its probability, for the reviewer.
+    pub runner_up: (u8, f32),
+}
+
+/// Reads one glyph crop (dark ink on light paper); `None` when it holds no ink.
+pub fn read_glyph(net: &Net, crop: &GrayImage) -> Option<GlyphRead> {
+    let probs = net.classify(&glyph_input(crop)?);
+    let mut order: Vec<usize> = (0..CLASSES).collect();
+    order.sort_by(|a, b| probs[*b].total_cmp(&probs[*a]));
+    let best = order[0];
+    let runner = order.iter().copied().find(|&c| c != best && c != NOT_A_DIGIT).unwrap_or(0);
+    Some(GlyphRead {
+        digit: (best != NOT_A_DIGIT).then_some(best as u8),
+        probability: probs[best],
+        runner_up: (runner as u8, probs[runner]),
+    })
+}

@@ -1,0 +1,306 @@
+//! Training the glyph network: `protocol-ocr train-digits`.
+//!
+//! The data is made on the spot, from a seed, out of what the repository
+//! and `../shared/data` hold: digits printed in the bundled fonts (every
+//! face but DejaVu Serif, kept back to measure print the network has never
+//! seen), MNIST handwriting (digits 0–4999 only), and ink that is not one
+//! digit (two digits side by side, letters). Each glyph is degraded like a
+//! phone photo (turned a little, blurred, noisy, faint or bold ink) and
+//! prepared by the same [`glyph_input`] as the scan's glyphs.
+
+use std::path::PathBuf;
+
+use ab_glyph::{FontRef, PxScale};
+use image::{GrayImage, Luma};
+use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+
+use super::glyph::glyph_input;
+use super::mnist::{self, Mnist};
+use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS};
+use crate::fonts;
+
+/// Printed digits per training run, over all trained faces.
+const PRINTED_SAMPLES: usize = 24_000;
+/// Distorted copies of each MNIST training digit.
+const MNIST_COPIES: usize = 4;
+/// Glyphs of the "not one digit" class.
+const NOT_A_DIGIT_SAMPLES: usize = 6_000;
+/// Glyphs per optimisation step.
+const BATCH: usize = 64;
+/// Glyphs per parallel gradient job (a fixed split keeps runs identical).
+const BATCH_PART: usize = 8;
+/// Adam's step size at the start, and its decay per epoch.
+const LEARNING_RATE: f32 = 2e-3;
+const LEARNING_RATE_DECAY: f32 = 0.7;
+/// Printed digit heights, in page pixels, the scan meets.
+const PRINT_SIZE: (f32, f32) = (16.0, 56.0);
+/// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6).
+const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯавгдеж икл мнпрстуфхцчшщыэюяҚҢҒҮҰӘІқңғүұәі№%";
+
+/// How a run is made.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub seed: u64,
+    pub epochs: usize,
+    pub mnist_dir: PathBuf,
+}
+
+/// The figures of a finished run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainReport {
+    pub samples: usize,
+    pub loss_per_epoch: Vec<f32>,
+    /// MNIST digits 5000–9999, never trained on.
+    pub mnist_held_out_accuracy: f32,
+    /// Freshly printed digits in the trained faces.
+    pub printed_accuracy: f32,
+    /// Printed digits in DejaVu Serif, a face never trained on.
+    pub unseen_face_accuracy: f32,
+}
+
+/// A glyph ready for the network, kept as bytes (a quarter of the memory).
+struct Sample {
+    input: Vec<u8>,
+    label: u8,
+}
+
+fn to_sample(input: &[f32; INPUT], label: usize) -> Sample {
+    Sample { input: input.iter().map(|v| (v * 255.0).round() as u8).collect(), label: label as u8 }
+}
+
+fn to_input(sample: &Sample) -> [f32; INPUT] {
+    let mut input = [0.0; INPUT];
+    for (i, &b) in input.iter_mut().zip(&sample.input) {
+        *i = b as f32 / 255.0;
+    }
+    input
+}
+
+/// `text` printed in `font` at `size` pixels, degraded like a photo.
+pub fn printed(rng: &mut impl Rng, font: &FontRef, text: &str, size: f32) -> GrayImage {
+    let paper = rng.gen_range(170..=255u8);
+    let ink = rng.gen_range(0..=paper.saturating_sub(90).min(110));
+    let chars = text.chars().count() as f32;
+    let (w, h) = ((size * (chars * 0.7 + 1.2)) as u32, (size * 1.8) as u32);
+    let mut image = GrayImage::from_pixel(w, h, Luma([paper]));
+    let x = (size * 0.5) as i32;
+    let y = (size * 0.3) as i32;
+    imageproc::drawing::draw_text_mut(&mut image, Luma([ink]), x, y, PxScale::from(size), font, text);
+    degrade(rng, image, paper, size / 30.0)
+}
+
+/// Turns, blurs and adds noise to a glyph picture; `scale` is its size
+/// against a 30-pixel digit.
+fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayImage {
+    let angle = rng.gen_range(-4.0f32..4.0).to_radians();
+    let image = rotate_about_center(&image, angle, Interpolation::Bilinear, Border::Constant(Luma([paper])));
+    let sigma = rng.gen_range(0.2..1.3) * scale.max(0.5);
+    let mut image = imageproc::filter::gaussian_blur_f32(&image, sigma);
+    let noise = Normal::new(0.0, rng.gen_range(0.0..10.0f32)).expect("a finite deviation");
+    for p in image.pixels_mut() {
+        p.0[0] = (p.0[0] as f32 + noise.sample(rng)).clamp(0.0, 255.0) as u8;
+    }
+    image
+}
+
+/// MNIST digit `i`, distorted a little like another hand would write it.
+fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
+    let digit = mnist.as_print(i);
+    let pad = GrayImage::from_fn(digit.width() + 8, digit.height() + 8, |x, y| {
+        let inside = x >= 4 && y >= 4 && x < digit.width() + 4 && y < digit.height() + 4;
+        if inside {
+            *digit.get_pixel(x - 4, y - 4)
+        } else {
+            Luma([255])
+        }
+    });
+    let angle = rng.gen_range(-10.0f32..10.0).to_radians();
+    rotate_about_center(&pad, angle, Interpolation::Bilinear, Border::Constant(Luma([255])))
+}
+
+/// Two MNIST digits written touching or close: ink that is not one digit.
+fn handwritten_pair(rng: &mut impl Rng, mnist: &Mnist) -> GrayImage {
+    let (a, b) = (mnist.as_print(rng.gen_range(mnist::TRAIN)), mnist.as_print(rng.gen_range(mnist::TRAIN)));
+    let overlap = rng.gen_range(4..12);
+    let mut out = GrayImage::from_pixel(a.width() * 2 - overlap, a.height(), Luma([255]));
+    for (dx, digit) in [(0, &a), (a.width() - overlap, &b)] {
+        for (x, y, p) in digit.enumerate_pixels() {
+            let o = out.get_pixel_mut(x + dx, y);
+            o.0[0] = o.0[0].min(p.0[0]);
+        }
+    }
+    out
+}
+
+/// The faces digits are trained on, and the one kept back.
+fn faces() -> (Vec<FontRef<'static>>, FontRef<'static>) {
+    let mut trained = Vec::new();
+    for family in fonts::synth_families() {
+        trained.push(family.regular);
+        trained.push(family.bold);
+    }
+    (trained, fonts::other_family().regular)
+}
+
+fn print_size(rng: &mut impl Rng) -> f32 {
+    rng.gen_range(PRINT_SIZE.0..PRINT_SIZE.1)
+}
+
+/// Accuracy of `net` on `count` fresh printed digits in `font`.
+pub fn printed_accuracy(net: &Net, font: &FontRef, seed: u64, count: usize) -> f32 {
+    let right: usize = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
+            let digit = i % 10;
+            let size = print_size(&mut rng);
+            let glyph = printed(&mut rng, font, &digit.to_string(), size);
+            glyph_input(&glyph).is_some_and(|input| best_class(&net.classify(&input)) == digit) as usize
+        })
+        .sum();
+    right as f32 / count as f32
+}
+
+/// Accuracy of `net` on the MNIST digits `range`, as they are.
+pub fn mnist_accuracy(net: &Net, mnist: &Mnist, range: std::ops::Range<usize>) -> f32 {
+    let total = range.len();
+    let right: usize = range
+        .into_par_iter()
+        .map(|i| {
+            let label = mnist.labels[i] as usize;
+            glyph_input(&mnist.as_print(i)).is_some_and(|input| best_class(&net.classify(&input)) == label) as usize
+        })
+        .sum();
+    right as f32 / total as f32
+}
+
+fn best_class(probs: &[f32]) -> usize {
+    probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(c, _)| c).unwrap_or(NOT_A_DIGIT)
+}
+
+/// Makes the training set: every sample from its own seeded generator, so
+/// the set is the same whatever the number of threads.
+fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
+    let (trained, _) = faces();
+    let letters: Vec<char> = LETTERS.chars().filter(|c| !c.is_whitespace()).collect();
+    let mnist_samples = mnist::TRAIN.len() * MNIST_COPIES;
+    let total = PRINTED_SAMPLES + mnist_samples + NOT_A_DIGIT_SAMPLES;
+    (0..total)
+        .into_par_iter()
+        .filter_map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
+            let (glyph, label) = if i < PRINTED_SAMPLES {
+                let digit = i % 10;
+                let font = &trained[(i / 10) % trained.len()];
+                let size = print_size(&mut rng);
+                (printed(&mut rng, font, &digit.to_string(), size), digit)
+            } else if i < PRINTED_SAMPLES + mnist_samples {
+                let index = mnist::TRAIN.start + (i - PRINTED_SAMPLES) % mnist::TRAIN.len();
+                (handwritten(&mut rng, mnist, index), mnist.labels[index] as usize)
+            } else {
+                let glyph = match rng.gen_range(0..3) {
+                    0 => handwritten_pair(&mut rng, mnist),
+                    1 => {
+                        let font = &trained[rng.gen_range(0..trained.len())];
+                        let pair = format!("{}{}", rng.gen_range(0..10), rng.gen_range(0..10));
+                        let size = print_size(&mut rng);
+                        printed(&mut rng, font, &pair, size)
+                    }
+                    _ => {
+                        let font = &trained[rng.gen_range(0..trained.len())];
+                        let letter = letters[rng.gen_range(0..letters.len())].to_string();
+                        let size = print_size(&mut rng);
+                        printed(&mut rng, font, &letter, size)
+                    }
+                };
+                (glyph, NOT_A_DIGIT)
+            };
+            glyph_input(&glyph).map(|input| to_sample(&input, label))
+        })
+        .collect()
+}
+
+/// Trains a network from scratch; `progress` hears one line per epoch.
+pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<(Net, TrainReport)> {
+    let mnist = Mnist::load(&options.mnist_dir)?;
+    anyhow::ensure!(mnist.len() >= mnist::HELD_OUT.end, "the MNIST set holds {} digits, not 10000", mnist.len());
+    let samples = training_set(options.seed, &mnist);
+    progress(&format!("{} training glyphs", samples.len()));
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut net = Net::initial(|| rng.gen::<f32>());
+    let mut adam = Adam::new();
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    let mut loss_per_epoch = Vec::new();
+    for epoch in 0..options.epochs {
+        order.shuffle(&mut rng);
+        let rate = LEARNING_RATE * LEARNING_RATE_DECAY.powi(epoch as i32);
+        let mut epoch_loss = 0.0;
+        for batch in order.chunks(BATCH) {
+            let parts: Vec<(Vec<f32>, f32)> = batch
+                .par_chunks(BATCH_PART)
+                .map(|part| {
+                    let mut grad = vec![0.0f32; PARAMETERS];
+                    let mut loss = 0.0;
+                    for &i in part {
+                        let s = &samples[i];
+                        loss += net.accumulate_gradient(&to_input(s), s.label as usize, &mut grad);
+                    }
+                    (grad, loss)
+                })
+                .collect();
+            let mut grad = vec![0.0f32; PARAMETERS];
+            for (g, loss) in parts {
+                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+                epoch_loss += loss;
+            }
+            grad.iter_mut().for_each(|g| *g /= batch.len() as f32);
+            adam.step(&mut net.params, &grad, rate);
+        }
+        let loss = epoch_loss / samples.len() as f32;
+        loss_per_epoch.push(loss);
+        progress(&format!("epoch {}/{}: loss {loss:.4}", epoch + 1, options.epochs));
+    }
+    let (trained, unseen) = faces();
+    let trained_faces =
+        trained.iter().map(|f| printed_accuracy(&net, f, options.seed + 1, 1000)).sum::<f32>() / trained.len() as f32;
+    let report = TrainReport {
+        samples: samples.len(),
+        loss_per_epoch,
+        mnist_held_out_accuracy: mnist_accuracy(&net, &mnist, mnist::HELD_OUT),
+        printed_accuracy: trained_faces,
+        unseen_face_accuracy: printed_accuracy(&net, &unseen, options.seed + 2, 2000),
+    };
+    Ok((net, report))
+}
+
+/// The Adam optimiser (Kingma & Ba), with its usual constants.
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    t: i32,
+}
+
+impl Adam {
+    const BETA1: f32 = 0.9;
+    const BETA2: f32 = 0.999;
+    const EPSILON: f32 = 1e-8;
+
+    fn new() -> Adam {
+        Adam { m: vec![0.0; PARAMETERS], v: vec![0.0; PARAMETERS], t: 0 }
+    }
+
+    fn step(&mut self, params: &mut [f32], grad: &[f32], rate: f32) {
+        self.t += 1;
+        let (c1, c2) = (1.0 - Self::BETA1.powi(self.t), 1.0 - Self::BETA2.powi(self.t));
+        for i in 0..params.len() {
+            self.m[i] = Self::BETA1 * self.m[i] + (1.0 - Self::BETA1) * grad[i];
+            self.v[i] = Self::BETA2 * self.v[i] + (1.0 - Self::BETA2) * grad[i] * grad[i];
+            params[i] -= rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + Self::EPSILON);
+        }
+    }
+}
