@@ -96,11 +96,17 @@ const MAX_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.9;
 /// A printed digit's usual width, as a share of its height, where no
 /// single glyph of the cell tells (DejaVu Sans 0.6, bold serif 0.65).
 const TYPICAL_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.62;
+/// A digit's width is taken as at least this share of its height (a cell
+/// of "1"s says little of how wide two touching digits are).
+const MIN_TYPICAL_WIDTH_OF_HEIGHT: f32 = 0.55;
 /// Narrower glyphs ("1") say nothing of the other digits' width.
 const MIN_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.45;
 /// How far either side of an expected boundary between touching digits the
 /// cut is searched for, as a share of a digit's width.
 const SPLIT_SEARCH_SHARE: f32 = 0.3;
+/// A glyph less tall than this share of the cell's tallest is damaged
+/// (print is one height), and the glyph reader gives no opinion on the cell.
+const SHORT_GLYPH_SHARE: f32 = 0.85;
 /// When Tesseract and the glyph reader agree on every digit, the reading's
 /// confidence is at least this (capped by the glyph reader's own).
 const AGREED_READERS_FLOOR: f32 = 0.9;
@@ -658,7 +664,11 @@ fn read_cell(
         boxes.iter().filter(|(_, (bx, _))| glyphs.contains(bx)).map(|(id, _)| *id).collect();
     let ink_per_column: Vec<u32> =
         (0..w).map(|x| (0..h).filter(|&y| chosen_ids.contains(&labels.get_pixel(x, y).0[0])).count() as u32).collect();
-    let columns = split_touching(&glyph_columns(&glyphs), &ink_per_column);
+    let whole_columns = glyph_columns(&glyphs);
+    let columns = split_touching(&whole_columns, &ink_per_column);
+    // Where touching glyphs were cut apart, the glyph reader's reading rests
+    // on a guessed cut: it may confirm Tesseract, never stand against it.
+    let split = columns.len() != whole_columns.len();
     let glyph_count = columns.len();
     if std::env::var_os("TRACE_GLYPHS").is_some() {
         eprintln!("glyphs {:?} columns {:?} -> {:?}", glyphs, glyph_columns(&glyphs), columns);
@@ -710,7 +720,15 @@ fn read_cell(
     // (`keep` is the chosen glyphs' mask, in page coordinates).
     let column_crops: Vec<GrayImage> =
         columns.iter().map(|c| glyph_crop(page, [c[0] + l, c[1] + t, c[2] + l, c[3] + t], &keep)).collect();
-    let glyph_view = read_glyphs(&column_crops);
+    let glyph_view = read_glyphs(&column_crops).and_then(|read| {
+        // A glyph shorter than its neighbours lost ink (to a rule it
+        // touched, to the region's edge): its shape may be another digit's.
+        let tallest = columns.iter().map(height).max().unwrap_or(0) as f32;
+        match columns.iter().position(|c| (height(c) as f32) < SHORT_GLYPH_SHARE * tallest) {
+            Some(i) => Err(format!("glyph {} is shorter than the others", i + 1)),
+            None => Ok(read),
+        }
+    });
     let sure_glyphs = glyph_view.as_ref().ok().filter(|(_, p)| *p >= GLYPH_READER_SURE).cloned();
     // How the glyph reader's sure reading stands with Tesseract's.
     let mut verdict = GlyphVerdict::Silent;
@@ -733,7 +751,7 @@ fn read_cell(
                 verdict = GlyphVerdict::Agrees(format!(
                     "the glyph reader read '{text}' ({sure:.2}), and so did Tesseract glyph by glyph"
                 ));
-            } else if !fits(&chosen) {
+            } else if !fits(&chosen) && !split {
                 // Tesseract has no reading with a digit per glyph; the glyph
                 // reader's is the better guess, for a person to confirm.
                 chosen = DigitRead { text: text.clone(), confidence: *sure };
@@ -741,7 +759,7 @@ fn read_cell(
                     "Tesseract read '{}' ('{}' glyph by glyph); the glyph reader read '{text}' ({sure:.2})",
                     first.text, singles
                 ));
-            } else {
+            } else if !split {
                 verdict = GlyphVerdict::Disagrees(format!("the glyph reader read '{text}' ({sure:.2})"));
             }
         }
@@ -803,9 +821,10 @@ fn read_cell(
         verdict => {
             // Glyphs touching after the closing make the count a lower
             // bound: only fewer digits than glyphs (a dropped digit) is a doubt.
-            if digits.len() < glyph_count {
+            // Glyphs cut apart are a guess, so the doubt counts whole ones.
+            if digits.len() < whole_columns.len() {
                 reading.confidence *= GLYPH_MISMATCH_FACTOR;
-                doubts.push(format!("read {} digits but saw {glyph_count} glyphs", digits.len()));
+                doubts.push(format!("read {} digits but saw {} glyphs", digits.len(), whole_columns.len()));
             }
             if let Some(doubt) = line_doubt {
                 reading.confidence *= DISAGREEMENT_FACTOR;
@@ -876,7 +895,10 @@ fn split_touching(columns: &[Rect], ink_per_column: &[u32]) -> Vec<Rect> {
         })
         .collect();
     widths.sort_unstable();
-    let typical = widths.get(widths.len() / 2).map_or(height_share(TYPICAL_DIGIT_WIDTH_OF_HEIGHT), |&w| w as f32);
+    let typical = widths
+        .get(widths.len() / 2)
+        .map_or(height_share(TYPICAL_DIGIT_WIDTH_OF_HEIGHT), |&w| w as f32)
+        .max(height_share(MIN_TYPICAL_WIDTH_OF_HEIGHT));
     let mut out = Vec::new();
     for c in columns {
         let w = width(c) as f32;
