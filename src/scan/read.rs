@@ -741,9 +741,12 @@ fn read_cell(
         if let Some(agreeing) = [&first, &second].into_iter().find(|r| r.text == *text) {
             chosen = agreeing.clone();
             verdict = GlyphVerdict::Agrees(format!("the glyph reader read '{text}' too ({sure:.2})"));
-        } else {
-            // Tesseract's line reads said otherwise or nothing: each glyph
-            // read alone by Tesseract is the deciding voice.
+        } else if [&first, &second].iter().all(|r| r.text.is_empty() || r.text.len() == text.len()) {
+            // Tesseract's line reads said nothing, or other digits but as
+            // many: each glyph read alone by Tesseract is the deciding voice.
+            // (Where a line read counts other digits, glyph-by-glyph reads
+            // share the glyph reader's cut of the cell, a glyph broken in
+            // two among it: no second voice.)
             let mut singles = String::new();
             let mut lowest = 1.0f32;
             for crop in &column_crops {
@@ -756,17 +759,16 @@ fn read_cell(
                 verdict = GlyphVerdict::Agrees(format!(
                     "the glyph reader read '{text}' ({sure:.2}), and so did Tesseract glyph by glyph"
                 ));
-            } else if !fits(&chosen) && !split {
-                // Tesseract has no reading with a digit per glyph; the glyph
-                // reader's is the better guess, for a person to confirm.
+            } else if !split && first.text.is_empty() && second.text.is_empty() {
+                // Tesseract read nothing; the glyph reader's reading is the
+                // better guess, for a person to confirm.
                 chosen = DigitRead { text: text.clone(), confidence: *sure };
                 verdict = GlyphVerdict::Alone(format!(
-                    "Tesseract read '{}' ('{}' glyph by glyph); the glyph reader read '{text}' ({sure:.2})",
-                    first.text, singles
+                    "Tesseract read nothing ('{singles}' glyph by glyph); the glyph reader read '{text}' ({sure:.2})"
                 ));
-            } else if !split {
-                verdict = GlyphVerdict::Disagrees(format!("the glyph reader read '{text}' ({sure:.2})"));
             }
+        } else if !split {
+            verdict = GlyphVerdict::Disagrees(format!("the glyph reader read '{text}' ({sure:.2})"));
         }
     }
     let digits = chosen.text.clone();
@@ -855,10 +857,10 @@ enum GlyphVerdict {
     Silent,
     /// A Tesseract reading says the same.
     Agrees(String),
-    /// Tesseract read nothing that fits the glyphs; the glyph reader's
-    /// reading is taken, as a doubt.
+    /// Tesseract read nothing; the glyph reader's reading is taken, as a
+    /// doubt.
     Alone(String),
-    /// Tesseract read something else that fits the glyphs.
+    /// Tesseract read something else.
     Disagrees(String),
 }
 
