@@ -724,7 +724,7 @@ fn read_cell(
     // The second reader: each glyph by the network, from the page's pixels
     // (`keep` is the chosen glyphs' mask, in page coordinates).
     let column_crops: Vec<GrayImage> =
-        columns.iter().map(|c| glyph_crop(page, [c[0] + l, c[1] + t, c[2] + l, c[3] + t], &keep)).collect();
+        columns.iter().map(|c| glyph_crop(page, [c[0] + l, c[1] + t, c[2] + l, c[3] + t], keep)).collect();
     let glyph_view = read_glyphs(&column_crops).and_then(|read| {
         // A glyph shorter than its neighbours lost ink (to a rule it
         // touched, to the region's edge): its shape may be another digit's.
@@ -1275,7 +1275,33 @@ mod tests {
     }
 
     #[test]
+    fn a_ruling_line_piece_beside_a_count_is_not_its_one() {
+        // "15" 24 px tall, then a 3 px wide piece of a rule 20 px tall, 14 px off.
+        let components = [[100, 40, 112, 64], [115, 40, 129, 64], [143, 42, 146, 62]];
+        let (glyphs, _) = select_digit_glyphs(&components, 52, 24.0);
+        assert_eq!(glyphs.len(), 2, "{glyphs:?}");
+        // A thin "1" of digit height at a digit's distance belongs to the count.
+        let components = [[100, 40, 114, 64], [119, 40, 122, 64]];
+        let (glyphs, _) = select_digit_glyphs(&components, 52, 24.0);
+        assert_eq!(glyphs.len(), 2, "{glyphs:?}");
+    }
+
+    #[test]
+    fn touching_digits_are_cut_where_the_least_ink_stands() {
+        // "5" 15 wide, then "60" touching, 33 wide, with a waist at x = 49.
+        let columns = [[0, 0, 15, 23], [18, 0, 51, 23]];
+        let mut ink = vec![10u32; 60];
+        ink[33] = 1;
+        let cut = split_touching(&columns, &ink);
+        assert_eq!(cut, vec![[0, 0, 15, 23], [18, 0, 33, 23], [33, 0, 51, 23]]);
+        // A wide single digit is left whole.
+        assert_eq!(split_touching(&[[0, 0, 18, 23]], &ink), vec![[0, 0, 18, 23]]);
+    }
+
+    #[test]
     fn glyph_columns_merge_overlapping_parts() {
+        // A small piece first by its left edge still joins its glyph.
+        assert_eq!(glyph_columns(&[[6, 14, 8, 21], [6, 6, 25, 21]]), vec![[6, 6, 25, 21]]);
         let boxes = [[0, 0, 10, 20], [12, 0, 22, 20], [13, 5, 21, 8], [30, 0, 40, 20]];
         assert_eq!(glyph_columns(&boxes).len(), 3);
     }
