@@ -94,6 +94,9 @@ const GLYPH_READER_SURE: f32 = 0.95;
 /// count and still be its "1": digits stand 0.1–0.35 apart, the broken
 /// pieces of a ruling line seen beside counts 0.5 and more.
 const THIN_DIGIT_REACH: f32 = 0.4;
+/// The station number's digits may be half as tall as the layout pass's
+/// box of the word (which can take in the rule it is written on).
+const STATION_DIGIT_SHARE: f32 = 0.5;
 /// A glyph wider than this share of its height is two or more digits
 /// touching (the widest printed digit, a bold "0", is about 0.7).
 const MAX_DIGIT_WIDTH_OF_HEIGHT: f32 = 0.9;
@@ -500,10 +503,21 @@ fn read_station(
     // together with the «№» before it): only re-read, and only as a second
     // voice for what the sure reads say.
     let mut unsure: Vec<&Word> = Vec::new();
+    // What the layout pass read of every number on the station lines that
+    // is not a sure read: unsure numbers, and the digits ending a word that
+    // has letters glued before them («Һ.714»). Each is the other print of
+    // the number; read alike, it confirms a sure read.
+    let mut other_prints: Vec<String> = Vec::new();
     for (line, class) in lines.iter().zip(classified) {
         let (Some((Target::Station, _)), Some(band)) = (class, line.letters) else { continue };
         for w in words {
             let centre = w.top + w.height / 2;
+            if centre >= band[1] && centre <= band[3] && has_letters(&w.text) {
+                let tail: String = w.text.chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+                if !tail.is_empty() {
+                    other_prints.push(tail.chars().rev().collect());
+                }
+            }
             let is_number = w.text.chars().any(|c| c.is_ascii_digit()) && !has_letters(&w.text);
             // A number read with little confidence is often the «№» glued
             // to it («85311»): the other station line will have it.
@@ -515,6 +529,7 @@ fn read_station(
                 numbers.push(w);
             } else {
                 unsure.push(w);
+                other_prints.push(w.text.chars().filter(|c| c.is_ascii_digit()).collect());
             }
         }
     }
@@ -532,7 +547,10 @@ fn read_station(
         let pad = (w.height as f32 * STATION_WORD_PAD) as u32;
         let rect = [w.left.saturating_sub(pad), w.top.saturating_sub(pad), w.right() + pad, w.bottom() + pad];
         let centre = w.top + w.height / 2;
-        let read = read_cell(engines, page, rect, centre, w.height as f32, &[], MAX_STATION_DIGITS)?;
+        // The word's box may hold the rule the number is written on (twice
+        // the digits' height), so the digits' height is not taken from it.
+        let digit_height = w.height as f32 * STATION_DIGIT_SHARE;
+        let read = read_cell(engines, page, rect, centre, digit_height, &[], MAX_STATION_DIGITS)?;
         Ok((read.value.map(|v| v.to_string()).unwrap_or_default(), read.confidence))
     };
     let mut engine_reads = Vec::new();
@@ -548,7 +566,7 @@ fn read_station(
             unsure_reads.push(reread(w)?);
         }
     }
-    if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads, &unsure_reads) {
+    if let Some((station, confidence)) = agree_on_station(&engine_reads, &layout_reads, &unsure_reads, &other_prints) {
         reading.station = Some(station);
         reading.station_confidence = confidence;
     }
@@ -563,10 +581,14 @@ fn read_station(
 /// settle. Two opinions stand; one alone is sent to a person. `seconding`
 /// are confident re-reads of numbers the layout pass was unsure of: they
 /// add an opinion when they say what the others say, and nothing otherwise.
+/// `other_prints` are the layout pass's unsure reads of the number's other
+/// print: one that reads exactly alike adds an opinion (a misread would
+/// have to repeat itself in the other print), one that does not, nothing.
 pub fn agree_on_station(
     engine_reads: &[(String, f32)],
     layout_reads: &[(String, f32)],
     seconding: &[(String, f32)],
+    other_prints: &[String],
 ) -> Option<(String, f32)> {
     let layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
     // A re-read shorter or longer than the layout pass's is a crop that cut
@@ -595,7 +617,8 @@ pub fn agree_on_station(
         (true, true) if layout.len() >= 2 => layout.iter().map(|r| r.1).fold(0.0, f32::max),
         (true, true) => lowest(&layout),
     };
-    let opinions = layout.len() + engine.len() + seconds.len();
+    let alike = other_prints.iter().filter(|p| *p == first).count();
+    let opinions = layout.len() + engine.len() + seconds.len() + if layout.is_empty() { 0 } else { alike };
     let confidence = if opinions < 2 { confidence * UNCONFIRMED_STATION_FACTOR } else { confidence };
     Some((first.clone(), confidence))
 }
@@ -1236,26 +1259,33 @@ mod tests {
     fn station_reads_must_agree() {
         let r = |t: &str, c: f32| (t.to_string(), c);
         let two = [r("311", 0.77), r("311", 0.85)];
-        assert_eq!(agree_on_station(&[r("311", 0.93), r("", 0.0)], &two, &[]), Some(("311".into(), 0.93)));
+        assert_eq!(agree_on_station(&[r("311", 0.93), r("", 0.0)], &two, &[], &[]), Some(("311".into(), 0.93)));
         assert_eq!(
-            agree_on_station(&[r("31", 0.2)], &two, &[]),
+            agree_on_station(&[r("31", 0.2)], &two, &[], &[]),
             Some(("311".into(), 0.85)),
             "an unsure re-read is no opinion; both prints read alike count as the surer"
         );
-        assert_eq!(agree_on_station(&[r("317", 0.97)], &two, &[]), None, "a sure re-read that disagrees");
-        assert_eq!(agree_on_station(&[], &[r("311", 0.97), r("31", 0.95)], &[]), None);
-        let confirmed = agree_on_station(&[r("217", 0.96)], &[r("217", 0.97)], &[]).unwrap();
+        assert_eq!(agree_on_station(&[r("317", 0.97)], &two, &[], &[]), None, "a sure re-read that disagrees");
+        assert_eq!(agree_on_station(&[], &[r("311", 0.97), r("31", 0.95)], &[], &[]), None);
+        let confirmed = agree_on_station(&[r("217", 0.96)], &[r("217", 0.97)], &[], &[]).unwrap();
         assert_eq!(confirmed, ("217".into(), 0.96));
-        let alone = agree_on_station(&[], &[r("217", 0.97)], &[]).unwrap();
+        let alone = agree_on_station(&[], &[r("217", 0.97)], &[], &[]).unwrap();
         assert!(alone.1 < 0.8, "one unconfirmed read is for a person: {alone:?}");
         // A sure re-read of the number the layout pass was unsure of seconds it…
-        let seconded = agree_on_station(&[], &[r("217", 0.62)], &[r("217", 0.95)]).unwrap();
+        let seconded = agree_on_station(&[], &[r("217", 0.62)], &[r("217", 0.95)], &[]).unwrap();
         assert_eq!(seconded, ("217".into(), 0.95), "the digits engine's confidence counts");
         // …but one that says something else, or is unsure, changes nothing.
-        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("5217", 0.99)]), Some(alone.clone()));
-        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("217", 0.3)]), Some(alone));
-        assert_eq!(agree_on_station(&[], &[], &[r("217", 0.97)]), None, "no sure read to second");
-        assert_eq!(agree_on_station(&[], &[], &[]), None);
+        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("5217", 0.99)], &[]), Some(alone.clone()));
+        assert_eq!(agree_on_station(&[], &[r("217", 0.97)], &[r("217", 0.3)], &[]), Some(alone));
+        assert_eq!(agree_on_station(&[], &[], &[r("217", 0.97)], &[]), None, "no sure read to second");
+        assert_eq!(agree_on_station(&[], &[], &[], &[]), None);
+        // The other print read alike by the layout pass, unsure («Һ.217»),
+        // confirms a sure read; read otherwise, it changes nothing.
+        let alike = agree_on_station(&[], &[r("217", 0.93)], &[], &["217".into()]).unwrap();
+        assert_eq!(alike, ("217".into(), 0.93));
+        let unlike = agree_on_station(&[], &[r("217", 0.93)], &[], &["17".into()]).unwrap();
+        assert!(unlike.1 < 0.8, "{unlike:?}");
+        assert_eq!(agree_on_station(&[], &[], &[], &["217".into()]), None, "no sure read to confirm");
     }
 
     #[test]
