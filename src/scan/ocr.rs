@@ -131,6 +131,23 @@ impl Engines {
         Ok(parse_tsv(&tsv))
     }
 
+    /// Reads every word of a crop holding one block of text (the page's
+    /// header), as a single block: the automatic layout sometimes takes a
+    /// centred bold title for a picture and returns nothing of it.
+    pub fn read_block_words(&mut self, crop: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        if self.layout.is_none() {
+            self.layout = Some(Self::new_layout()?);
+        }
+        if let Some(engine) = self.layout.as_mut() {
+            engine.set_page_seg_mode(PageSegMode::PsmSingleBlock);
+        }
+        let words = self.read_words(crop);
+        if let Some(engine) = self.layout.as_mut() {
+            engine.set_page_seg_mode(PageSegMode::PsmAuto);
+        }
+        words
+    }
+
     /// Reads a crop holding one digit (single-character mode: line mode
     /// sometimes returns nothing for a lone glyph).
     pub fn read_single_digit(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {

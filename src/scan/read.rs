@@ -94,6 +94,9 @@ const GLYPH_READER_SURE: f32 = 0.95;
 /// count and still be its "1": digits stand 0.1–0.35 apart, the broken
 /// pieces of a ruling line seen beside counts 0.5 and more.
 const THIN_DIGIT_REACH: f32 = 0.4;
+/// The election and station read at least this surely need no second
+/// reading of the header (the flag threshold of `check`).
+const CONFIDENT_HEADER: f32 = super::check::CONFIDENCE_THRESHOLD;
 /// The station number's digits may be half as tall as the layout pass's
 /// box of the word (which can take in the rule it is written on).
 const STATION_DIGIT_SHARE: f32 = 0.5;
@@ -373,13 +376,40 @@ pub fn read_page(
 
     // Region: a header line (above the first form line) naming a known place.
     let first_row_top = bands.iter().flatten().map(|b| b[1]).min().unwrap_or(PAGE_HEIGHT);
-    reading.region = lines
-        .iter()
-        .zip(&classified)
-        .filter(|(l, c)| c.is_none() && l.letters.is_some_and(|r| r[3] <= first_row_top))
-        .filter_map(|(l, _)| targets.region(&l.folded))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(name, _)| name);
+    let region_of = |lines: &[TextLine], classified: &[Option<(Target, f64)>]| {
+        lines
+            .iter()
+            .zip(classified)
+            .filter(|(l, c)| c.is_none() && l.letters.is_some_and(|r| r[3] <= first_row_top))
+            .filter_map(|(l, _)| targets.region(&l.folded))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(name, _)| name)
+    };
+    reading.region = region_of(&lines, &classified);
+
+    // The automatic layout sometimes returns nothing of a centred header
+    // line: where the election or the station is not surely read, the
+    // header (above the first form line) is read again as one block.
+    let unsure_header = reading.election_confidence < CONFIDENT_HEADER || reading.station_confidence < CONFIDENT_HEADER;
+    if unsure_header && first_row_top < PAGE_HEIGHT {
+        let header = image::imageops::crop_imm(page, 0, 0, page.width(), first_row_top).to_image();
+        let header_words = engines.read_block_words(&header)?;
+        let header_lines = group_lines(&header_words);
+        let header_classified: Vec<Option<(Target, f64)>> =
+            header_lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+        let mut again = Reading::default();
+        read_election(model, &header_lines, &header_classified, &mut again);
+        if again.election_confidence > reading.election_confidence {
+            (reading.election, reading.election_confidence) = (again.election.take(), again.election_confidence);
+        }
+        read_station(engines, page, &header_lines, &header_words, &header_classified, &mut again)?;
+        if again.station_confidence > reading.station_confidence {
+            (reading.station, reading.station_confidence) = (again.station, again.station_confidence);
+        }
+        if reading.region.is_none() {
+            reading.region = region_of(&header_lines, &header_classified);
+        }
+    }
 
     // Words with letters are never part of a count.
     // Label text reaching into a count's region is masked; short lines are
@@ -513,7 +543,8 @@ fn read_station(
         for w in words {
             let centre = w.top + w.height / 2;
             if centre >= band[1] && centre <= band[3] && has_letters(&w.text) {
-                let tail: String = w.text.chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+                let folded: Vec<char> = w.text.chars().map(digit_look_alike).collect();
+                let tail: String = folded.iter().rev().take_while(|c| c.is_ascii_digit()).collect();
                 if !tail.is_empty() {
                     other_prints.push(tail.chars().rev().collect());
                 }
@@ -573,6 +604,19 @@ fn read_station(
     Ok(())
 }
 
+/// The digit a letter of a misread number looks like («В55» is 855,
+/// «В8З» 883); other characters as they are.
+fn digit_look_alike(c: char) -> char {
+    match c {
+        'В' | 'B' => '8',
+        'З' | 'з' => '3',
+        'О' | 'о' | 'O' | 'o' => '0',
+        'б' => '6',
+        'l' | 'I' | '|' => '1',
+        other => other,
+    }
+}
+
 /// The station number, from the layout pass's reads of the number words
 /// (Kazakh and Russian lines each print it) and the digits engine's
 /// confident re-reads of the same words (an unsure re-read, or one of
@@ -590,7 +634,21 @@ pub fn agree_on_station(
     seconding: &[(String, f32)],
     other_prints: &[String],
 ) -> Option<(String, f32)> {
-    let layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
+    let mut layout: Vec<&(String, f32)> = layout_reads.iter().filter(|(t, _)| !t.is_empty()).collect();
+    // The «№» glued to a number can swallow its first digit («№855» read
+    // «В55», its digits «55»). A layout read that is the end of a longer one
+    // is that, when every sure re-read says the longer number.
+    if let Some(longest) = layout.iter().map(|(t, _)| t.clone()).max_by_key(|t| t.len()) {
+        let sure: Vec<&String> = engine_reads
+            .iter()
+            .filter(|(t, c)| !t.is_empty() && *c >= STATION_OPINION_CONFIDENCE)
+            .map(|(t, _)| t)
+            .collect();
+        let all_ends = layout.iter().all(|(t, _)| longest.ends_with(t.as_str()));
+        if all_ends && !sure.is_empty() && sure.iter().all(|t| **t == longest) {
+            layout.retain(|(t, _)| *t == longest);
+        }
+    }
     // A re-read shorter or longer than the layout pass's is a crop that cut
     // or caught too much, not another number.
     let length = layout.first().map(|(t, _)| t.len());
@@ -1286,6 +1344,14 @@ mod tests {
         let unlike = agree_on_station(&[], &[r("217", 0.93)], &[], &["17".into()]).unwrap();
         assert!(unlike.1 < 0.8, "{unlike:?}");
         assert_eq!(agree_on_station(&[], &[], &[], &["217".into()]), None, "no sure read to confirm");
+        // A layout read that lost its first digit to the «№» is outvoted by
+        // sure re-reads of the whole number, never by a lone layout read.
+        let swallowed = agree_on_station(&[r("855", 0.95)], &[r("55", 0.86), r("855", 0.97)], &[], &[]);
+        assert_eq!(swallowed, Some(("855".into(), 0.95)));
+        assert_eq!(agree_on_station(&[], &[r("55", 0.86), r("855", 0.97)], &[], &[]), None);
+        assert_eq!(agree_on_station(&[r("855", 0.95), r("55", 0.9)], &[r("55", 0.86), r("855", 0.97)], &[], &[]), None);
+        let folded: String = "В8З".chars().map(digit_look_alike).collect();
+        assert_eq!(folded, "883");
     }
 
     #[test]
