@@ -414,11 +414,19 @@ pub fn read_page(
     // Words with letters are never part of a count.
     // Label text reaching into a count's region is masked; short lines are
     // not (the layout pass reads a count's digits as letters: «35» → «ЗБ»).
-    let letter_boxes: Vec<Rect> = lines
-        .iter()
-        .filter(|l| l.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS)
-        .filter_map(|l| l.letters)
-        .collect();
+    // So is the «/» between a label's Kazakh and Russian halves, which would
+    // otherwise pass for a slanted "1": a slash right after a word of the
+    // label (a count's digits misread as punctuation stand further off).
+    let label_lines =
+        || lines.iter().filter(|l| l.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS);
+    let separators = label_lines().flat_map(|l| {
+        l.words.windows(2).filter_map(|pair| {
+            let (before, slash) = (&pair[0], &pair[1]);
+            let adjacent = slash.left <= before.right() + before.height;
+            (slash.text == "/" && has_letters(&before.text) && adjacent).then(|| word_rect(slash))
+        })
+    });
+    let letter_boxes: Vec<Rect> = label_lines().filter_map(|l| l.letters).chain(separators).collect();
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     for (pos, &(index, band)) in ordered.iter().enumerate() {
