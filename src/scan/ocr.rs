@@ -131,36 +131,37 @@ impl Engines {
         Ok(parse_tsv(&tsv))
     }
 
+    /// Sets the page segmentation mode of the engine in `slot`, making the
+    /// engine first if a failure dropped it.
+    fn set_mode(
+        slot: &mut Option<Tesseract>,
+        make: fn() -> Result<Tesseract, OcrError>,
+        mode: PageSegMode,
+    ) -> Result<(), OcrError> {
+        let engine = match slot {
+            Some(engine) => engine,
+            None => slot.insert(make()?),
+        };
+        engine.set_page_seg_mode(mode);
+        Ok(())
+    }
+
     /// Reads every word of a crop holding one block of text (the page's
     /// header), as a single block: the automatic layout sometimes takes a
     /// centred bold title for a picture and returns nothing of it.
     pub fn read_block_words(&mut self, crop: &GrayImage) -> Result<Vec<Word>, OcrError> {
-        if self.layout.is_none() {
-            self.layout = Some(Self::new_layout()?);
-        }
-        if let Some(engine) = self.layout.as_mut() {
-            engine.set_page_seg_mode(PageSegMode::PsmSingleBlock);
-        }
+        Self::set_mode(&mut self.layout, Self::new_layout, PageSegMode::PsmSingleBlock)?;
         let words = self.read_words(crop);
-        if let Some(engine) = self.layout.as_mut() {
-            engine.set_page_seg_mode(PageSegMode::PsmAuto);
-        }
+        Self::set_mode(&mut self.layout, Self::new_layout, PageSegMode::PsmAuto)?;
         words
     }
 
     /// Reads a crop holding one digit (single-character mode: line mode
     /// sometimes returns nothing for a lone glyph).
     pub fn read_single_digit(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
-        if self.digits.is_none() {
-            self.digits = Some(Self::new_digits()?);
-        }
-        if let Some(engine) = self.digits.as_mut() {
-            engine.set_page_seg_mode(PageSegMode::PsmSingleChar);
-        }
+        Self::set_mode(&mut self.digits, Self::new_digits, PageSegMode::PsmSingleChar)?;
         let read = self.read_digits(crop);
-        if let Some(engine) = self.digits.as_mut() {
-            engine.set_page_seg_mode(PageSegMode::PsmSingleLine);
-        }
+        Self::set_mode(&mut self.digits, Self::new_digits, PageSegMode::PsmSingleLine)?;
         read
     }
 
