@@ -60,9 +60,9 @@ fixtures: build
 
 # Retrains the glyph network (models/digits.bin) from seed 1: rendered
 # print in the bundled fonts and MNIST digits 0-4999 from ../shared/data;
-# about a minute on two cores. Prints its accuracy on MNIST 5000-9999 and
+# about three minutes on two cores. Prints its accuracy on MNIST 5000-9999 and
 # on DejaVu Serif, which it never saw. Rebuild afterwards: the binary
 # carries the network.
 train-digits: build
-	$(BIN) train-digits --out models/digits.bin --seed 1 --epochs 10
+	$(BIN) train-digits --out models/digits.bin --seed 1 --epochs 12
 	cargo build --release

@@ -155,7 +155,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Passes over the training glyphs.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 12)]
         epochs: usize,
         /// The MNIST folder (digits 0–4999 are trained on, 5000–9999 only measure).
         #[arg(long, default_value = protocol_ocr::digits::mnist::DEFAULT_DIR)]

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 use ab_glyph::{FontRef, PxScale};
 use image::{GrayImage, Luma};
-use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
+use imageproc::geometric_transformations::{rotate_about_center, warp, Border, Interpolation, Projection};
+use imageproc::morphology::Mask;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,7 +28,12 @@ use crate::fonts;
 /// Printed digits per training run, over all trained faces.
 const PRINTED_SAMPLES: usize = 24_000;
 /// Distorted copies of each MNIST training digit.
-const MNIST_COPIES: usize = 4;
+const MNIST_COPIES: usize = 6;
+/// How a hand varies a digit: turn (degrees either way), slant (shear
+/// either way) and stretch (each axis).
+const HAND_TURN_DEG: f32 = 12.0;
+const HAND_SHEAR: f32 = 0.3;
+const HAND_STRETCH: (f32, f32) = (0.85, 1.15);
 /// Glyphs of the "not one digit" class.
 const NOT_A_DIGIT_SAMPLES: usize = 6_000;
 /// Glyphs per optimisation step.
@@ -108,7 +114,8 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
     image
 }
 
-/// MNIST digit `i`, distorted a little like another hand would write it.
+/// MNIST digit `i`, distorted like another hand would write it: turned,
+/// slanted, stretched, with a thicker or thinner pen.
 fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
     let digit = mnist.as_print(i);
     let pad = GrayImage::from_fn(digit.width() + 8, digit.height() + 8, |x, y| {
@@ -119,8 +126,22 @@ fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
             Luma([255])
         }
     });
-    let angle = rng.gen_range(-10.0f32..10.0).to_radians();
-    rotate_about_center(&pad, angle, Interpolation::Bilinear, Border::Constant(Luma([255])))
+    let angle = rng.gen_range(-HAND_TURN_DEG..HAND_TURN_DEG).to_radians();
+    let shear = rng.gen_range(-HAND_SHEAR..HAND_SHEAR);
+    let (sx, sy) = (rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1), rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1));
+    let (c, s) = (angle.cos(), angle.sin());
+    let (cx, cy) = (pad.width() as f32 / 2.0, pad.height() as f32 / 2.0);
+    // Turn, then slant and stretch, about the centre.
+    let (a, b, d, e) = (sx * c, sx * (shear * c - s), sy * s, sy * (shear * s + c));
+    let matrix = [a, b, cx - a * cx - b * cy, d, e, cy - d * cx - e * cy, 0.0, 0.0, 1.0];
+    let Some(projection) = Projection::from_matrix(matrix) else { return pad };
+    let shaped = warp(&pad, projection, Interpolation::Bilinear, Border::Constant(Luma([255])));
+    match rng.gen_range(0..3) {
+        // Ink is dark: the minimum over a neighbourhood thickens strokes.
+        0 => imageproc::morphology::grayscale_erode(&shaped, &Mask::square(1)),
+        1 => imageproc::morphology::grayscale_dilate(&shaped, &Mask::diamond(1)),
+        _ => shaped,
+    }
 }
 
 /// Two MNIST digits written touching or close: ink that is not one digit.
