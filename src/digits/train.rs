@@ -46,7 +46,7 @@ const LEARNING_RATE_DECAY: f32 = 0.7;
 /// Printed digit heights, in page pixels, the scan meets.
 const PRINT_SIZE: (f32, f32) = (16.0, 56.0);
 /// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6).
-const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯавгдеж икл мнпрстуфхцчшщыэюяҚҢҒҮҰӘІқңғүұәі№%";
+const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯавгдежиклмнпрстуфхцчшщыэюяҚҢҒҮҰӘІқңғүұәі№%";
 
 /// How a run is made.
 #[derive(Debug, Clone)]
@@ -208,7 +208,7 @@ fn best_class(probs: &[f32]) -> usize {
 /// the set is the same whatever the number of threads.
 fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
     let (trained, _) = faces();
-    let letters: Vec<char> = LETTERS.chars().filter(|c| !c.is_whitespace()).collect();
+    let letters: Vec<char> = LETTERS.chars().collect();
     let mnist_samples = mnist::TRAIN.len() * MNIST_COPIES;
     let total = PRINTED_SAMPLES + mnist_samples + NOT_A_DIGIT_SAMPLES;
     (0..total)
