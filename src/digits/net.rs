@@ -108,47 +108,9 @@ impl Net {
 
     fn forward(&self, input: &[f32; INPUT]) -> Activations {
         let p = &self.params;
-        let mut c1 = vec![0.0f32; MAPS1 * C1 * C1];
-        for m in 0..MAPS1 {
-            let w = &p[W1 + m * KERNEL * KERNEL..][..KERNEL * KERNEL];
-            let out = &mut c1[m * C1 * C1..][..C1 * C1];
-            out.fill(p[B1 + m]);
-            for ky in 0..KERNEL {
-                for kx in 0..KERNEL {
-                    let k = w[ky * KERNEL + kx];
-                    for y in 0..C1 {
-                        let row = &input[(y + ky) * SIDE + kx..][..C1];
-                        for (o, i) in out[y * C1..][..C1].iter_mut().zip(row) {
-                            *o += k * i;
-                        }
-                    }
-                }
-            }
-            out.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
+        let c1 = convolve(input, 1, SIDE, &p[W1..B1], &p[B1..W2]);
         let (p1, p1_at) = max_pool(&c1, MAPS1, C1);
-
-        let mut c2 = vec![0.0f32; MAPS2 * C2 * C2];
-        for m in 0..MAPS2 {
-            let out = &mut c2[m * C2 * C2..][..C2 * C2];
-            out.fill(p[B2 + m]);
-            for i in 0..MAPS1 {
-                let w = &p[W2 + (m * MAPS1 + i) * KERNEL * KERNEL..][..KERNEL * KERNEL];
-                let map = &p1[i * P1 * P1..][..P1 * P1];
-                for ky in 0..KERNEL {
-                    for kx in 0..KERNEL {
-                        let k = w[ky * KERNEL + kx];
-                        for y in 0..C2 {
-                            let row = &map[(y + ky) * P1 + kx..][..C2];
-                            for (o, v) in out[y * C2..][..C2].iter_mut().zip(row) {
-                                *o += k * v;
-                            }
-                        }
-                    }
-                }
-            }
-            out.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
+        let c2 = convolve(&p1, MAPS1, P1, &p[W2..B2], &p[B2..W3]);
         let (p2, p2_at) = max_pool(&c2, MAPS2, C2);
 
         let mut hidden = vec![0.0f32; HIDDEN];
@@ -201,45 +163,81 @@ impl Net {
         let d_c2 = un_pool(&d_p2, &a.p2_at, &a.c2);
 
         let mut d_p1 = vec![0.0f32; MAPS1 * P1 * P1];
-        for m in 0..MAPS2 {
-            let d_out = &d_c2[m * C2 * C2..][..C2 * C2];
-            grad[B2 + m] += d_out.iter().sum::<f32>();
-            for i in 0..MAPS1 {
-                let at = W2 + (m * MAPS1 + i) * KERNEL * KERNEL;
-                let map = &a.p1[i * P1 * P1..][..P1 * P1];
-                let d_map = &mut d_p1[i * P1 * P1..][..P1 * P1];
-                for ky in 0..KERNEL {
-                    for kx in 0..KERNEL {
-                        let k = p[at + ky * KERNEL + kx];
-                        let mut g = 0.0;
-                        for y in 0..C2 {
-                            let d_row = &d_out[y * C2..][..C2];
-                            let row = &map[(y + ky) * P1 + kx..][..C2];
-                            g += dot(d_row, row);
-                            for (dm, d) in d_map[(y + ky) * P1 + kx..][..C2].iter_mut().zip(d_row) {
+        let (grad_w2, grad_b2) = grad[W2..W3].split_at_mut(B2 - W2);
+        convolve_back(&a.p1, MAPS1, P1, &p[W2..B2], &d_c2, grad_w2, grad_b2, Some(&mut d_p1));
+        let d_c1 = un_pool(&d_p1, &a.p1_at, &a.c1);
+        let (grad_w1, grad_b1) = grad[W1..W2].split_at_mut(B1 - W1);
+        convolve_back(input, 1, SIDE, &p[W1..B1], &d_c1, grad_w1, grad_b1, None);
+        loss
+    }
+}
+
+/// A valid 5×5 convolution of `maps_in` square maps of side `side_in`
+/// into one map per bias, with ReLU. Weights run output map, input map,
+/// row, column.
+fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> Vec<f32> {
+    let side = side_in - KERNEL + 1;
+    let mut maps = vec![0.0f32; biases.len() * side * side];
+    for (m, out) in maps.chunks_exact_mut(side * side).enumerate() {
+        out.fill(biases[m]);
+        for i in 0..maps_in {
+            let w = &weights[(m * maps_in + i) * KERNEL * KERNEL..][..KERNEL * KERNEL];
+            let map = &input[i * side_in * side_in..][..side_in * side_in];
+            for ky in 0..KERNEL {
+                for kx in 0..KERNEL {
+                    let k = w[ky * KERNEL + kx];
+                    for y in 0..side {
+                        let row = &map[(y + ky) * side_in + kx..][..side];
+                        for (o, v) in out[y * side..][..side].iter_mut().zip(row) {
+                            *o += k * v;
+                        }
+                    }
+                }
+            }
+        }
+        out.iter_mut().for_each(|v| *v = v.max(0.0));
+    }
+    maps
+}
+
+/// The backward pass of [`convolve`]: from the gradient of its output
+/// (`d_out`, already through the ReLU), adds the weights' and biases'
+/// gradients and, when asked, the input's.
+#[allow(clippy::too_many_arguments)]
+fn convolve_back(
+    input: &[f32],
+    maps_in: usize,
+    side_in: usize,
+    weights: &[f32],
+    d_out: &[f32],
+    grad_weights: &mut [f32],
+    grad_biases: &mut [f32],
+    mut d_input: Option<&mut [f32]>,
+) {
+    let side = side_in - KERNEL + 1;
+    for (m, d_map_out) in d_out.chunks_exact(side * side).enumerate() {
+        grad_biases[m] += d_map_out.iter().sum::<f32>();
+        for i in 0..maps_in {
+            let at = (m * maps_in + i) * KERNEL * KERNEL;
+            let map = &input[i * side_in * side_in..][..side_in * side_in];
+            for ky in 0..KERNEL {
+                for kx in 0..KERNEL {
+                    let k = weights[at + ky * KERNEL + kx];
+                    let mut g = 0.0;
+                    for y in 0..side {
+                        let d_row = &d_map_out[y * side..][..side];
+                        g += dot(d_row, &map[(y + ky) * side_in + kx..][..side]);
+                        if let Some(d_in) = d_input.as_deref_mut() {
+                            let d_in_row = &mut d_in[i * side_in * side_in + (y + ky) * side_in + kx..][..side];
+                            for (dm, d) in d_in_row.iter_mut().zip(d_row) {
                                 *dm += k * d;
                             }
                         }
-                        grad[at + ky * KERNEL + kx] += g;
                     }
+                    grad_weights[at + ky * KERNEL + kx] += g;
                 }
             }
         }
-        let d_c1 = un_pool(&d_p1, &a.p1_at, &a.c1);
-        for m in 0..MAPS1 {
-            let d_out = &d_c1[m * C1 * C1..][..C1 * C1];
-            grad[B1 + m] += d_out.iter().sum::<f32>();
-            for ky in 0..KERNEL {
-                for kx in 0..KERNEL {
-                    let mut g = 0.0;
-                    for y in 0..C1 {
-                        g += dot(&d_out[y * C1..][..C1], &input[(y + ky) * SIDE + kx..][..C1]);
-                    }
-                    grad[W1 + m * KERNEL * KERNEL + ky * KERNEL + kx] += g;
-                }
-            }
-        }
-        loss
     }
 }
 
