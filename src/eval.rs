@@ -4,7 +4,9 @@
 //! `silent_errors`: protocols accepted without a person whose values are
 //! not all right. Besides the numbers, it lists the fields read wrong most
 //! often and the files behind every silent error, so a regression can be
-//! chased to a photo.
+//! chased to a photo. When the truth holds handwritten protocols, every
+//! metric is also given for the printed and the handwritten ones apart
+//! (`printed`, `handwritten`), since the two are read by different means.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -24,6 +26,9 @@ pub struct Truth {
     pub votes: BTreeMap<String, Option<u64>>,
     pub consistent: bool,
     pub duplicate_of: Option<String>,
+    /// Counts written by hand (`synth --handwritten`); absent in older truth.
+    #[serde(default)]
+    pub handwritten: bool,
 }
 
 /// The scores; key names as fixed by the contract.
@@ -45,6 +50,12 @@ pub struct Scores {
     pub worst_fields: Vec<(String, usize)>,
     /// Files accepted with a wrong value.
     pub silent_error_files: Vec<String>,
+    /// The same metrics over the printed protocols only, and over the
+    /// handwritten ones only; present when the truth holds handwritten ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub printed: Option<Box<Scores>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handwritten: Option<Box<Scores>>,
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
@@ -73,8 +84,26 @@ fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<(String
     out
 }
 
-/// Scores `results` against `truth`.
+/// Scores `results` against `truth`, and, where some protocols are
+/// handwritten, the printed and the handwritten ones apart.
 pub fn score(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
+    let mut scores = score_set(truth, results);
+    if truth.iter().any(|t| t.handwritten) {
+        let part = |handwritten: bool| {
+            let subset: Vec<Truth> = truth.iter().filter(|t| t.handwritten == handwritten).cloned().collect();
+            let mut part = score_set(&subset, results);
+            // Results of the other kind are not "unmatched" within a part.
+            part.unmatched_results = 0;
+            Box::new(part)
+        };
+        scores.printed = Some(part(false));
+        scores.handwritten = Some(part(true));
+    }
+    scores
+}
+
+/// Scores `results` against the protocols of `truth`.
+fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
     let by_file: HashMap<&str, &ProtocolResult> = results.iter().map(|r| (r.file.as_str(), r)).collect();
     let truth_files: std::collections::HashSet<&str> = truth.iter().map(|t| t.file.as_str()).collect();
     let mut pairs = 0;
@@ -150,6 +179,8 @@ pub fn score(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         status,
         worst_fields,
         silent_error_files: silent,
+        printed: None,
+        handwritten: None,
     }
 }
 
@@ -160,17 +191,25 @@ pub fn run(truth_path: &Path, results_path: &Path) -> Result<Scores> {
     Ok(score(&truth, &results))
 }
 
-/// The scores as a table for the terminal.
+/// The scores as a table for the terminal: one column, or three (all,
+/// printed, handwritten) when the set holds handwritten protocols.
 pub fn render_table(s: &Scores) -> String {
     let mut out = String::new();
-    let row = |out: &mut String, k: &str, v: String, note: &str| out.push_str(&format!("{k:<18} {v:>8}  {note}\n"));
-    row(&mut out, "files", s.files.to_string(), "lines in truth");
-    row(&mut out, "field_accuracy", format!("{:.4}", s.field_accuracy), "values equal to the truth");
-    row(&mut out, "protocols_exact", format!("{:.4}", s.protocols_exact), "protocols with every value right");
-    row(&mut out, "silent_errors", s.silent_errors.to_string(), "accepted with a wrong value (must be 0)");
-    row(&mut out, "flag_recall", format!("{:.4}", s.flag_recall), "inconsistent protocols not accepted");
-    row(&mut out, "false_flag_rate", format!("{:.4}", s.false_flag_rate), "consistent protocols sent to review");
-    row(&mut out, "duplicates_found", format!("{:.4}", s.duplicates_found), "byte copies marked duplicate");
+    let parts: Vec<&Scores> = std::iter::once(s).chain(s.printed.as_deref()).chain(s.handwritten.as_deref()).collect();
+    if parts.len() > 1 {
+        out.push_str(&format!("{:<18} {:>8} {:>8} {:>8}\n", "", "all", "printed", "handwr."));
+    }
+    let row = |out: &mut String, k: &str, v: &dyn Fn(&Scores) -> String, note: &str| {
+        let cells: String = parts.iter().map(|p| format!(" {:>8}", v(p))).collect();
+        out.push_str(&format!("{k:<18}{cells}  {note}\n"))
+    };
+    row(&mut out, "files", &|s| s.files.to_string(), "lines in truth");
+    row(&mut out, "field_accuracy", &|s| format!("{:.4}", s.field_accuracy), "values equal to the truth");
+    row(&mut out, "protocols_exact", &|s| format!("{:.4}", s.protocols_exact), "protocols with every value right");
+    row(&mut out, "silent_errors", &|s| s.silent_errors.to_string(), "accepted with a wrong value (must be 0)");
+    row(&mut out, "flag_recall", &|s| format!("{:.4}", s.flag_recall), "inconsistent protocols not accepted");
+    row(&mut out, "false_flag_rate", &|s| format!("{:.4}", s.false_flag_rate), "consistent protocols sent to review");
+    row(&mut out, "duplicates_found", &|s| format!("{:.4}", s.duplicates_found), "byte copies marked duplicate");
     out.push_str(&format!("status: {:?}\n", s.status));
     if s.missing_results > 0 || s.unmatched_results > 0 {
         out.push_str(&format!(

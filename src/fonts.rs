@@ -19,6 +19,37 @@ static DEJAVU_SERIF: &[u8] = include_bytes!("../assets/fonts/DejaVuSerif.ttf");
 static LIBERATION_SERIF: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Regular.ttf");
 static LIBERATION_SERIF_BOLD: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Bold.ttf");
 
+static HAND_DKG: &[u8] = include_bytes!("../assets/fonts/handwriting/dkg.ttf");
+static HAND_DKG_BOLD: &[u8] = include_bytes!("../assets/fonts/handwriting/dkgBd.ttf");
+static HAND_HUMOR_SANS: &[u8] = include_bytes!("../assets/fonts/handwriting/Humor-Sans.ttf");
+static HAND_BREIP: &[u8] = include_bytes!("../assets/fonts/handwriting/Breip.ttf");
+static HAND_CONNECT: &[u8] = include_bytes!("../assets/fonts/handwriting/BecauseWeConnect-Regular.otf");
+static HAND_ORGANIZE: &[u8] = include_bytes!("../assets/fonts/handwriting/BecauseWeOrganize-Regular.otf");
+
+/// A handwriting-style face: digits that look written with a pen.
+pub struct HandFace {
+    pub name: &'static str,
+    pub font: FontRef<'static>,
+}
+
+/// The handwriting faces `synth --handwritten` writes some counts in,
+/// besides MNIST's real handwriting (from Debian's fonts-dkg-handwriting,
+/// fonts-humor-sans, fonts-breip and fonts-bwht; licences in
+/// `assets/fonts/handwriting/`).
+pub fn hand_faces() -> Vec<HandFace> {
+    [
+        ("DKG Handwriting", HAND_DKG),
+        ("DKG Handwriting Bold", HAND_DKG_BOLD),
+        ("Humor Sans", HAND_HUMOR_SANS),
+        ("Breip", HAND_BREIP),
+        ("Because We Connect", HAND_CONNECT),
+        ("Because We Organize", HAND_ORGANIZE),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| HandFace { name, font: font(bytes) })
+    .collect()
+}
+
 /// DejaVu Sans as bytes, for the report's charts (text measured the same on
 /// every machine).
 pub fn dejavu_sans_bytes() -> &'static [u8] {

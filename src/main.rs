@@ -141,6 +141,10 @@ enum Command {
         /// Share of protocols whose values break one or more control relations.
         #[arg(long, default_value_t = 0.2)]
         inconsistent: f64,
+        /// Share of protocols whose counts and station number are written by hand (MNIST digits 0-4999
+        /// and handwriting fonts, in blue or black ink); truth.jsonl marks them "handwritten": true.
+        #[arg(long, default_value_t = 0.0)]
+        handwritten: f64,
         /// Form model file (default: the bundled Kazakhstan 2021 model).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -157,9 +161,10 @@ enum Command {
         /// Passes over the training glyphs.
         #[arg(long, default_value_t = 12)]
         epochs: usize,
-        /// The MNIST folder (digits 0–4999 are trained on, 5000–9999 only measure).
-        #[arg(long, default_value = protocol_ocr::digits::mnist::DEFAULT_DIR)]
-        mnist: PathBuf,
+        /// An MNIST folder holding the two t10k .gz files (default: the copy bundled from
+        /// assets/mnist/). Digits 0–4999 are trained on, 5000–9999 only measure.
+        #[arg(long, value_name = "DIR")]
+        mnist: Option<PathBuf>,
     },
 }
 
@@ -341,7 +346,7 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Synth { out, count, seed, inconsistent, model } => {
+        Command::Synth { out, count, seed, inconsistent, handwritten, model } => {
             let model = match FormModel::load(model.as_deref()) {
                 Ok(m) => m,
                 Err(e) => {
@@ -349,13 +354,14 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_USAGE);
                 }
             };
-            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent };
+            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent, handwritten };
             match synth::run(&model, &options) {
                 Ok(truth) => {
                     let inconsistent = truth.iter().filter(|t| !t.consistent).count();
                     let duplicates = truth.iter().filter(|t| t.duplicate_of.is_some()).count();
+                    let handwritten = truth.iter().filter(|t| t.handwritten).count();
                     println!(
-                        "wrote {} photos ({inconsistent} inconsistent, {duplicates} byte copies) and {}",
+                        "wrote {} photos ({inconsistent} inconsistent, {handwritten} handwritten, {duplicates} byte copies) and {}",
                         truth.len(),
                         out.join("truth.jsonl").display()
                     );

@@ -28,6 +28,7 @@ fn printed_page(model: &FormModel) -> GrayImage {
         station: "217".into(),
         region: Some("Алматы қ.".into()),
         values: contract_values(),
+        handwritten: false,
     };
     let layout = Layout {
         family: 0,
@@ -71,7 +72,7 @@ fn plain_shot(rotation_deg: f32, storage: Storage) -> Shot {
 
 fn photograph(page_image: &GrayImage, shot: &Shot) -> GrayImage {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let upright = photo::photograph(&mut rng, page_image, shot);
+    let upright = photo::photograph(&mut rng, page_image, None, shot);
     image::DynamicImage::ImageRgb8(photo::store(upright, shot.storage)).to_luma8()
 }
 

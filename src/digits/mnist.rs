@@ -1,12 +1,16 @@
-//! The MNIST handwritten digits (IDX files, gzipped), as `../shared/data`
-//! ships them.
+//! The MNIST handwritten digits (IDX files, gzipped): the test half of the
+//! set, 10 000 digits written by real people, as `../shared/data` ships it
+//! and as `assets/mnist/` keeps a copy of it (CC BY-SA 3.0, see its README).
 //!
 //! The set is split for good: digits [`TRAIN`] may be trained on (and drawn
-//! into synthetic protocols); digits [`HELD_OUT`] only ever measure.
+//! into synthetic protocols); digits [`HELD_OUT`] only ever measure. The
+//! copy is compiled into the binary, so `synth --handwritten` and
+//! `train-digits` work from any folder.
 
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use flate2::read::GzDecoder;
 use image::{GrayImage, Luma};
@@ -15,8 +19,9 @@ use image::{GrayImage, Luma};
 pub const TRAIN: Range<usize> = 0..5000;
 /// The digits kept for measuring, never trained on.
 pub const HELD_OUT: Range<usize> = 5000..10000;
-/// Where the data is, from the project's root.
-pub const DEFAULT_DIR: &str = "../shared/data/mnist-t10k";
+/// The bundled copy's files, compiled in.
+static BUNDLED_IMAGES: &[u8] = include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz");
+static BUNDLED_LABELS: &[u8] = include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz");
 
 const IMAGES_FILE: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS_FILE: &str = "t10k-labels-idx1-ubyte.gz";
@@ -31,6 +36,20 @@ pub struct Mnist {
 }
 
 impl Mnist {
+    /// The bundled copy (`assets/mnist/`), parsed once.
+    pub fn bundled() -> &'static Mnist {
+        static BUNDLED: OnceLock<Mnist> = OnceLock::new();
+        BUNDLED.get_or_init(|| {
+            let gunzip = |bytes: &[u8]| {
+                let mut out = Vec::new();
+                GzDecoder::new(bytes).read_to_end(&mut out).map(|_| out)
+            };
+            let images = gunzip(BUNDLED_IMAGES).expect("assets/mnist images are gzip");
+            let labels = gunzip(BUNDLED_LABELS).expect("assets/mnist labels are gzip");
+            Mnist::parse(images, labels).expect("assets/mnist is the MNIST test set")
+        })
+    }
+
     /// Reads both files of the set from `dir`.
     pub fn load(dir: &Path) -> anyhow::Result<Mnist> {
         let read = |name: &str| -> anyhow::Result<Vec<u8>> {
@@ -40,12 +59,15 @@ impl Mnist {
             GzDecoder::new(file).read_to_end(&mut bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             Ok(bytes)
         };
+        Mnist::parse(read(IMAGES_FILE)?, read(LABELS_FILE)?)
+    }
+
+    /// The set from the two files' unzipped bytes.
+    fn parse(images: Vec<u8>, labels: Vec<u8>) -> anyhow::Result<Mnist> {
         let be = |b: &[u8], at: usize| -> anyhow::Result<u32> {
             let word = b.get(at..at + 4).ok_or_else(|| anyhow::anyhow!("IDX header cut short"))?;
             Ok(u32::from_be_bytes(word.try_into().expect("four bytes")))
         };
-        let images = read(IMAGES_FILE)?;
-        let labels = read(LABELS_FILE)?;
         anyhow::ensure!(be(&images, 0)? == IMAGES_MAGIC, "{IMAGES_FILE}: not an IDX image file");
         anyhow::ensure!(be(&labels, 0)? == LABELS_MAGIC, "{LABELS_FILE}: not an IDX label file");
         let count = be(&images, 4)? as usize;
@@ -57,6 +79,11 @@ impl Mnist {
         anyhow::ensure!(pixels.len() == count * (rows * cols) as usize && labels.len() == count, "IDX files cut short");
         anyhow::ensure!(labels.iter().all(|&l| l < 10), "{LABELS_FILE}: a label above 9");
         Ok(Mnist { side: rows, pixels, labels })
+    }
+
+    /// The indices of digit `label` within `range`, in file order.
+    pub fn indices_of(&self, label: u8, range: Range<usize>) -> Vec<usize> {
+        range.filter(|&i| self.labels[i] == label).collect()
     }
 
     pub fn len(&self) -> usize {

@@ -9,6 +9,7 @@
 //! digit.
 
 pub mod glyph;
+pub mod hand;
 pub mod mnist;
 pub mod net;
 pub mod train;

@@ -12,8 +12,7 @@ use std::path::PathBuf;
 
 use ab_glyph::{FontRef, PxScale};
 use image::{GrayImage, Luma};
-use imageproc::geometric_transformations::{rotate_about_center, warp, Border, Interpolation, Projection};
-use imageproc::morphology::Mask;
+use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -21,6 +20,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 use super::glyph::glyph_input;
+use super::hand;
 use super::mnist::{self, Mnist};
 use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS};
 use crate::fonts;
@@ -29,11 +29,6 @@ use crate::fonts;
 const PRINTED_SAMPLES: usize = 24_000;
 /// Distorted copies of each MNIST training digit.
 const MNIST_COPIES: usize = 6;
-/// How a hand varies a digit: turn (degrees either way), slant (shear
-/// either way) and stretch (each axis).
-const HAND_TURN_DEG: f32 = 12.0;
-const HAND_SHEAR: f32 = 0.3;
-const HAND_STRETCH: (f32, f32) = (0.85, 1.15);
 /// Glyphs of the "not one digit" class.
 const NOT_A_DIGIT_SAMPLES: usize = 6_000;
 /// Glyphs per optimisation step.
@@ -53,7 +48,8 @@ const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯав�
 pub struct TrainOptions {
     pub seed: u64,
     pub epochs: usize,
-    pub mnist_dir: PathBuf,
+    /// An MNIST folder; `None` is the bundled copy.
+    pub mnist_dir: Option<PathBuf>,
 }
 
 /// The figures of a finished run.
@@ -114,34 +110,9 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
     image
 }
 
-/// MNIST digit `i`, distorted like another hand would write it: turned,
-/// slanted, stretched, with a thicker or thinner pen.
+/// MNIST digit `i`, distorted like another hand would write it.
 fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
-    let digit = mnist.as_print(i);
-    let pad = GrayImage::from_fn(digit.width() + 8, digit.height() + 8, |x, y| {
-        let inside = x >= 4 && y >= 4 && x < digit.width() + 4 && y < digit.height() + 4;
-        if inside {
-            *digit.get_pixel(x - 4, y - 4)
-        } else {
-            Luma([255])
-        }
-    });
-    let angle = rng.gen_range(-HAND_TURN_DEG..HAND_TURN_DEG).to_radians();
-    let shear = rng.gen_range(-HAND_SHEAR..HAND_SHEAR);
-    let (sx, sy) = (rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1), rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1));
-    let (c, s) = (angle.cos(), angle.sin());
-    let (cx, cy) = (pad.width() as f32 / 2.0, pad.height() as f32 / 2.0);
-    // Turn, then slant and stretch, about the centre.
-    let (a, b, d, e) = (sx * c, sx * (shear * c - s), sy * s, sy * (shear * s + c));
-    let matrix = [a, b, cx - a * cx - b * cy, d, e, cy - d * cx - e * cy, 0.0, 0.0, 1.0];
-    let Some(projection) = Projection::from_matrix(matrix) else { return pad };
-    let shaped = warp(&pad, projection, Interpolation::Bilinear, Border::Constant(Luma([255])));
-    match rng.gen_range(0..3) {
-        // Ink is dark: the minimum over a neighbourhood thickens strokes.
-        0 => imageproc::morphology::grayscale_erode(&shaped, &Mask::square(1)),
-        1 => imageproc::morphology::grayscale_dilate(&shaped, &Mask::diamond(1)),
-        _ => shaped,
-    }
+    hand::vary(rng, &mnist.as_print(i), None)
 }
 
 /// Two MNIST digits written touching or close: ink that is not one digit.
@@ -248,9 +219,16 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
 
 /// Trains a network from scratch; `progress` hears one line per epoch.
 pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<(Net, TrainReport)> {
-    let mnist = Mnist::load(&options.mnist_dir)?;
+    let loaded;
+    let mnist = match &options.mnist_dir {
+        Some(dir) => {
+            loaded = Mnist::load(dir)?;
+            &loaded
+        }
+        None => Mnist::bundled(),
+    };
     anyhow::ensure!(mnist.len() >= mnist::HELD_OUT.end, "the MNIST set holds {} digits, not 10000", mnist.len());
-    let samples = training_set(options.seed, &mnist);
+    let samples = training_set(options.seed, mnist);
     progress(&format!("{} training glyphs", samples.len()));
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut net = Net::initial(|| rng.gen::<f32>());
@@ -292,7 +270,7 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
     let report = TrainReport {
         samples: samples.len(),
         loss_per_epoch,
-        mnist_held_out_accuracy: mnist_accuracy(&net, &mnist, mnist::HELD_OUT),
+        mnist_held_out_accuracy: mnist_accuracy(&net, mnist, mnist::HELD_OUT),
         printed_accuracy: trained_faces,
         unseen_face_accuracy: printed_accuracy(&net, &unseen, options.seed + 2, 2000),
     };

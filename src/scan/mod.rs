@@ -12,6 +12,7 @@
 pub mod check;
 pub mod decode;
 pub mod discover;
+pub mod hand;
 pub mod hash;
 pub mod journal;
 pub mod ocr;

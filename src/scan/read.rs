@@ -12,9 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use image::{GrayImage, Luma};
+use image::{GrayImage, ImageBuffer, Luma};
 use imageproc::region_labelling::{connected_components, Connectivity};
 
+use super::hand;
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 use crate::digits;
@@ -308,7 +309,7 @@ fn word_rect(w: &Word) -> Rect {
     [w.left, w.top, w.right(), w.bottom()]
 }
 
-fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
+pub(super) fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
     rects.fold(None, |acc, r| match acc {
         None => Some(r),
         Some(a) => Some([a[0].min(r[0]), a[1].min(r[1]), a[2].max(r[2]), a[3].max(r[3])]),
@@ -332,6 +333,12 @@ pub struct ValueReading {
     pub problem: Option<String>,
     /// The cleaned crop the digits engine read, for `--debug-dir`.
     pub crop: Option<GrayImage>,
+    /// Read as handwriting (by the glyph network, see `hand`).
+    pub handwritten: bool,
+    /// For handwriting: the likeliest readings, best first (the value
+    /// itself first), each with its probability, for the rules to rank and
+    /// the reviewer to choose from.
+    pub candidates: Vec<(u64, f32)>,
 }
 
 /// Everything read from one page.
@@ -346,6 +353,30 @@ pub struct Reading {
     pub values: BTreeMap<String, ValueReading>,
     /// How many of the model's lines were found by their label.
     pub lines_found: usize,
+    /// The counts were read as handwriting (see [`looks_handwritten`]).
+    pub handwritten: bool,
+}
+
+/// Below this share of a page's found counts read cleanly as print (two
+/// readers agreeing, no doubt), the page is taken for a handwritten form.
+const MIN_PRINTED_CLEAN_SHARE: f32 = 0.5;
+
+/// Whether the counts read as print look like handwriting: too few of them
+/// read cleanly.
+pub fn looks_handwritten(printed: &[&ValueReading]) -> bool {
+    let found: Vec<&&ValueReading> = printed.iter().filter(|v| v.label.is_some()).collect();
+    if found.is_empty() {
+        return false;
+    }
+    let clean = found
+        .iter()
+        .filter(|v| v.value.is_some() && v.problem.is_none() && v.confidence >= super::check::CONFIDENCE_THRESHOLD)
+        .count();
+    let share = clean as f32 / found.len() as f32;
+    if std::env::var_os("PROTOCOL_OCR_DEBUG_HAND").is_some() {
+        eprintln!("clean share {share:.2} ({clean}/{})", found.len());
+    }
+    share < MIN_PRINTED_CLEAN_SHARE
 }
 
 /// Reads one normalised, upright page.
@@ -433,6 +464,7 @@ pub fn read_page(
     let letter_boxes: Vec<Rect> = label_lines().filter_map(|l| l.letters).chain(separators).collect();
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
+    let mut cells = Vec::new();
     for (pos, &(index, band)) in ordered.iter().enumerate() {
         // The count may stand anywhere beside its label's lines (a wrapped
         // line of the label may not have been recognised): search up to
@@ -456,6 +488,27 @@ pub fn read_page(
         let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
         value.label = Some(band);
         reading.values.insert(model.lines[index].key.clone(), value);
+        // Handwriting wanders further up and down its row than print: its
+        // region reaches to the neighbouring labels, but the count must
+        // stand nearer this label than theirs (inside `region`'s rows).
+        let reach_top = if pos == 0 { region[1] } else { ordered[pos - 1].1[3] };
+        let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
+        let hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
+        cells.push((index, hand_region, (region[1], region[3]), centre, band));
+    }
+    // A page whose counts Tesseract and the glyph reader mostly could not
+    // read alike is taken for a form filled in by hand: every count is read
+    // again as handwriting, and so is the station number.
+    let printed: Vec<&ValueReading> = reading.values.values().collect();
+    if looks_handwritten(&printed) {
+        reading.handwritten = true;
+        for &(index, region, own_rows, centre, band) in &cells {
+            let key = &model.lines[index].key;
+            let place = hand::Place { region, own_rows, label_centre_y: centre, line_height };
+            let mut value = hand::read_hand_cell(page, &place, &letter_boxes, model.max_digits);
+            value.label = Some(band);
+            reading.values.insert(key.clone(), value);
+        }
     }
     for line in &model.lines {
         reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
@@ -695,7 +748,7 @@ pub fn agree_on_station(
 
 /// Copies `rect` of the page onto a white canvas with a margin, keeping only
 /// the pixels `keep` accepts (page coordinates).
-fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
+pub(super) fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
     let [l, t, r, b] = [rect[0], rect[1], rect[2].min(page.width()), rect[3].min(page.height())];
     let (w, h) = (r.saturating_sub(l), b.saturating_sub(t));
     let mut out = GrayImage::from_pixel(w + 2 * CROP_MARGIN, h + 2 * CROP_MARGIN, Luma([255]));
@@ -707,6 +760,57 @@ fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> 
         }
     }
     out
+}
+
+/// A region's ink cut into connected components, for finding the glyphs of
+/// a count in it.
+pub(super) struct CellInk {
+    /// Each pixel's component (0: paper), region coordinates.
+    pub labels: ImageBuffer<Luma<u32>, Vec<u32>>,
+    /// Each component's box (region coordinates) and ink pixel count.
+    pub boxes: BTreeMap<u32, (Rect, u32)>,
+}
+
+/// The ink of `region` (darker than `level`), without
+/// label text (`letter_boxes`, page coordinates), long horizontal rules and,
+/// given `vertical_rule_run`, vertical ink runs at least that long,
+/// one-pixel breaks bridged, cut into connected components.
+pub(super) fn cell_ink(
+    page: &GrayImage,
+    region: Rect,
+    level: u8,
+    letter_boxes: &[Rect],
+    vertical_rule_run: Option<u32>,
+) -> CellInk {
+    let [l, t, r, b] = region;
+    let (w, h) = (r - l, b - t);
+    let in_letters = |x: u32, y: u32| letter_boxes.iter().any(|bx| x >= bx[0] && x < bx[2] && y >= bx[1] && y < bx[3]);
+    let mut ink = GrayImage::from_fn(w, h, |x, y| {
+        let (px, py) = (l + x, t + y);
+        Luma([if page.get_pixel(px, py).0[0] < level && !in_letters(px, py) { 255 } else { 0 }])
+    });
+    let rules = rule_mask(&ink);
+    let vertical = vertical_rule_run.map(|run| vertical_rule_mask(&ink, run));
+    for (x, y, p) in ink.enumerate_pixels_mut() {
+        if rules.get_pixel(x, y).0[0] > 0 || vertical.as_ref().is_some_and(|v| v.get_pixel(x, y).0[0] > 0) {
+            p.0[0] = 0;
+        }
+    }
+    // Bridge the one-pixel breaks blur leaves in thin strokes, so a glyph
+    // is one component (digits stand further apart than that).
+    let ink = imageproc::morphology::close(&ink, imageproc::distance_transform::Norm::LInf, 1);
+    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
+    let mut boxes: BTreeMap<u32, (Rect, u32)> = BTreeMap::new();
+    for (x, y, p) in labels.enumerate_pixels() {
+        let id = p.0[0];
+        if id == 0 {
+            continue;
+        }
+        let e = boxes.entry(id).or_insert(([x, y, x + 1, y + 1], 0));
+        e.0 = [e.0[0].min(x), e.0[1].min(y), e.0[2].max(x + 1), e.0[3].max(y + 1)];
+        e.1 += 1;
+    }
+    CellInk { labels, boxes }
 }
 
 /// Finds and reads the digits inside `region` of the page.
@@ -725,32 +829,7 @@ fn read_cell(
         return Ok(ValueReading { problem: Some("no room to the right of the label".into()), ..Default::default() });
     }
     let (w, h) = (r - l, b - t);
-    let in_letters = |x: u32, y: u32| letter_boxes.iter().any(|bx| x >= bx[0] && x < bx[2] && y >= bx[1] && y < bx[3]);
-    let level = ink_level(page, region);
-    let mut ink = GrayImage::from_fn(w, h, |x, y| {
-        let (px, py) = (l + x, t + y);
-        Luma([if page.get_pixel(px, py).0[0] < level && !in_letters(px, py) { 255 } else { 0 }])
-    });
-    let rules = rule_mask(&ink);
-    for (x, y, p) in ink.enumerate_pixels_mut() {
-        if rules.get_pixel(x, y).0[0] > 0 {
-            p.0[0] = 0;
-        }
-    }
-    // Bridge the one-pixel breaks blur leaves in thin strokes, so a glyph
-    // is one component (digits stand further apart than that).
-    let ink = imageproc::morphology::close(&ink, imageproc::distance_transform::Norm::LInf, 1);
-    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
-    let mut boxes: BTreeMap<u32, (Rect, u32)> = BTreeMap::new();
-    for (x, y, p) in labels.enumerate_pixels() {
-        let id = p.0[0];
-        if id == 0 {
-            continue;
-        }
-        let e = boxes.entry(id).or_insert(([x, y, x + 1, y + 1], 0));
-        e.0 = [e.0[0].min(x), e.0[1].min(y), e.0[2].max(x + 1), e.0[3].max(y + 1)];
-        e.1 += 1;
-    }
+    let CellInk { labels, boxes, .. } = cell_ink(page, region, ink_level(page, region), letter_boxes, None);
     let min_area = (line_height * line_height * 0.02) as u32;
     // Ink cut by the region's edge continues outside it: a rule or a
     // neighbour's print, never a digit of this count (which stands inside).
@@ -961,7 +1040,7 @@ enum GlyphVerdict {
 
 /// The page's pixels of one glyph (`rect`, page coordinates) with a rim of
 /// paper; pixels outside the glyph mask `keep` are painted paper.
-fn glyph_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
+pub(super) fn glyph_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
     let pad = GLYPH_EDGE as u32 + 1;
     let [l, t] = [rect[0].saturating_sub(pad), rect[1].saturating_sub(pad)];
     let [r, b] = [(rect[2] + pad).min(page.width()), (rect[3] + pad).min(page.height())];
@@ -1056,11 +1135,11 @@ fn common_height(components: &[Rect]) -> Option<f32> {
         .map(|(_, h)| h)
 }
 
-fn height(b: &Rect) -> u32 {
+pub(super) fn height(b: &Rect) -> u32 {
     b[3] - b[1]
 }
 
-fn width(b: &Rect) -> u32 {
+pub(super) fn width(b: &Rect) -> u32 {
     b[2] - b[0]
 }
 
@@ -1179,7 +1258,7 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
 /// Prepares a cell crop for Tesseract: the darkest ink stretched to black
 /// (faint print reads as well as bold), and small digits enlarged to
 /// `OCR_DIGIT_HEIGHT` pixels, the size Tesseract reads best.
-fn normalise_crop(crop: GrayImage, digit_height: u32) -> GrayImage {
+pub(super) fn normalise_crop(crop: GrayImage, digit_height: u32) -> GrayImage {
     let darkest = crop.pixels().map(|p| p.0[0]).min().unwrap_or(0) as u32;
     let span = (255 - darkest).max(1);
     let stretched = GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
@@ -1197,7 +1276,14 @@ fn normalise_crop(crop: GrayImage, digit_height: u32) -> GrayImage {
 /// The ink threshold of a region: half-way between the paper and its
 /// darkest print, so faint (blurred, thin) digits are ink as much as bold
 /// ones; never above `MAX_INK_LEVEL`, so a blank region stays blank.
-fn ink_level(page: &GrayImage, region: Rect) -> u8 {
+pub(super) fn ink_level(page: &GrayImage, region: Rect) -> u8 {
+    let (_, darkest) = paper_and_darkest(page, region);
+    ((darkest as u32 + 255) / 2).min(MAX_INK_LEVEL as u32) as u8
+}
+
+/// The paper's shade of a region (its median: a cell is mostly paper) and
+/// its darkest print, ignoring the darkest few pixels (noise).
+pub(super) fn paper_and_darkest(page: &GrayImage, region: Rect) -> (u8, u8) {
     let mut histogram = [0u32; 256];
     let mut total = 0u32;
     for y in region[1]..region[3].min(page.height()) {
@@ -1206,24 +1292,23 @@ fn ink_level(page: &GrayImage, region: Rect) -> u8 {
             total += 1;
         }
     }
-    // The darkest print, ignoring the darkest few pixels (noise).
-    let skip = total / 2000;
-    let mut seen = 0;
-    let mut darkest = 255u32;
-    for (v, &n) in histogram.iter().enumerate() {
-        seen += n;
-        if seen > skip {
-            darkest = v as u32;
-            break;
+    let nth = |n: u32| {
+        let mut seen = 0;
+        for (v, &count) in histogram.iter().enumerate() {
+            seen += count;
+            if seen > n {
+                return v as u8;
+            }
         }
-    }
-    ((darkest + 255) / 2).min(MAX_INK_LEVEL as u32) as u8
+        255
+    };
+    (nth(total / 2), nth(total / 2000))
 }
 
 /// Marks the pixels of long horizontal ink runs (ruling lines, box tops
 /// and bottoms) in a binary image; vertical rules are left to the
 /// component filter, which knows a digit's shape.
-fn rule_mask(ink: &GrayImage) -> GrayImage {
+pub(super) fn rule_mask(ink: &GrayImage) -> GrayImage {
     let (w, h) = ink.dimensions();
     let mut mask = GrayImage::new(w, h);
     let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
@@ -1244,10 +1329,31 @@ fn rule_mask(ink: &GrayImage) -> GrayImage {
     imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
 }
 
+/// Marks the pixels of vertical ink runs at least `run` long (box sides,
+/// a table's column rules) in a binary image, widened by a pixel for blur.
+fn vertical_rule_mask(ink: &GrayImage, run: u32) -> GrayImage {
+    let (w, h) = ink.dimensions();
+    let mut mask = GrayImage::new(w, h);
+    for x in 0..w {
+        let mut start = 0;
+        for y in 0..=h {
+            if y == h || ink.get_pixel(x, y).0[0] == 0 {
+                if y - start >= run {
+                    for yy in start..y {
+                        mask.put_pixel(x, yy, Luma([255]));
+                    }
+                }
+                start = y + 1;
+            }
+        }
+    }
+    imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
+}
+
 /// The glyphs side by side, left to right, each as the box of its parts:
 /// boxes that share most of the narrower one's columns are parts of one
 /// glyph (a "5" broken into its bar and its bowl).
-fn glyph_columns(boxes: &[Rect]) -> Vec<Rect> {
+pub(super) fn glyph_columns(boxes: &[Rect]) -> Vec<Rect> {
     let mut sorted = boxes.to_vec();
     sorted.sort_unstable_by_key(|b| (b[0], b[2]));
     let mut columns: Vec<Rect> = Vec::new();

@@ -6,6 +6,7 @@
 //! byte copies and second photos of the same protocol, and writes the truth
 //! beside them in `truth.jsonl`. The same seed gives the same bytes.
 
+pub mod hand;
 pub mod photo;
 pub mod render;
 pub mod values;
@@ -33,6 +34,8 @@ pub struct SynthOptions {
     pub seed: u64,
     /// Share of protocols whose values break one or more rules.
     pub inconsistent: f64,
+    /// Share of protocols whose counts and station number are handwritten.
+    pub handwritten: f64,
 }
 
 /// Share of files that are exact byte copies of an earlier file (a photo
@@ -43,6 +46,9 @@ const SECOND_PHOTO_SHARE: f64 = 0.06;
 /// From this many files on, a set holds at least one byte copy and one
 /// second photo, whatever the dice say.
 const MIN_COUNT_FOR_COPIES: usize = 8;
+/// Mixed into the seed of a protocol's handwriting, so it is drawn apart
+/// from the photo's randomness.
+const HAND_SEED_SALT: u64 = 0x4841_4E44_5752_4954;
 /// Share of protocols that print no region line.
 const NO_REGION_SHARE: f64 = 0.1;
 
@@ -79,6 +85,9 @@ pub struct Conditions {
     pub blur_sigma: f32,
     pub noise_sigma: f32,
     pub shadow: bool,
+    /// Who wrote the counts of a handwritten protocol, and in which ink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hand: Option<String>,
 }
 
 /// What one file will be.
@@ -105,7 +114,7 @@ fn plan_protocol(
     rng: &mut ChaCha8Rng,
     model: &FormModel,
     used: &mut HashSet<(String, String)>,
-    inconsistent: f64,
+    options: &SynthOptions,
 ) -> (Protocol, Vec<String>) {
     let election = model.elections[rng.gen_range(0..model.elections.len())].key.clone();
     let station = loop {
@@ -119,10 +128,12 @@ fn plan_protocol(
     } else {
         Some(model.regions[rng.gen_range(0..model.regions.len())].clone())
     };
-    let make_inconsistent = rng.gen_bool(inconsistent.clamp(0.0, 1.0));
+    let make_inconsistent = rng.gen_bool(options.inconsistent.clamp(0.0, 1.0));
     let (values, _) = values::generate(rng, model, make_inconsistent);
     let broken = broken_rules(model, &values);
-    (Protocol { election, station, region, values }, broken)
+    // Drawn only when asked for, so a printed-only set keeps its bytes.
+    let handwritten = options.handwritten > 0.0 && rng.gen_bool(options.handwritten);
+    (Protocol { election, station, region, values, handwritten }, broken)
 }
 
 /// The ids of the rules that do not hold on `values`.
@@ -130,18 +141,19 @@ pub fn broken_rules(model: &FormModel, values: &Values) -> Vec<String> {
     model.check(values).into_iter().filter(|c| c.holds != Some(true)).map(|c| c.rule).collect()
 }
 
-/// Renders the page, shrinking the type until everything fits on A4.
+/// Renders the page, shrinking the type until everything fits on A4; with
+/// the spots left blank for the pen.
 fn render_fitting(
     model: &FormModel,
     protocol: &Protocol,
     layout: &Layout,
     families: &[fonts::Family],
-) -> image::GrayImage {
+) -> (image::GrayImage, Vec<hand::Spot>) {
     let mut layout = layout.clone();
     loop {
-        let (page, fits) = render::render(model, protocol, &layout, &families[layout.family]);
+        let (page, fits, spots) = render::render(model, protocol, &layout, &families[layout.family]);
         if fits || layout.label_size < 16.0 {
-            return page;
+            return (page, spots);
         }
         layout.label_size -= 1.5;
         layout.row_padding = layout.row_padding.saturating_sub(2).max(4);
@@ -156,12 +168,16 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
     if !(0.0..=1.0).contains(&options.inconsistent) {
         bail!("--inconsistent must be between 0 and 1, not {}", options.inconsistent);
     }
+    if !(0.0..=1.0).contains(&options.handwritten) {
+        bail!("--handwritten must be between 0 and 1, not {}", options.handwritten);
+    }
     for key in values::REQUIRED_FIELDS {
         if !model.lines.iter().any(|l| l.key == key) {
             bail!("the model {} has no line '{key}', which synth fills", model.source.display());
         }
     }
     let families = fonts::synth_families();
+    let hand_faces = fonts::hand_faces();
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut used = HashSet::new();
     let mut plans: Vec<Plan> = Vec::with_capacity(options.count);
@@ -182,7 +198,7 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
         } else if !originals.is_empty() && roll < DUPLICATE_SHARE + SECOND_PHOTO_SHARE {
             Plan::SecondPhoto { of: originals[rng.gen_range(0..originals.len())], shot: Shot::random(&mut rng) }
         } else {
-            let (protocol, broken) = plan_protocol(&mut rng, model, &mut used, options.inconsistent);
+            let (protocol, broken) = plan_protocol(&mut rng, model, &mut used, options);
             let layout = Layout::random(&mut rng, families.len());
             Plan::Original { protocol, layout, shot: Shot::random(&mut rng), broken }
         };
@@ -202,8 +218,17 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
             };
             let Plan::Original { protocol, layout, .. } = &plans[protocol_index] else { unreachable!() };
             let mut photo_rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_mul(1_000_003).wrapping_add(i as u64));
-            let page = render_fitting(model, protocol, layout, &families);
-            let upright = photo::photograph(&mut photo_rng, &page, shot);
+            let (page, spots) = render_fitting(model, protocol, layout, &families);
+            // The writing belongs to the protocol, not the photo: a second
+            // photo shows the same handwriting.
+            let mut hand_rng = ChaCha8Rng::seed_from_u64(options.seed ^ HAND_SEED_SALT ^ protocol_index as u64);
+            let writer = protocol.handwritten.then(|| hand::Writer::random(&mut hand_rng, &hand_faces));
+            let coverage = writer
+                .as_ref()
+                .map(|w| hand::write_all(&mut hand_rng, page.width(), page.height(), w, &spots, &hand_faces));
+            let pen =
+                writer.as_ref().zip(coverage.as_ref()).map(|(w, coverage)| photo::PenLayer { coverage, ink: w.ink });
+            let upright = photo::photograph(&mut photo_rng, &page, pen.as_ref(), shot);
             let stored = photo::store(upright, shot.storage);
             let bytes = photo::encode_jpeg(&stored, shot.jpeg_quality, shot.storage);
             let conditions = Conditions {
@@ -223,6 +248,7 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
                 blur_sigma: (shot.blur_sigma * 100.0).round() / 100.0,
                 noise_sigma: (shot.noise_sigma * 100.0).round() / 100.0,
                 shadow: shot.shadow.is_some(),
+                hand: writer.map(|w| w.description),
             };
             Some((bytes, conditions))
         })
@@ -254,7 +280,7 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
             duplicate_of,
             broken_rules: broken.clone(),
             second_photo_of: second_of,
-            handwritten: false,
+            handwritten: protocol.handwritten,
             conditions,
         });
     }

@@ -115,8 +115,15 @@ pub fn page_corners(shot: &Shot, page_w: u32, page_h: u32, out_w: u32, out_h: u3
     corners
 }
 
+/// What a pen wrote on the page: ink coverage per page pixel (0 none, 255
+/// full) and the ink's colour.
+pub struct PenLayer<'a> {
+    pub coverage: &'a GrayImage,
+    pub ink: [f32; 3],
+}
+
 /// Takes the photo: the upright RGB image before storage rotation.
-pub fn photograph<R: Rng>(rng: &mut R, page: &GrayImage, shot: &Shot) -> RgbImage {
+pub fn photograph<R: Rng>(rng: &mut R, page: &GrayImage, pen: Option<&PenLayer>, shot: &Shot) -> RgbImage {
     let out_h = shot.long_side;
     let out_w = shot.long_side * 3 / 4;
     let (page_w, page_h) = page.dimensions();
@@ -148,7 +155,14 @@ pub fn photograph<R: Rng>(rng: &mut R, page: &GrayImage, shot: &Shot) -> RgbImag
                 let g = sample(page, u, v) / 255.0;
                 // Ink is a dark, slightly blue-black; paper has the shot's tint.
                 let ink = [28.0, 30.0, 45.0];
-                [0, 1, 2].map(|c| ink[c] + (shot.paper[c] - ink[c]) * g)
+                let printed = [0, 1, 2].map(|c| ink[c] + (shot.paper[c] - ink[c]) * g);
+                match pen {
+                    Some(pen) => {
+                        let a = sample(pen.coverage, u, v) / 255.0;
+                        [0, 1, 2].map(|c| printed[c] * (1.0 - a) + pen.ink[c] * a)
+                    }
+                    None => printed,
+                }
             } else {
                 // The desk: a wood-like grain across the frame.
                 let grain = 1.0 + 0.08 * ((fy * 0.02 + (fx * 0.003).sin() * 6.0).sin());

@@ -13,6 +13,7 @@ use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_m
 use imageproc::rect::Rect;
 use rand::Rng;
 
+use super::hand::Spot;
 use crate::fonts::Family;
 use crate::model::FormModel;
 use crate::rules::Values;
@@ -32,6 +33,20 @@ pub struct Protocol {
     pub station: String,
     pub region: Option<String>,
     pub values: Values,
+    /// The counts and the station number are left blank in print, to be
+    /// written by hand (see [`super::hand`]).
+    pub handwritten: bool,
+}
+
+/// Room left blank for a handwritten station number, in label sizes.
+const STATION_BLANK_OF_SIZE: f32 = 3.4;
+
+/// A piece of a printed line: text, or a blank (with a rule under it) left
+/// for the pen.
+#[derive(Clone)]
+enum Piece<'a> {
+    Text(&'a str),
+    Blank(u32),
 }
 
 /// How the count fields are drawn.
@@ -162,6 +177,43 @@ impl Page<'_> {
         }
     }
 
+    fn pieces_width(&self, size: f32, pieces: &[Piece]) -> u32 {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => self.width_of(size, false, t),
+                Piece::Blank(w) => *w,
+            })
+            .sum()
+    }
+
+    /// Prints `pieces` from `x` on the current line (not moving down); a
+    /// blank gets a thin rule under it and becomes a [`Spot`] for `text`.
+    fn pieces(&mut self, x: u32, size: f32, pieces: &[Piece], text: &str, spots: &mut Vec<Spot>) {
+        let y = self.y;
+        let mut x = x;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => {
+                    self.text(x as i32, y, size, false, t);
+                    x += self.width_of(size, false, t);
+                }
+                Piece::Blank(w) => {
+                    let underline = y + line_height(size) - 6;
+                    self.rule(x, x + w, underline, 1);
+                    let top = y.saturating_sub((size * 0.25) as u32);
+                    spots.push(Spot {
+                        rect: [x, top, x + w, underline],
+                        text: text.to_string(),
+                        nominal_height: size * 0.95,
+                        right_aligned: false,
+                    });
+                    x += w;
+                }
+            }
+        }
+    }
+
     fn rule(&mut self, x0: u32, x1: u32, y: u32, thickness: u32) {
         let rect = Rect::at(x0 as i32, y as i32).of_size(x1 - x0, thickness);
         draw_filled_rect_mut(&mut self.image, rect, self.ink);
@@ -185,9 +237,16 @@ fn label_lines(font: &impl Font, size: f32, style: LabelStyle, kk: &str, ru: &st
     }
 }
 
-/// Prints `protocol` on a clean white A4 page. Returns the page and whether
-/// everything fitted on it (a layout with large type may run off the bottom).
-pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &Family) -> (GrayImage, bool) {
+/// Prints `protocol` on a clean white A4 page. Returns the page, whether
+/// everything fitted on it (a layout with large type may run off the bottom),
+/// and for a handwritten protocol the spots left blank for the pen.
+pub fn render(
+    model: &FormModel,
+    protocol: &Protocol,
+    layout: &Layout,
+    family: &Family,
+) -> (GrayImage, bool, Vec<Spot>) {
+    let mut spots = Vec::new();
     let mut page = Page {
         image: GrayImage::from_pixel(PAGE_WIDTH, PAGE_HEIGHT, Luma([255])),
         family,
@@ -208,6 +267,24 @@ pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &
                 let election = model.election(&protocol.election).expect("synth picks a model election");
                 page.centred(left, right, layout.label_size + 2.0, true, &election.title.kk);
                 page.centred(left, right, layout.label_size + 2.0, true, &election.title.ru);
+            }
+            HeaderItem::Station if protocol.handwritten => {
+                let size = layout.label_size;
+                let (kk_caption, ru_caption) = (format!(" {}", model.station.kk), format!("{} № ", model.station.ru));
+                let blank_width = (size * STATION_BLANK_OF_SIZE) as u32;
+                let kk = [Piece::Text("№ "), Piece::Blank(blank_width), Piece::Text(&kk_caption)];
+                let ru = [Piece::Text(&ru_caption), Piece::Blank(blank_width)];
+                if layout.station_one_line {
+                    let both = [&kk[..], &[Piece::Text(" / ")], &ru[..]].concat();
+                    let width = page.pieces_width(size, &both);
+                    let x = left + (right - left).saturating_sub(width) / 2;
+                    page.pieces(x, size, &both, &protocol.station, &mut spots);
+                } else {
+                    page.pieces(left, size, &kk, &protocol.station, &mut spots);
+                    let w = page.pieces_width(size, &ru);
+                    page.pieces(right - w, size, &ru, &protocol.station, &mut spots);
+                }
+                page.y += line_height(size);
             }
             HeaderItem::Station => {
                 let kk = format!("№ {} {}", protocol.station, model.station.kk);
@@ -264,8 +341,22 @@ pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &
         }
 
         let value = protocol.values.get(&line.key).copied().flatten().map(|v| v.to_string()).unwrap_or_default();
-        let digit_width = page.width_of(layout.digit_size, layout.bold_digits, &value);
         let cell_top = row_top + (row_height - cell_height) / 2;
+        if protocol.handwritten {
+            // The cell's free area, inside its border or rules.
+            let rect = match layout.fields {
+                FieldStyle::Table => [value_left + 6, row_top + 3, right - 12, row_top + row_height],
+                FieldStyle::Boxed => [value_left + 3, cell_top + 3, right - 3, cell_top + cell_height - 3],
+            };
+            spots.push(Spot {
+                rect,
+                text: value.clone(),
+                nominal_height: layout.digit_size * 0.73,
+                right_aligned: layout.fields == FieldStyle::Table,
+            });
+        }
+        let value = if protocol.handwritten { String::new() } else { value };
+        let digit_width = page.width_of(layout.digit_size, layout.bold_digits, &value);
         // The digits' glyph box starts about a fifth of the size below `y`.
         let digits_y = cell_top + (cell_height as f32 - layout.digit_size * 0.95) as u32 / 2;
         match layout.fields {
@@ -307,5 +398,5 @@ pub fn render(model: &FormModel, protocol: &Protocol, layout: &Layout, family: &
         page.rule(right - 380, right, y + line_height(size) - 6, 2);
         page.y += line_height(size) + 30;
     }
-    (page.image, fits)
+    (page.image, fits, spots)
 }

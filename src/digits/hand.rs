@@ -1,0 +1,78 @@
+//! How another hand would write a digit: the distortions that turn one
+//! written digit into a plausible other writer's (turned, slanted,
+//! stretched, a thicker or thinner pen).
+//!
+//! Shared by `train-digits` (so the network meets many hands per MNIST
+//! digit) and `synth --handwritten` (so the synthetic secretaries do not all
+//! write alike), so both vary a hand within the same ranges.
+
+use image::{GrayImage, Luma};
+use imageproc::geometric_transformations::{warp, Border, Interpolation, Projection};
+use imageproc::morphology::Mask;
+use rand::Rng;
+
+/// How a hand varies a digit: turn (degrees either way), slant (shear
+/// either way) and stretch (each axis).
+pub const HAND_TURN_DEG: f32 = 12.0;
+pub const HAND_SHEAR: f32 = 0.3;
+pub const HAND_STRETCH: (f32, f32) = (0.85, 1.15);
+/// Paper added on every side before warping, so a turned digit keeps its ends.
+const PAD: u32 = 4;
+
+/// A pen's stroke against the digit's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pen {
+    Thicker,
+    Thinner,
+    Same,
+}
+
+impl Pen {
+    pub fn random(rng: &mut impl Rng) -> Pen {
+        match rng.gen_range(0..3) {
+            0 => Pen::Thicker,
+            1 => Pen::Thinner,
+            _ => Pen::Same,
+        }
+    }
+
+    /// A ballpoint's: never thinner than MNIST's own strokes, which scaled
+    /// to a cell are already a fine pen's line (thinner would be a hair).
+    pub fn random_ballpoint(rng: &mut impl Rng) -> Pen {
+        if rng.gen_bool(0.5) {
+            Pen::Thicker
+        } else {
+            Pen::Same
+        }
+    }
+}
+
+/// `digit` (dark ink on white paper) as another hand would write it:
+/// turned, slanted, stretched, with a thicker or thinner pen (`pen`, or
+/// one drawn at random for each digit).
+pub fn vary(rng: &mut impl Rng, digit: &GrayImage, pen: Option<Pen>) -> GrayImage {
+    let pad = GrayImage::from_fn(digit.width() + 2 * PAD, digit.height() + 2 * PAD, |x, y| {
+        let inside = x >= PAD && y >= PAD && x < digit.width() + PAD && y < digit.height() + PAD;
+        if inside {
+            *digit.get_pixel(x - PAD, y - PAD)
+        } else {
+            Luma([255])
+        }
+    });
+    let angle = rng.gen_range(-HAND_TURN_DEG..HAND_TURN_DEG).to_radians();
+    let shear = rng.gen_range(-HAND_SHEAR..HAND_SHEAR);
+    let (sx, sy) = (rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1), rng.gen_range(HAND_STRETCH.0..HAND_STRETCH.1));
+    let (c, s) = (angle.cos(), angle.sin());
+    let (cx, cy) = (pad.width() as f32 / 2.0, pad.height() as f32 / 2.0);
+    // Turn, then slant and stretch, about the centre.
+    let (a, b, d, e) = (sx * c, sx * (shear * c - s), sy * s, sy * (shear * s + c));
+    let matrix = [a, b, cx - a * cx - b * cy, d, e, cy - d * cx - e * cy, 0.0, 0.0, 1.0];
+    let Some(projection) = Projection::from_matrix(matrix) else { return pad };
+    let shaped = warp(&pad, projection, Interpolation::Bilinear, Border::Constant(Luma([255])));
+    match pen.unwrap_or_else(|| Pen::random(rng)) {
+        // Ink is dark: the minimum over a neighbourhood thickens strokes.
+        Pen::Thicker => imageproc::morphology::grayscale_erode(&shaped, &Mask::square(1)),
+        Pen::Thinner => imageproc::morphology::grayscale_dilate(&shaped, &Mask::diamond(1)),
+        Pen::Same => shaped,
+    }
+}

@@ -1,0 +1,425 @@
+//! Stage 5b, handwriting: the counts a commission secretary wrote by pen.
+//!
+//! Tesseract reads print; a pen's digits vary in size, slant and spacing,
+//! break into pieces and touch. On a page whose counts are handwritten
+//! (decided in `read`), every cell is read here instead: its ink is cut
+//! into glyphs (connected components; pieces joined by the columns they
+//! share; touching digits cut where the glyph network reads both halves
+//! surest), each glyph is classified by the network with its runner-up
+//! digits, and the value is as sure as its least sure digit, lowered for
+//! every guess made on the way. The likeliest other readings are kept as
+//! candidates, for the rules to rank and the reviewer to pick from; the
+//! arithmetic never raises a weak reading (see `check`).
+
+use image::GrayImage;
+
+use super::read::{
+    cell_ink, glyph_columns, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, union, white_crop,
+    width, CellInk, ValueReading,
+};
+use crate::digits::{self, CLASSES, NOT_A_DIGIT};
+
+type Rect = [u32; 4];
+
+/// Ink is what is darker than the paper by this share of the way to the
+/// region's darkest print: a ballpoint's line is fainter than print (blue
+/// ink, a thin stroke), so the level sits nearer the paper than print's.
+const HAND_INK_DEPTH: f32 = 0.3;
+/// Vertical ink runs at least this many label-text heights long are rules
+/// (box sides, a table's column rules), taken out so a digit touching one
+/// stays a digit; a written digit's straightest stroke is shorter.
+const VERTICAL_RULE_OF_LINE: f32 = 2.2;
+/// Components shorter than this share of the tallest glyph are pieces
+/// (a 5's bar, a broken stroke), never digits of their own.
+const PIECE_OF_HEIGHT: f32 = 0.45;
+/// A piece joins the glyph it stands within this share of the height from.
+const PIECE_JOIN_REACH: f32 = 0.3;
+/// Glyphs of one count stand closer than this many heights apart; further
+/// off is other writing (a neighbour's count, a stray mark).
+const MAX_GAP_OF_HEIGHT: f32 = 1.5;
+/// The tallest a handwritten digit may be, against the label's text height
+/// (taller ink is a rule or a box side).
+const MAX_HEIGHT_OF_LINE: f32 = 3.5;
+/// The least a handwritten digit's height may be, against the label's.
+const MIN_HEIGHT_OF_LINE: f32 = 0.6;
+/// A glyph the network reads as one digit this surely, and no wider than
+/// this share of its height, is kept whole; others are tried cut in two.
+const WHOLE_SURE: f32 = 0.9;
+const MAX_WHOLE_WIDTH_OF_HEIGHT: f32 = 1.2;
+/// Glyphs narrower than this share of their height are never cut (two
+/// touching digits, even a 1 beside another, are about this wide).
+const MIN_CUT_WIDTH_OF_HEIGHT: f32 = 0.85;
+/// A digit cut from touching ink is between these shares of its height wide.
+const PART_WIDTH_OF_HEIGHT: (f32, f32) = (0.2, 1.1);
+/// Cut positions are tried every this share of the height.
+const CUT_STEP_OF_HEIGHT: f32 = 1.0 / 15.0;
+/// The log-odds a cut costs: touching digits are rarer than a digit the
+/// network reads a little unsurely, so cutting must win clearly (a "4" read
+/// at 0.85 is not a "1" and a "4" read at 0.95 each).
+const CUT_LOG_PRIOR: f32 = -1.0;
+/// A value whose glyphs were cut apart on a guess is this much less sure:
+/// below the acceptance threshold even when the network is certain, so only
+/// an exact equality over a surely read value lets it pass (see `check`).
+const CUT_GUESS_FACTOR: f32 = 0.7;
+/// A leading zero is not how counts are written.
+const LEADING_ZERO_FACTOR: f32 = 0.4;
+/// Readings kept per value (the value itself and its likeliest rivals).
+const CANDIDATES: usize = 4;
+/// Margin (pixels) of the debug crop around the glyphs.
+const CROP_PAD: u32 = 3;
+
+/// One glyph of a count as the network read it: all class probabilities.
+#[derive(Clone)]
+struct GlyphRead {
+    probs: [f32; CLASSES],
+}
+
+impl GlyphRead {
+    /// The likeliest digit and its probability (`None` when "not one
+    /// digit" is likeliest).
+    fn best(&self) -> (Option<u8>, f32) {
+        let (class, p) = self
+            .probs
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(c, p)| (c, *p))
+            .unwrap_or((NOT_A_DIGIT, 0.0));
+        ((class != NOT_A_DIGIT).then_some(class as u8), p)
+    }
+
+    /// The digits by probability, likeliest first.
+    fn ranked_digits(&self) -> Vec<(u8, f32)> {
+        let mut digits: Vec<(u8, f32)> = (0..10u8).map(|d| (d, self.probs[d as usize])).collect();
+        digits.sort_by(|a, b| b.1.total_cmp(&a.1));
+        digits
+    }
+}
+
+fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
+    let input = digits::glyph_input(crop)?;
+    Some(GlyphRead { probs: digits::network().classify(&input) })
+}
+
+/// Where on the page a handwritten count is looked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    /// The region searched (page coordinates).
+    pub region: Rect,
+    /// The rows (top, bottom) the count's middle must lie in: nearer its
+    /// own label than a neighbour's.
+    pub own_rows: (u32, u32),
+    /// The middle of the label's text, and its text height.
+    pub label_centre_y: u32,
+    pub line_height: f32,
+}
+
+/// Reads the handwritten count at `place` on the page.
+pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], max_digits: u32) -> ValueReading {
+    let Place { region, own_rows, label_centre_y, line_height } = *place;
+    let mut reading = ValueReading { handwritten: true, ..Default::default() };
+    let [l, t, r, b] = region;
+    if r <= l + 4 || b <= t + 4 {
+        reading.problem = Some("no room to the right of the label".into());
+        return reading;
+    }
+    let (w, h) = (r - l, b - t);
+    let (paper, darkest) = paper_and_darkest(page, region);
+    let level = paper.saturating_sub((HAND_INK_DEPTH * paper.saturating_sub(darkest) as f32) as u8);
+    let vertical_run = (line_height * VERTICAL_RULE_OF_LINE) as u32;
+    let CellInk { labels, boxes, .. } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
+    let min_area = (line_height * line_height * 0.02) as u32;
+    let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
+    let tallest = line_height * MAX_HEIGHT_OF_LINE;
+    if std::env::var_os("HANDDBG").is_some() {
+        eprintln!("region {region:?} level {level} line_height {line_height} vertical {vertical_run}");
+        for (bx, area) in boxes.values() {
+            eprintln!("   comp {bx:?} area {area} cut {}", cut(bx));
+        }
+    }
+    let components: Vec<(u32, Rect)> = boxes
+        .iter()
+        .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && (height(bx) as f32) <= tallest)
+        .map(|(id, (bx, _))| (*id, *bx))
+        .collect();
+    let own = (own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t));
+    let boxes_only: Vec<Rect> = components.iter().map(|c| c.1).collect();
+    let Some(group) = count_group(&boxes_only, label_centre_y.saturating_sub(t), own, line_height) else {
+        reading.problem = Some("the cell is empty".into());
+        return reading;
+    };
+    let chosen_ids: std::collections::HashSet<u32> =
+        components.iter().filter(|(_, bx)| group.contains(bx)).map(|(id, _)| *id).collect();
+    let chosen_ink = GrayImage::from_fn(w, h, |x, y| {
+        image::Luma([if chosen_ids.contains(&labels.get_pixel(x, y).0[0]) { 255 } else { 0 }])
+    });
+    let mask = imageproc::morphology::dilate(&chosen_ink, imageproc::distance_transform::Norm::LInf, 2);
+    let keep = |x: u32, y: u32| {
+        let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
+        cx < w && cy < h && mask.get_pixel(cx, cy).0[0] > 0
+    };
+    let to_page = |c: &Rect| [c[0] + l, c[1] + t, c[2] + l, c[3] + t];
+    let digits_box = union(group.iter().copied()).expect("a group is never empty");
+    let cell = to_page(&digits_box);
+    reading.cell = Some(cell);
+    let crop_rect =
+        [cell[0].saturating_sub(CROP_PAD), cell[1].saturating_sub(CROP_PAD), cell[2] + CROP_PAD, cell[3] + CROP_PAD];
+    reading.crop = Some(normalise_crop(white_crop(page, crop_rect, keep), 0));
+
+    // The glyphs, left to right; a wide or unreadable one tried cut in two.
+    let mut glyphs: Vec<GlyphRead> = Vec::new();
+    let mut guessed_cuts = Vec::new();
+    for column in join_pieces(&glyph_columns(&group)) {
+        let page_rect = to_page(&column);
+        let whole = read_crop(&glyph_crop(page, page_rect, keep));
+        if std::env::var_os("HANDDBG").is_some() {
+            eprintln!("  column {column:?} best {:?}", whole.as_ref().map(GlyphRead::best));
+        }
+        let (digit, sure) = whole.as_ref().map_or((None, 0.0), GlyphRead::best);
+        let wide = width(&column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&column) as f32;
+        let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
+        // Only a glyph that is not surely one digit, and wide enough to be
+        // two, is tried cut in two; the cut must read both halves surely.
+        let parts = if sure_digit && !wide { None } else { segment(page, page_rect, &keep) };
+        match parts {
+            Some(parts) if parts.len() > 1 => {
+                guessed_cuts.push(glyphs.len() + 1);
+                glyphs.extend(parts);
+            }
+            _ => match whole {
+                Some(read) => glyphs.push(read),
+                None => {
+                    reading.problem = Some("a glyph of the count holds no ink".into());
+                    return reading;
+                }
+            },
+        }
+    }
+
+    let mut text = String::new();
+    let mut least = 1.0f32;
+    let mut doubts = Vec::new();
+    for (i, glyph) in glyphs.iter().enumerate() {
+        let (digit, p) = glyph.best();
+        let ranked = glyph.ranked_digits();
+        match digit {
+            Some(d) => {
+                text.push(char::from(b'0' + d));
+                least = least.min(p);
+                if p < WHOLE_SURE {
+                    let (rival, q) = ranked.iter().copied().find(|(r, _)| *r != d).unwrap_or((d, 0.0));
+                    doubts.push(format!("digit {} is {d} ({p:.2}) or {rival} ({q:.2})", i + 1));
+                }
+            }
+            None => {
+                // Not one digit: the likeliest digit stands in, unsure.
+                let (d, q) = ranked[0];
+                text.push(char::from(b'0' + d));
+                least = least.min(q.min(1.0 - p));
+                doubts.push(format!("glyph {} is not clearly one digit (likeliest {d}, {q:.2})", i + 1));
+            }
+        }
+    }
+    reading.candidates = candidates(&glyphs, max_digits);
+    let mut notes = vec![format!("handwritten: the glyph network read '{text}' (least sure digit {least:.2})")];
+    match parse_count(&text, max_digits) {
+        Ok(value) => reading.value = Some(value),
+        Err(problem) => {
+            reading.problem = Some(format!("{}; {problem}", notes[0]));
+            return reading;
+        }
+    }
+    reading.ocr_confidence = least;
+    reading.confidence = least;
+    if !guessed_cuts.is_empty() {
+        reading.confidence *= CUT_GUESS_FACTOR;
+        let at: Vec<String> = guessed_cuts.iter().map(|i| format!("from digit {i}")).collect();
+        doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        reading.confidence *= LEADING_ZERO_FACTOR;
+        reading.ocr_confidence *= LEADING_ZERO_FACTOR;
+        doubts.push(format!("'{text}' starts with a zero"));
+    }
+    if reading.candidates.len() > 1 {
+        let others: Vec<String> = reading.candidates[1..].iter().map(|(v, p)| format!("{v} ({p:.2})")).collect();
+        doubts.push(format!("other readings: {}", others.join(", ")));
+    }
+    notes.extend(doubts);
+    reading.problem = Some(notes.join("; "));
+    reading
+}
+
+/// The components that make up the count: the row of digit-high ink that
+/// best stands beside the label (most glyphs, nearest its middle), its
+/// largest run of glyphs standing close together, and the pieces within it.
+fn count_group(components: &[Rect], centre_y: u32, own_rows: (u32, u32), line_height: f32) -> Option<Vec<Rect>> {
+    let digit_high: Vec<Rect> =
+        components.iter().copied().filter(|b| height(b) as f32 >= MIN_HEIGHT_OF_LINE * line_height).collect();
+    let tallest = digit_high.iter().map(height).max()? as f32;
+    // Rows: digit-high glyphs whose middles are within half the tallest's
+    // height of each other.
+    let mut sorted = digit_high.clone();
+    sorted.sort_by_key(|b| b[1] + b[3]);
+    let mut rows: Vec<Vec<Rect>> = Vec::new();
+    for bx in sorted {
+        let middle = (bx[1] + bx[3]) as f32 / 2.0;
+        match rows.last_mut() {
+            Some(row) if (middle - (row[0][1] + row[0][3]) as f32 / 2.0).abs() <= tallest / 2.0 => row.push(bx),
+            _ => rows.push(vec![bx]),
+        }
+    }
+    let score = |row: &Vec<Rect>| {
+        let middle = row.iter().map(|b| (b[1] + b[3]) as f32 / 2.0).sum::<f32>() / row.len() as f32;
+        row.len() as f32 - (middle - centre_y as f32).abs() / tallest
+    };
+    let middle_of = |row: &Vec<Rect>| row.iter().map(|b| (b[1] + b[3]) as f32 / 2.0).sum::<f32>() / row.len() as f32;
+    let own = |row: &Vec<Rect>| (own_rows.0 as f32..=own_rows.1 as f32).contains(&middle_of(row));
+    let mut row = rows.into_iter().filter(own).max_by(|a, b| score(a).total_cmp(&score(b)))?;
+    row.sort_by_key(|b| b[0]);
+    let gap_limit = (tallest * MAX_GAP_OF_HEIGHT) as u32;
+    let mut runs: Vec<Vec<Rect>> = Vec::new();
+    for bx in row {
+        match runs.last_mut() {
+            Some(run) if bx[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => run.push(bx),
+            _ => runs.push(vec![bx]),
+        }
+    }
+    let run = runs.into_iter().max_by_key(|r| r.len())?;
+    let band = union(run.iter().copied())?;
+    // Pieces (and thin 1s) lie within the run's band, or just beside it.
+    let reach = (tallest * PIECE_JOIN_REACH) as u32;
+    let slack = (tallest * 0.2) as u32;
+    let members = components
+        .iter()
+        .copied()
+        .filter(|b| {
+            let vertical = b[1] + slack >= band[1] && b[3] <= band[3] + slack;
+            let horizontal = b[2] + reach >= band[0] && b[0] <= band[2] + reach;
+            vertical && horizontal
+        })
+        .collect();
+    Some(members)
+}
+
+/// Joins pieces (columns much shorter than the tallest glyph) to the glyph
+/// beside them; a piece with no glyph near is left as it is.
+fn join_pieces(columns: &[Rect]) -> Vec<Rect> {
+    let Some(tallest) = columns.iter().map(height).max() else { return Vec::new() };
+    let is_piece = |c: &Rect| (height(c) as f32) < PIECE_OF_HEIGHT * tallest as f32;
+    let mut glyphs: Vec<Rect> = columns.iter().copied().filter(|c| !is_piece(c)).collect();
+    let reach = (tallest as f32 * PIECE_JOIN_REACH) as u32;
+    for piece in columns.iter().filter(|c| is_piece(c)) {
+        let gap = |g: &Rect| piece[0].saturating_sub(g[2]).max(g[0].saturating_sub(piece[2]));
+        match glyphs.iter_mut().filter(|g| gap(g) <= reach).min_by_key(|g| gap(g)) {
+            Some(g) => *g = [g[0].min(piece[0]), g[1].min(piece[1]), g[2].max(piece[2]), g[3].max(piece[3])],
+            None => glyphs.push(*piece),
+        }
+    }
+    glyphs.sort_by_key(|g| g[0]);
+    glyphs
+}
+
+/// The best way to read a glyph (page coordinates) as one or more digits
+/// side by side: the cuts (at pixel columns) whose parts the network reads
+/// as digits most surely, each cut paying [`CUT_LOG_PRIOR`]. `None` when
+/// the glyph is too narrow to be cut or no cut reads as digits.
+fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Option<Vec<GlyphRead>> {
+    let (w, h) = (width(&rect) as f32, height(&rect) as f32);
+    if w < MIN_CUT_WIDTH_OF_HEIGHT * h {
+        return None;
+    }
+    let step = ((h * CUT_STEP_OF_HEIGHT) as u32).max(1);
+    let mut xs: Vec<u32> = (rect[0]..rect[2]).step_by(step as usize).collect();
+    xs.push(rect[2]);
+    let (narrowest, widest) = (PART_WIDTH_OF_HEIGHT.0 * h, PART_WIDTH_OF_HEIGHT.1 * h);
+    // best[i]: the surest reading of the ink left of xs[i], as (log
+    // probability, where the last part starts, that part's reading).
+    let mut best: Vec<Option<(f32, usize, Option<GlyphRead>)>> = vec![None; xs.len()];
+    best[0] = Some((0.0, 0, None));
+    for i in 1..xs.len() {
+        for j in 0..i {
+            let span = (xs[i] - xs[j]) as f32;
+            let Some((before, _, _)) = best[j].as_ref() else { continue };
+            let whole = j == 0 && i == xs.len() - 1;
+            if !whole && (span < narrowest || span > widest) {
+                continue;
+            }
+            let Some(read) = read_crop(&glyph_crop(page, [xs[j], rect[1], xs[i], rect[3]], keep)) else { continue };
+            let (Some(digit), _) = read.best() else { continue };
+            let cost = if j == 0 { 0.0 } else { CUT_LOG_PRIOR };
+            let score = before + read.probs[digit as usize].max(f32::MIN_POSITIVE).ln() + cost;
+            if best[i].as_ref().is_none_or(|b| score > b.0) {
+                best[i] = Some((score, j, Some(read)));
+            }
+        }
+    }
+    // Walk back from the right edge.
+    let mut parts = Vec::new();
+    let mut i = xs.len() - 1;
+    while i > 0 {
+        let (_, j, read) = best[i].take()?;
+        parts.push(read?);
+        i = j;
+    }
+    parts.reverse();
+    Some(parts)
+}
+
+/// The likeliest readings of the glyphs as a count: the best digit of each,
+/// then every reading with one digit replaced by a rival, by probability
+/// (the product of the digits'), best first.
+fn candidates(glyphs: &[GlyphRead], max_digits: u32) -> Vec<(u64, f32)> {
+    let ranked: Vec<Vec<(u8, f32)>> = glyphs.iter().map(GlyphRead::ranked_digits).collect();
+    let best: Vec<(u8, f32)> = ranked.iter().map(|r| r[0]).collect();
+    let product = |digits: &[(u8, f32)]| digits.iter().map(|d| d.1).product::<f32>();
+    let mut readings = vec![best.clone()];
+    for (i, rivals) in ranked.iter().enumerate() {
+        for rival in rivals.iter().skip(1).take(2) {
+            let mut reading = best.clone();
+            reading[i] = *rival;
+            readings.push(reading);
+        }
+    }
+    let as_count = |r: &Vec<(u8, f32)>| -> Option<(u64, f32)> {
+        if r.len() > 1 && r[0].0 == 0 {
+            return None;
+        }
+        let text: String = r.iter().map(|d| char::from(b'0' + d.0)).collect();
+        parse_count(&text, max_digits).ok().map(|v| (v, product(r)))
+    };
+    let mut out: Vec<(u64, f32)> = readings.iter().filter_map(as_count).collect();
+    let rivals_from = usize::from(as_count(&readings[0]).is_some());
+    out[rivals_from..].sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.truncate(CANDIDATES);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(probs: &[(usize, f32)]) -> GlyphRead {
+        let mut p = [0.0; CLASSES];
+        for &(c, v) in probs {
+            p[c] = v;
+        }
+        GlyphRead { probs: p }
+    }
+
+    #[test]
+    fn candidates_put_the_reading_first_then_rivals_by_probability() {
+        let glyphs = [read(&[(3, 0.6), (8, 0.35)]), read(&[(1, 0.99), (7, 0.01)])];
+        let c = candidates(&glyphs, 6);
+        assert_eq!(c[0].0, 31, "the reading itself first");
+        assert_eq!(c[1].0, 81, "the likeliest rival next");
+        assert!(c[1].1 > c[2].1);
+    }
+
+    #[test]
+    fn pieces_join_the_glyph_beside_them() {
+        // A 5's bar (short) just right of its bowl, and a second digit.
+        let columns = [[0, 10, 20, 40], [21, 8, 30, 14], [40, 10, 60, 40]];
+        assert_eq!(join_pieces(&columns), vec![[0, 8, 30, 40], [40, 10, 60, 40]]);
+    }
+}
