@@ -83,6 +83,18 @@ pub struct ProtocolResult {
     /// (left, top, right, bottom at 200 dpi), for the reviewer.
     #[serde(default)]
     pub boxes: BTreeMap<String, [u32; 4]>,
+    /// The counts were read as handwriting (by the glyph network).
+    #[serde(default)]
+    pub handwritten: bool,
+    /// Per handwritten value, its likeliest readings with their
+    /// probabilities, best first (the value read first), for the reviewer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub candidates: BTreeMap<String, Vec<(u64, f64)>>,
+    /// Readings among the candidates that would make the failing rules
+    /// hold, for the reviewer to check against the photo — never taken
+    /// without a person.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suggestions: BTreeMap<String, u64>,
 }
 
 impl ProtocolResult {
@@ -107,6 +119,9 @@ impl ProtocolResult {
             turns: 0,
             notes: BTreeMap::new(),
             boxes: BTreeMap::new(),
+            handwritten: false,
+            candidates: BTreeMap::new(),
+            suggestions: BTreeMap::new(),
         }
     }
 

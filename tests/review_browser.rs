@@ -281,3 +281,62 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
     assert!(check.status.success(), "{report}");
     assert!(report.contains("review log: 2 decisions, hash chain intact"), "{report}");
 }
+
+/// A handwritten protocol: each handwritten count shows its cell as
+/// photographed (drawn from the page, not blank) and the likeliest readings
+/// as buttons; a click puts a reading in the value and the rules re-run.
+#[test]
+fn a_handwritten_cell_shows_its_crop_and_readings_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    let synth = Command::new(binary())
+        .args(["synth", "--out", input.to_str().unwrap(), "--count", "1", "--seed", "8"])
+        .args(["--handwritten", "1", "--inconsistent", "1"])
+        .status()
+        .unwrap();
+    assert!(synth.success());
+    std::fs::remove_file(input.join("truth.jsonl")).unwrap();
+    let scan = Command::new(binary())
+        .args(["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"])
+        .status()
+        .unwrap();
+    assert!(scan.success());
+    let results = protocol_ocr::result::read_results(&out.join("results.jsonl")).unwrap();
+    let protocol = &results[0];
+    assert!(protocol.handwritten, "read as handwriting");
+    let (key, candidates) = protocol.candidates.iter().next().expect("a handwritten value with rivals");
+    let server = Server::start(&out, &[]);
+    let driver = Driver::start(&dir.path().join("profile"));
+    driver.go(&format!("http://{}/", server.address));
+    driver.type_into(&driver.find("#name-input"), REVIEWER);
+    driver.click(&driver.find("#name-form button"));
+    driver.wait_text("#who", REVIEWER);
+    driver.click(&driver.find("#queue a.item"));
+    driver.wait_text("#p-file", &protocol.file);
+
+    // Every value with a box has its crop, drawn with ink from the photo.
+    let started = Instant::now();
+    let inked = "return [...document.querySelectorAll('canvas.cell-crop')].map(c => { \
+        if (!c.width) return 0; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+        let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++; return dark; })";
+    loop {
+        let counts = driver.script(inked);
+        let counts: Vec<u64> = counts.as_array().unwrap().iter().map(|v| v.as_u64().unwrap_or(0)).collect();
+        if counts.len() == protocol.boxes.len() && counts.iter().all(|&n| n > 0) {
+            break;
+        }
+        assert!(started.elapsed() < STEP_TIMEOUT, "crops not drawn: {counts:?} for {} boxes", protocol.boxes.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The readings are offered; the runner-up, clicked, becomes the value.
+    let row = format!("#lines tr[data-key='{key}']");
+    let buttons = driver.find_all(&format!("{row} button.candidate"));
+    assert_eq!(buttons.len(), candidates.len());
+    assert!(driver.text(&buttons[0]).starts_with(&candidates[0].0.to_string()));
+    driver.click(&buttons[1]);
+    let value = driver.script(&format!("return document.querySelector(\"{row} input.value\").value"));
+    assert_eq!(value, json!(candidates[1].0.to_string()));
+    assert!(driver.text(&driver.find("#correct")).contains("Save correction"), "the change is an edit to save");
+}

@@ -169,6 +169,7 @@ function render() {
         "aria-label": line.label_ru,
       })),
       el("td", { class: "conf" }, conf === undefined ? "—" : `${Math.round(conf * 100)}%`,
+        handwrittenCell(p, line.key),
         note ? el("div", { class: "note" }, note) : null)));
   }
   $("lines").tBodies[0].replaceChildren(...rows);
@@ -187,6 +188,46 @@ function render() {
     el("div", { class: "mono small" }, `entry ${h.seq}, hash ${h.hash.slice(0, 16)}…`))));
   $("note").value = "";
   updateButtons();
+}
+
+// For a handwritten count: the cell as photographed (cut from the
+// normalised page), the likeliest readings to pick from, and the reading
+// that would make the failing rules hold, if any.
+function handwrittenCell(p, key) {
+  if (!p.handwritten) return null;
+  const parts = [];
+  if (p.boxes[key]) parts.push(el("canvas", { class: "cell-crop", data: { key }, title: "the handwritten cell" }));
+  const choices = (p.candidates[key] || []).map(([value, probability]) => {
+    const suggested = p.suggestions[key] === value;
+    const button = el("button", {
+      type: "button", class: "candidate" + (suggested ? " suggested" : ""),
+      title: suggested ? "the rules hold with this reading" : "the glyph network's probability",
+    }, `${value} (${Math.round(probability * 100)}%)${suggested ? " ✓ rules" : ""}`);
+    button.addEventListener("click", () => {
+      const input = document.querySelector(`#lines input[data-key="${CSS.escape(key)}"]`);
+      input.value = String(value);
+      input.dispatchEvent(new Event("input"));
+    });
+    return button;
+  });
+  if (choices.length) parts.push(el("div", { class: "candidates" }, ...choices));
+  return el("div", { class: "handwritten" }, ...parts);
+}
+
+// Draws every handwritten cell's crop from the loaded page photo.
+function drawCellCrops() {
+  const img = $("photo");
+  if (!img.naturalWidth || !state.current) return;
+  const pad = 6;
+  for (const canvas of document.querySelectorAll("canvas.cell-crop")) {
+    const [l, t, r, b] = state.current.boxes[canvas.dataset.key];
+    const [sx, sy] = [Math.max(0, l - pad), Math.max(0, t - pad)];
+    const [sw, sh] = [r - l + 2 * pad, b - t + 2 * pad];
+    const scale = Math.min(2, 48 / sh);
+    canvas.width = Math.round(sw * scale);
+    canvas.height = Math.round(sh * scale);
+    canvas.getContext("2d").drawImage(img, sx, sy, sw, sh, 0, 0, canvas.width, canvas.height);
+  }
 }
 
 function currentValues() {
@@ -273,8 +314,9 @@ function focusNextFlagged(from) {
 function renderPhoto() {
   const p = state.current;
   const img = $("photo");
-  img.onload = () => { layoutPhoto(); };
+  img.onload = () => { layoutPhoto(); drawCellCrops(); };
   img.src = p.photo.url;
+  if (img.complete && img.naturalWidth) drawCellCrops();
   $("photo-kind").textContent = p.photo.normalised ? "normalised page" : "original photo (no saved page)";
 }
 

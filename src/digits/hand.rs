@@ -6,6 +6,7 @@
 //! digit) and `synth --handwritten` (so the synthetic secretaries do not all
 //! write alike), so both vary a hand within the same ranges.
 
+use ab_glyph::{FontRef, PxScale};
 use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::{warp, Border, Interpolation, Projection};
 use imageproc::morphology::Mask;
@@ -18,6 +19,18 @@ pub const HAND_SHEAR: f32 = 0.3;
 pub const HAND_STRETCH: (f32, f32) = (0.85, 1.15);
 /// Paper added on every side before warping, so a turned digit keeps its ends.
 const PAD: u32 = 4;
+/// The pixel size handwriting faces are rendered at (then scaled as needed).
+const FACE_RENDER_SIZE: f32 = 96.0;
+
+/// `digit` in a handwriting face, dark on white, with paper around it.
+pub fn face_digit(font: &FontRef, digit: u8) -> GrayImage {
+    let size = FACE_RENDER_SIZE;
+    let mut image = GrayImage::from_pixel((size * 1.2) as u32, (size * 1.5) as u32, Luma([255]));
+    let text = char::from(b'0' + digit).to_string();
+    let (x, y) = ((size * 0.2) as i32, (size * 0.1) as i32);
+    imageproc::drawing::draw_text_mut(&mut image, Luma([0]), x, y, PxScale::from(size), font, &text);
+    image
+}
 
 /// A pen's stroke against the digit's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,8 +29,15 @@ use crate::fonts;
 const PRINTED_SAMPLES: usize = 24_000;
 /// Distorted copies of each MNIST training digit.
 const MNIST_COPIES: usize = 6;
+/// Share of MNIST copies also photographed (small, on shaded paper, blurred).
+const PHOTOGRAPHED_SHARE: f64 = 0.5;
+/// Digits in the trained handwriting faces, each varied like another hand.
+const HAND_FACE_SAMPLES: usize = 12_000;
 /// Glyphs of the "not one digit" class.
-const NOT_A_DIGIT_SAMPLES: usize = 6_000;
+const NOT_A_DIGIT_SAMPLES: usize = 10_000;
+/// A piece of a digit (not one digit) is this share of its width, from
+/// either side: what a wrong cut through touching digits leaves.
+const PIECE_SHARE: (f32, f32) = (0.3, 0.6);
 /// Glyphs per optimisation step.
 const BATCH: usize = 64;
 /// Glyphs per parallel gradient job (a fixed split keeps runs identical).
@@ -63,6 +70,11 @@ pub struct TrainReport {
     pub printed_accuracy: f32,
     /// Printed digits in DejaVu Serif, a face never trained on.
     pub unseen_face_accuracy: f32,
+    /// Digits in the trained handwriting faces, freshly varied.
+    pub hand_face_accuracy: f32,
+    /// Digits in the handwriting faces never trained on (Breip, Because We
+    /// Organize).
+    pub unseen_hand_face_accuracy: f32,
 }
 
 /// A glyph ready for the network, kept as bytes (a quarter of the memory).
@@ -110,9 +122,33 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
     image
 }
 
-/// MNIST digit `i`, distorted like another hand would write it.
+/// MNIST digit `i`, distorted like another hand would write it; half the
+/// time also as a photographed cell shows it.
 fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
-    hand::vary(rng, &mnist.as_print(i), None)
+    let written = hand::vary(rng, &mnist.as_print(i), None);
+    if rng.gen_bool(PHOTOGRAPHED_SHARE) {
+        photographed(rng, &written)
+    } else {
+        written
+    }
+}
+
+/// A written glyph (dark on white) as a phone photo of a cell shows it: at
+/// the page's size (a digit 18–45 pixels tall), in a pen's ink on paper of
+/// some shade, turned, blurred and noisy.
+fn photographed(rng: &mut impl Rng, written: &GrayImage) -> GrayImage {
+    let size = rng.gen_range(PRINT_SIZE.0..PRINT_SIZE.1);
+    // MNIST's ink box is 20 of its 28 pixels: the glyph's height follows.
+    let scale = size / written.height() as f32 * 1.3;
+    let (w, h) = (((written.width() as f32 * scale) as u32).max(1), ((written.height() as f32 * scale) as u32).max(1));
+    let small = image::imageops::resize(written, w, h, image::imageops::FilterType::Triangle);
+    let paper = rng.gen_range(170..=255u8);
+    let ink = rng.gen_range(0..=paper.saturating_sub(90).min(120)) as f32;
+    let shaded = GrayImage::from_fn(w, h, |x, y| {
+        let cover = 1.0 - small.get_pixel(x, y).0[0] as f32 / 255.0;
+        Luma([(paper as f32 - (paper as f32 - ink) * cover) as u8])
+    });
+    degrade(rng, shaded, paper, size / 30.0)
 }
 
 /// Two MNIST digits written touching or close: ink that is not one digit.
@@ -175,13 +211,40 @@ fn best_class(probs: &[f32]) -> usize {
     probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(c, _)| c).unwrap_or(NOT_A_DIGIT)
 }
 
+/// A handwriting face's digit as another hand would write it, on the
+/// paper and with the ink and blur a photo gives.
+pub fn hand_face_digit(rng: &mut impl Rng, font: &FontRef, digit: u8) -> GrayImage {
+    let written = hand::vary(rng, &hand::face_digit(font, digit), None);
+    photographed(rng, &written)
+}
+
+/// A left or right piece of a digit: what a wrong cut through touching
+/// digits leaves, which is not one digit.
+fn digit_piece(rng: &mut impl Rng, glyph: &GrayImage) -> GrayImage {
+    let Some(input) = glyph_input(glyph) else { return glyph.clone() };
+    // The digit as the network sees it, then a piece of its ink box.
+    let ink: Vec<(u32, u32)> =
+        (0..INPUT as u32).filter(|&i| input[i as usize] > 0.3).map(|i| (i % 28, i / 28)).collect();
+    let (l, r) = (ink.iter().map(|p| p.0).min().unwrap_or(0), ink.iter().map(|p| p.0).max().unwrap_or(27) + 1);
+    let share = rng.gen_range(PIECE_SHARE.0..PIECE_SHARE.1);
+    let cut = l + ((r - l) as f32 * share) as u32;
+    let keep_left = rng.gen_bool(0.5);
+    GrayImage::from_fn(28, 28, |x, y| {
+        let kept = if keep_left { x < cut } else { x >= cut };
+        Luma([if kept { 255 - (input[(y * 28 + x) as usize] * 255.0) as u8 } else { 255 }])
+    })
+}
+
 /// Makes the training set: every sample from its own seeded generator, so
 /// the set is the same whatever the number of threads.
 fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
     let (trained, _) = faces();
+    let hand_faces: Vec<FontRef<'static>> =
+        fonts::hand_faces().into_iter().filter(|f| f.trained).map(|f| f.font).collect();
     let letters: Vec<char> = LETTERS.chars().collect();
     let mnist_samples = mnist::TRAIN.len() * MNIST_COPIES;
-    let total = PRINTED_SAMPLES + mnist_samples + NOT_A_DIGIT_SAMPLES;
+    let hand_start = PRINTED_SAMPLES + mnist_samples;
+    let total = hand_start + HAND_FACE_SAMPLES + NOT_A_DIGIT_SAMPLES;
     (0..total)
         .into_par_iter()
         .filter_map(|i| {
@@ -191,11 +254,15 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
                 let font = &trained[(i / 10) % trained.len()];
                 let size = print_size(&mut rng);
                 (printed(&mut rng, font, &digit.to_string(), size), digit)
-            } else if i < PRINTED_SAMPLES + mnist_samples {
+            } else if i < hand_start {
                 let index = mnist::TRAIN.start + (i - PRINTED_SAMPLES) % mnist::TRAIN.len();
                 (handwritten(&mut rng, mnist, index), mnist.labels[index] as usize)
+            } else if i < hand_start + HAND_FACE_SAMPLES {
+                let digit = i % 10;
+                let font = &hand_faces[(i / 10) % hand_faces.len()];
+                (hand_face_digit(&mut rng, font, digit as u8), digit)
             } else {
-                let glyph = match rng.gen_range(0..3) {
+                let glyph = match rng.gen_range(0..5) {
                     0 => handwritten_pair(&mut rng, mnist),
                     1 => {
                         let font = &trained[rng.gen_range(0..trained.len())];
@@ -203,11 +270,29 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
                         let size = print_size(&mut rng);
                         printed(&mut rng, font, &pair, size)
                     }
-                    _ => {
+                    2 => {
                         let font = &trained[rng.gen_range(0..trained.len())];
                         let letter = letters[rng.gen_range(0..letters.len())].to_string();
                         let size = print_size(&mut rng);
                         printed(&mut rng, font, &letter, size)
+                    }
+                    3 => {
+                        // A piece of a handwritten digit other than a 1 (whose
+                        // every piece is still a stroke like a 1).
+                        let index = loop {
+                            let i = rng.gen_range(mnist::TRAIN);
+                            if mnist.labels[i] != 1 {
+                                break i;
+                            }
+                        };
+                        let digit = handwritten(&mut rng, mnist, index);
+                        digit_piece(&mut rng, &digit)
+                    }
+                    _ => {
+                        let font = &hand_faces[rng.gen_range(0..hand_faces.len())];
+                        let which = rng.gen_range(2..10);
+                        let digit = hand_face_digit(&mut rng, font, which);
+                        digit_piece(&mut rng, &digit)
                     }
                 };
                 (glyph, NOT_A_DIGIT)
@@ -215,6 +300,20 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
             glyph_input(&glyph).map(|input| to_sample(&input, label))
         })
         .collect()
+}
+
+/// Accuracy of `net` on `count` fresh digits in the handwriting `fonts`.
+pub fn hand_face_accuracy(net: &Net, fonts: &[FontRef], seed: u64, count: usize) -> f32 {
+    let right: usize = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
+            let digit = i % 10;
+            let glyph = hand_face_digit(&mut rng, &fonts[(i / 10) % fonts.len()], digit as u8);
+            glyph_input(&glyph).is_some_and(|input| best_class(&net.classify(&input)) == digit) as usize
+        })
+        .sum();
+    right as f32 / count as f32
 }
 
 /// Trains a network from scratch; `progress` hears one line per epoch.
@@ -265,6 +364,9 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         progress(&format!("epoch {}/{}: loss {loss:.4}", epoch + 1, options.epochs));
     }
     let (trained, unseen) = faces();
+    let (hand_trained, hand_unseen): (Vec<_>, Vec<_>) = fonts::hand_faces().into_iter().partition(|f| f.trained);
+    let hand_trained: Vec<FontRef> = hand_trained.into_iter().map(|f| f.font).collect();
+    let hand_unseen: Vec<FontRef> = hand_unseen.into_iter().map(|f| f.font).collect();
     let trained_faces =
         trained.iter().map(|f| printed_accuracy(&net, f, options.seed + 1, 1000)).sum::<f32>() / trained.len() as f32;
     let report = TrainReport {
@@ -273,6 +375,8 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         mnist_held_out_accuracy: mnist_accuracy(&net, mnist, mnist::HELD_OUT),
         printed_accuracy: trained_faces,
         unseen_face_accuracy: printed_accuracy(&net, &unseen, options.seed + 2, 2000),
+        hand_face_accuracy: hand_face_accuracy(&net, &hand_trained, options.seed + 3, 2000),
+        unseen_hand_face_accuracy: hand_face_accuracy(&net, &hand_unseen, options.seed + 4, 2000),
     };
     Ok((net, report))
 }

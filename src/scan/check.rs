@@ -20,6 +20,10 @@ pub const CONFIDENCE_THRESHOLD: f32 = 0.80;
 /// A doubt (a second read disagreeing, a glyph count differing) may be
 /// cleared by arithmetic only when Tesseract's own confidence is this high.
 pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
+/// A handwritten value no equality rule checks (the voters on the list) has
+/// only the glyph network's word: it must be this sure of every digit.
+/// (Chosen from `eval`: the network's misreads of handwriting fall below.)
+pub const HANDWRITTEN_ALONE_CONFIDENCE: f32 = 0.98;
 
 /// Fills `result` from a page reading and sets its status and flags.
 pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
@@ -41,6 +45,20 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                 let doubt = read.problem.take().unwrap_or_default();
                 read.problem = Some(format!("{doubt}; doubt cleared: {rule} holds"));
             }
+        }
+        // Handwriting read by one reader alone, with no equality to check
+        // it, must be near certain.
+        let unchecked = !corroborated.contains_key(&line.key);
+        if read.handwritten && unchecked && read.value.is_some() && read.confidence < HANDWRITTEN_ALONE_CONFIDENCE {
+            read.confidence = read.confidence.min(CONFIDENCE_THRESHOLD * 0.99);
+            let doubt = read.problem.take().unwrap_or_default();
+            read.problem = Some(format!(
+                "{doubt}; handwritten and checked by no equality rule: needs every digit at {HANDWRITTEN_ALONE_CONFIDENCE}"
+            ));
+        }
+        if read.handwritten && read.candidates.len() > 1 {
+            let rounded = read.candidates.iter().map(|(v, p)| (*v, round3(*p))).collect();
+            result.candidates.insert(line.key.clone(), rounded);
         }
         match read.value {
             None => flags.push(format!("missing:{}", line.key)),
@@ -89,9 +107,35 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
             evaluated: c.holds.is_some(),
         })
         .collect();
+    result.handwritten = reading.handwritten;
+    if result.checks.iter().any(|c| c.evaluated && !c.ok) {
+        result.suggestions = rank_candidates(model, reading, &values);
+    }
     sort_flags(model, &mut flags);
     result.flags = flags;
     result.status = if result.flags.is_empty() { Status::Accepted } else { Status::Flagged };
+}
+
+/// The rules ranking the candidates: the handwritten readings that, put in
+/// place of a value as read, make the most rules hold (and more than the
+/// values as read), one value changed at a time, likeliest first. Shown to
+/// the reviewer as a suggestion; never accepted without a person.
+fn rank_candidates(model: &FormModel, reading: &Reading, values: &Values) -> BTreeMap<String, u64> {
+    let holding = |values: &Values| model.check(values).iter().filter(|c| c.holds == Some(true)).count();
+    let now = holding(values);
+    let mut best: Option<(usize, f32, String, u64)> = None;
+    for (key, read) in &reading.values {
+        for &(candidate, probability) in read.candidates.iter().skip(1) {
+            let mut trial = values.clone();
+            trial.insert(key.clone(), Some(candidate));
+            let held = holding(&trial);
+            let better = best.as_ref().is_none_or(|b| (held, probability) > (b.0, b.1));
+            if held > now && better {
+                best = Some((held, probability, key.clone(), candidate));
+            }
+        }
+    }
+    best.map(|(_, _, key, value)| BTreeMap::from([(key, value)])).unwrap_or_default()
 }
 
 /// The keys that take part in an equality rule (`=`) that holds on

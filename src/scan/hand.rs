@@ -41,7 +41,7 @@ const MAX_GAP_OF_HEIGHT: f32 = 1.5;
 /// (taller ink is a rule or a box side).
 const MAX_HEIGHT_OF_LINE: f32 = 3.5;
 /// The least a handwritten digit's height may be, against the label's.
-const MIN_HEIGHT_OF_LINE: f32 = 0.6;
+const MIN_HEIGHT_OF_LINE: f32 = 0.45;
 /// A glyph the network reads as one digit this surely, and no wider than
 /// this share of its height, is kept whole; others are tried cut in two.
 const WHOLE_SURE: f32 = 0.9;
@@ -61,10 +61,30 @@ const CUT_LOG_PRIOR: f32 = -1.0;
 /// below the acceptance threshold even when the network is certain, so only
 /// an exact equality over a surely read value lets it pass (see `check`).
 const CUT_GUESS_FACTOR: f32 = 0.7;
+/// A cut whose every digit the network reads at least this surely stands
+/// (measured: such cuts read right; less sure ones were a third wrong).
+const SURE_CUT: f32 = 0.995;
 /// A leading zero is not how counts are written.
 const LEADING_ZERO_FACTOR: f32 = 0.4;
 /// Readings kept per value (the value itself and its likeliest rivals).
 const CANDIDATES: usize = 4;
+/// How far above and below a station line's text its handwritten number
+/// is looked for (twice this), in label text heights.
+const STATION_REACH_OF_LINE: f32 = 2.0;
+/// A station number's digits stand closer than this many heights apart;
+/// the caption's words stand further off.
+const STATION_GAP_OF_HEIGHT: f32 = 0.8;
+/// A glyph the network takes for "not one digit" this surely is a sign
+/// beside the number (the «№»), not part of it.
+const SIGN_SURE: f32 = 0.5;
+/// A station number's handwritten digits are no taller than this many label
+/// text heights (taller ink is a title line's letters run together).
+const MAX_STATION_HEIGHT_OF_LINE: f32 = 2.2;
+/// The most digits a station number has.
+const MAX_STATION_DIGITS: u32 = 6;
+/// One print of the station number alone (or two that differ) is this much
+/// less sure: for a person to confirm.
+const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
 /// Margin (pixels) of the debug crop around the glyphs.
 const CROP_PAD: u32 = 3;
 
@@ -117,41 +137,73 @@ pub struct Place {
 /// Reads the handwritten count at `place` on the page.
 pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], max_digits: u32) -> ValueReading {
     let Place { region, own_rows, label_centre_y, line_height } = *place;
-    let mut reading = ValueReading { handwritten: true, ..Default::default() };
     let [l, t, r, b] = region;
     if r <= l + 4 || b <= t + 4 {
-        reading.problem = Some("no room to the right of the label".into());
-        return reading;
+        return ValueReading {
+            handwritten: true,
+            problem: Some("no room to the right of the label".into()),
+            ..Default::default()
+        };
     }
+    let ink = hand_ink(page, region, line_height, letter_boxes);
+    let own = (own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t));
+    let boxes: Vec<Rect> = ink.components.iter().map(|c| c.1).collect();
+    let Some(group) = count_group(&boxes, label_centre_y.saturating_sub(t), own, line_height) else {
+        return ValueReading { handwritten: true, problem: Some("the cell is empty".into()), ..Default::default() };
+    };
+    interpret(read_group(page, &ink, &group, false), max_digits)
+}
+
+/// A region's ink as handwriting: its components, without rules and specks.
+struct HandInk {
+    region: Rect,
+    labels: image::ImageBuffer<image::Luma<u32>, Vec<u32>>,
+    /// (component id, box in region coordinates).
+    components: Vec<(u32, Rect)>,
+}
+
+fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect]) -> HandInk {
+    let [l, t, r, b] = region;
     let (w, h) = (r - l, b - t);
     let (paper, darkest) = paper_and_darkest(page, region);
     let level = paper.saturating_sub((HAND_INK_DEPTH * paper.saturating_sub(darkest) as f32) as u8);
     let vertical_run = (line_height * VERTICAL_RULE_OF_LINE) as u32;
-    let CellInk { labels, boxes, .. } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
+    let CellInk { labels, boxes } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
     let min_area = (line_height * line_height * 0.02) as u32;
+    // Ink cut by the region's edge continues outside it: not this count's.
     let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
     let tallest = line_height * MAX_HEIGHT_OF_LINE;
-    if std::env::var_os("HANDDBG").is_some() {
-        eprintln!("region {region:?} level {level} line_height {line_height} vertical {vertical_run}");
-        for (bx, area) in boxes.values() {
-            eprintln!("   comp {bx:?} area {area} cut {}", cut(bx));
-        }
-    }
-    let components: Vec<(u32, Rect)> = boxes
+    let components = boxes
         .iter()
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
-    let own = (own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t));
-    let boxes_only: Vec<Rect> = components.iter().map(|c| c.1).collect();
-    let Some(group) = count_group(&boxes_only, label_centre_y.saturating_sub(t), own, line_height) else {
-        reading.problem = Some("the cell is empty".into());
-        return reading;
-    };
+    HandInk { region, labels, components }
+}
+
+/// The glyphs of one written number, read.
+struct ReadGlyphs {
+    glyphs: Vec<GlyphRead>,
+    /// Where touching glyphs were cut apart on a guess (1-based glyph index).
+    cuts: Vec<usize>,
+    /// The number's ink box (page coordinates) and its cleaned crop.
+    cell: Rect,
+    crop: GrayImage,
+    /// A glyph kept whole as a sign at an end could also be read as sure
+    /// digits cut apart (touching digits look alike to the network).
+    signs_like_digits: bool,
+}
+
+/// Reads the glyphs of `group` (components, region coordinates): pieces
+/// joined to their glyph, each glyph by the network, one not surely a digit
+/// (or wide enough for two) read as the best cut into digits.
+fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bool) -> ReadGlyphs {
+    let [l, t, r, b] = ink.region;
+    let (w, h) = (r - l, b - t);
     let chosen_ids: std::collections::HashSet<u32> =
-        components.iter().filter(|(_, bx)| group.contains(bx)).map(|(id, _)| *id).collect();
+        ink.components.iter().filter(|(_, bx)| group.contains(bx)).map(|(id, _)| *id).collect();
     let chosen_ink = GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([if chosen_ids.contains(&labels.get_pixel(x, y).0[0]) { 255 } else { 0 }])
+        image::Luma([if chosen_ids.contains(&ink.labels.get_pixel(x, y).0[0]) { 255 } else { 0 }])
     });
     let mask = imageproc::morphology::dilate(&chosen_ink, imageproc::distance_transform::Norm::LInf, 2);
     let keep = |x: u32, y: u32| {
@@ -159,43 +211,53 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
         cx < w && cy < h && mask.get_pixel(cx, cy).0[0] > 0
     };
     let to_page = |c: &Rect| [c[0] + l, c[1] + t, c[2] + l, c[3] + t];
-    let digits_box = union(group.iter().copied()).expect("a group is never empty");
-    let cell = to_page(&digits_box);
-    reading.cell = Some(cell);
+    let cell = to_page(&union(group.iter().copied()).expect("a group is never empty"));
     let crop_rect =
         [cell[0].saturating_sub(CROP_PAD), cell[1].saturating_sub(CROP_PAD), cell[2] + CROP_PAD, cell[3] + CROP_PAD];
-    reading.crop = Some(normalise_crop(white_crop(page, crop_rect, keep), 0));
+    let crop = normalise_crop(white_crop(page, crop_rect, keep), 0);
 
-    // The glyphs, left to right; a wide or unreadable one tried cut in two.
     let mut glyphs: Vec<GlyphRead> = Vec::new();
-    let mut guessed_cuts = Vec::new();
-    for column in join_pieces(&glyph_columns(&group)) {
-        let page_rect = to_page(&column);
-        let whole = read_crop(&glyph_crop(page, page_rect, keep));
-        if std::env::var_os("HANDDBG").is_some() {
-            eprintln!("  column {column:?} best {:?}", whole.as_ref().map(GlyphRead::best));
-        }
-        let (digit, sure) = whole.as_ref().map_or((None, 0.0), GlyphRead::best);
-        let wide = width(&column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&column) as f32;
+    let mut cuts = Vec::new();
+    let mut signs_like_digits = false;
+    let columns = join_pieces(&glyph_columns(group));
+    for (i, column) in columns.iter().enumerate() {
+        let page_rect = to_page(column);
+        let Some(whole) = read_crop(&glyph_crop(page, page_rect, keep)) else { continue };
+        let (digit, sure) = whole.best();
+        let wide = width(column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(column) as f32;
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
-        // Only a glyph that is not surely one digit, and wide enough to be
-        // two, is tried cut in two; the cut must read both halves surely.
         let parts = if sure_digit && !wide { None } else { segment(page, page_rect, &keep) };
+        // A sign beside a number (the «№»): surely not one digit. Kept
+        // whole, to be left out; noted when a cut of it reads as sure
+        // digits, as touching digits would.
+        let at_end = i == 0 || i + 1 == columns.len();
+        if signs_at_ends && at_end && digit.is_none() && sure >= SIGN_SURE {
+            let sure_parts =
+                parts.as_ref().is_some_and(|p| p.iter().all(|g| g.best().0.is_some() && g.best().1 >= WHOLE_SURE));
+            signs_like_digits |= sure_parts;
+            glyphs.push(whole);
+            continue;
+        }
         match parts {
             Some(parts) if parts.len() > 1 => {
-                guessed_cuts.push(glyphs.len() + 1);
+                cuts.push(glyphs.len() + 1);
                 glyphs.extend(parts);
             }
-            _ => match whole {
-                Some(read) => glyphs.push(read),
-                None => {
-                    reading.problem = Some("a glyph of the count holds no ink".into());
-                    return reading;
-                }
-            },
+            _ => glyphs.push(whole),
         }
     }
+    ReadGlyphs { glyphs, cuts, cell, crop, signs_like_digits }
+}
 
+/// The value a number's read glyphs give, as sure as its least sure digit,
+/// lowered for every guess; with its likeliest other readings.
+fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
+    let ReadGlyphs { glyphs, cuts, cell, crop, .. } = read;
+    let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
+    if glyphs.is_empty() {
+        reading.problem = Some("the cell holds ink but no glyph".into());
+        return reading;
+    }
     let mut text = String::new();
     let mut least = 1.0f32;
     let mut doubts = Vec::new();
@@ -231,10 +293,14 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
     }
     reading.ocr_confidence = least;
     reading.confidence = least;
-    if !guessed_cuts.is_empty() {
-        reading.confidence *= CUT_GUESS_FACTOR;
-        let at: Vec<String> = guessed_cuts.iter().map(|i| format!("from digit {i}")).collect();
-        doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
+    if !cuts.is_empty() {
+        let at: Vec<String> = cuts.iter().map(|i| format!("from digit {i}")).collect();
+        if least < SURE_CUT {
+            reading.confidence *= CUT_GUESS_FACTOR;
+            doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
+        } else {
+            doubts.push(format!("touching digits cut apart ({}), every part read surely", at.join(", ")));
+        }
     }
     if text.len() > 1 && text.starts_with('0') {
         reading.confidence *= LEADING_ZERO_FACTOR;
@@ -248,6 +314,114 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
     notes.extend(doubts);
     reading.problem = Some(notes.join("; "));
     reading
+}
+
+/// The handwritten station number: every number written on the station
+/// lines (`lines`, page coordinates of their text), read like a count, with
+/// the printed caption's words (`caption_words`) masked; signs beside a
+/// number (the «№») that the network knows are not digits are left out.
+/// The number is written on both station lines (Kazakh and Russian): two
+/// prints read alike are two opinions; one alone, or two that differ, are
+/// for a person (the confidence is then below the threshold).
+pub fn read_hand_station(
+    page: &GrayImage,
+    lines: &[Rect],
+    caption_words: &[Rect],
+    line_height: f32,
+) -> Option<(String, f32)> {
+    let mut prints: Vec<(String, f32, f32)> = Vec::new();
+    // Station lines side by side (Kazakh left, Russian right) are one band
+    // across the page; each print in it is read once.
+    let mut bands: Vec<Rect> = Vec::new();
+    for line in lines {
+        match bands.iter_mut().find(|b| line[1] < b[3] && b[1] < line[3]) {
+            Some(b) => *b = [b[0].min(line[0]), b[1].min(line[1]), b[2].max(line[2]), b[3].max(line[3])],
+            None => bands.push(*line),
+        }
+    }
+    for line in &bands {
+        // The blank for the number may stand beyond the text the layout
+        // pass returned: the band is searched across the page.
+        let reach = (line_height * STATION_REACH_OF_LINE) as u32;
+        let region = [0, line[1].saturating_sub(reach / 2), page.width(), (line[3] + reach / 2).min(page.height())];
+        let ink = hand_ink(page, region, line_height, caption_words);
+        // Only numbers written on this line (the region reaches into the
+        // lines above and below), no taller than a written digit.
+        let (line_top, line_bottom) = (line[1].saturating_sub(region[1]), line[3].saturating_sub(region[1]));
+        let slack = (line_height * 0.5) as u32;
+        let on_line = |b: &Rect| {
+            let middle = (b[1] + b[3]) / 2;
+            middle + slack >= line_top && middle <= line_bottom + slack
+        };
+        let digit_high: Vec<Rect> = ink
+            .components
+            .iter()
+            .map(|c| c.1)
+            .filter(|b| {
+                let h = height(b) as f32;
+                h >= MIN_HEIGHT_OF_LINE * line_height && h <= MAX_STATION_HEIGHT_OF_LINE * line_height && on_line(b)
+            })
+            .collect();
+        let Some(tallest) = digit_high.iter().map(height).max() else { continue };
+        // Numbers: runs of glyphs standing close together, left to right.
+        let mut sorted = digit_high.clone();
+        sorted.sort_by_key(|b| b[0]);
+        let gap_limit = (tallest as f32 * STATION_GAP_OF_HEIGHT) as u32;
+        let mut runs: Vec<Vec<Rect>> = Vec::new();
+        for bx in sorted {
+            match runs.last_mut() {
+                Some(run) if bx[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => run.push(bx),
+                _ => runs.push(vec![bx]),
+            }
+        }
+        for run in runs {
+            let band = union(run.iter().copied()).expect("runs are not empty");
+            let members: Vec<Rect> = ink
+                .components
+                .iter()
+                .map(|c| c.1)
+                .filter(|b| b[0] + 2 >= band[0] && b[2] <= band[2] + 2 && b[1] + 4 >= band[1] && b[3] <= band[3] + 4)
+                .collect();
+            let mut read = read_group(page, &ink, &members, true);
+            // The «№» and other signs at either end are not the number.
+            let is_sign = |g: &GlyphRead| g.best().0.is_none() && g.best().1 >= SIGN_SURE;
+            let mut stripped = 0;
+            while read.glyphs.first().is_some_and(is_sign) {
+                read.glyphs.remove(0);
+                stripped += 1;
+            }
+            while read.glyphs.last().is_some_and(is_sign) {
+                read.glyphs.pop();
+            }
+            if read.glyphs.is_empty() || read.glyphs.iter().any(|g| g.best().0.is_none()) {
+                continue;
+            }
+            // A sign left out that could have been touching digits, or
+            // digits cut from the run's first glyph (the «№» cut up, which
+            // both prints would repeat): no opinion of its own.
+            let doubtful = read.signs_like_digits || read.cuts.contains(&(stripped + 1));
+            let value = interpret(read, MAX_STATION_DIGITS);
+            if let Some(v) = value.value {
+                let factor = if doubtful { UNCONFIRMED_STATION_FACTOR } else { 1.0 };
+                prints.push((v.to_string(), value.confidence * factor, value.ocr_confidence * factor));
+            }
+        }
+    }
+    agree_on_prints(&prints)
+}
+
+/// The station number from its handwritten prints (text, confidence, the
+/// network's least digit probability). Two prints read alike are as sure
+/// as the network was of their digits (a misread would have to repeat
+/// itself in another writing of the number); one alone, or prints that
+/// differ, are for a person.
+fn agree_on_prints(prints: &[(String, f32, f32)]) -> Option<(String, f32)> {
+    let (first, confidence, _) = prints.first()?;
+    if prints.len() >= 2 && prints.iter().all(|(p, _, _)| p == first) {
+        let least = prints.iter().map(|p| p.2).fold(1.0, f32::min);
+        return Some((first.clone(), least));
+    }
+    Some((first.clone(), confidence * UNCONFIRMED_STATION_FACTOR))
 }
 
 /// The components that make up the count: the row of digit-high ink that
@@ -414,6 +588,22 @@ mod tests {
         assert_eq!(c[0].0, 31, "the reading itself first");
         assert_eq!(c[1].0, 81, "the likeliest rival next");
         assert!(c[1].1 > c[2].1);
+    }
+
+    #[test]
+    fn station_prints_must_agree() {
+        let print = |t: &str, c: f32| (t.to_string(), c * 0.7, c);
+        // Two prints alike: as sure as the network was of their digits.
+        assert_eq!(agree_on_prints(&[print("555", 0.99), print("555", 0.97)]), Some(("555".into(), 0.97)));
+        // Prints that differ (a sign caught in one, a digit lost in the
+        // other), or one alone: below any threshold.
+        for prints in [vec![print("555", 0.99), print("565", 0.99)], vec![print("5", 0.99), print("555", 0.99)]] {
+            let (_, confidence) = agree_on_prints(&prints).unwrap();
+            assert!(confidence < 0.5, "{prints:?}");
+        }
+        let (_, alone) = agree_on_prints(&[print("555", 0.99)]).unwrap();
+        assert!(alone < 0.5);
+        assert_eq!(agree_on_prints(&[]), None);
     }
 
     #[test]

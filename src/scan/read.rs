@@ -357,9 +357,14 @@ pub struct Reading {
     pub handwritten: bool,
 }
 
+/// A handwritten reading Tesseract's reads alike is raised to as sure as
+/// two agreeing readers, when the glyph network gave each digit at least
+/// this much (a weak digit stays weak whoever agrees).
+const HAND_SECONDED_FLOOR: f32 = 0.5;
+
 /// Below this share of a page's found counts read cleanly as print (two
 /// readers agreeing, no doubt), the page is taken for a handwritten form.
-const MIN_PRINTED_CLEAN_SHARE: f32 = 0.5;
+const MIN_PRINTED_CLEAN_SHARE: f32 = 0.7;
 
 /// Whether the counts read as print look like handwriting: too few of them
 /// read cleanly.
@@ -372,11 +377,7 @@ pub fn looks_handwritten(printed: &[&ValueReading]) -> bool {
         .iter()
         .filter(|v| v.value.is_some() && v.problem.is_none() && v.confidence >= super::check::CONFIDENCE_THRESHOLD)
         .count();
-    let share = clean as f32 / found.len() as f32;
-    if std::env::var_os("PROTOCOL_OCR_DEBUG_HAND").is_some() {
-        eprintln!("clean share {share:.2} ({clean}/{})", found.len());
-    }
-    share < MIN_PRINTED_CLEAN_SHARE
+    (clean as f32 / found.len() as f32) < MIN_PRINTED_CLEAN_SHARE
 }
 
 /// Reads one normalised, upright page.
@@ -507,7 +508,46 @@ pub fn read_page(
             let place = hand::Place { region, own_rows, label_centre_y: centre, line_height };
             let mut value = hand::read_hand_cell(page, &place, &letter_boxes, model.max_digits);
             value.label = Some(band);
+            // Tesseract's reading of the same cell, when it says the same,
+            // is a second, unrelated reader's word.
+            let printed = &reading.values[key];
+            if value.value.is_some() && printed.value == value.value && value.ocr_confidence >= HAND_SECONDED_FLOOR {
+                value.confidence = value.confidence.max(AGREED_READERS_FLOOR.min(printed.ocr_confidence));
+                let note = value.problem.take().unwrap_or_default();
+                value.problem = Some(format!("{note}; Tesseract read it alike ({:.2})", printed.ocr_confidence));
+            }
             reading.values.insert(key.clone(), value);
+        }
+        // The station number is handwritten too: read in the blanks of the
+        // station lines, the caption's words masked. A printed-pass reading
+        // that says the same is one more opinion.
+        let station_lines: Vec<&TextLine> = lines
+            .iter()
+            .zip(&classified)
+            .filter(|(_, c)| matches!(c, Some((Target::Station, _))))
+            .map(|(l, _)| l)
+            .collect();
+        // The caption's words, and the «№» the layout pass reads as a
+        // letter («м», glued to «участок»): words with letters and no digit
+        // (a number misread with letters keeps a digit or two).
+        let caption_words: Vec<Rect> = station_lines
+            .iter()
+            .flat_map(|l| l.words.iter())
+            .filter(|w| has_letters(&w.text) && !w.text.chars().any(|c| c.is_ascii_digit()))
+            .map(word_rect)
+            .collect();
+        let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
+        match hand::read_hand_station(page, &line_boxes, &caption_words, line_height) {
+            Some((station, confidence)) if reading.station.as_deref() == Some(station.as_str()) => {
+                reading.station_confidence = reading.station_confidence.max(confidence);
+            }
+            Some((station, confidence)) => {
+                reading.station = Some(station);
+                reading.station_confidence = confidence;
+            }
+            // What the printed pass made of a handwritten number is no
+            // reading to stand on its own.
+            None => reading.station_confidence = reading.station_confidence.min(UNCONFIRMED_STATION_FACTOR),
         }
     }
     for line in &model.lines {

@@ -10,7 +10,6 @@
 //! and are written in blue or black ink on a layer of their own, which the
 //! photo blends in the pen's colour.
 
-use ab_glyph::PxScale;
 use image::{imageops, GrayImage, Luma};
 use rand::Rng;
 
@@ -56,8 +55,6 @@ const INK_COVERAGE: u8 = 40;
 /// Coverage gain after scaling, so a stroke's core is solid ink and only its
 /// rim is soft (a ballpoint's line, not a pencil's).
 const STROKE_CORE_GAIN: f32 = 1.3;
-/// The pixel size faces are rendered at before being scaled to the cell.
-const FACE_RENDER_SIZE: f32 = 96.0;
 
 /// One writer: the source of their digits and their ink.
 pub struct Writer {
@@ -99,7 +96,7 @@ impl Writer {
                 let index = choices[rng.gen_range(0..choices.len())];
                 digits::hand::vary(rng, &set.as_print(index), Some(self.pen))
             }
-            Some(f) => digits::hand::vary(rng, &face_digit(&faces[f], digit), Some(self.pen)),
+            Some(f) => digits::hand::vary(rng, &digits::hand::face_digit(&faces[f].font, digit), Some(self.pen)),
         };
         let coverage =
             GrayImage::from_fn(written.width(), written.height(), |x, y| Luma([255 - written.get_pixel(x, y).0[0]]));
@@ -114,23 +111,6 @@ fn training_digits(digit: u8) -> &'static [usize] {
         let set = mnist::Mnist::bundled();
         (0..10).map(|d| set.indices_of(d, mnist::TRAIN)).collect()
     })[digit as usize]
-}
-
-/// A digit in a hand face, dark on white.
-fn face_digit(face: &HandFace, digit: u8) -> GrayImage {
-    let size = FACE_RENDER_SIZE;
-    let mut image = GrayImage::from_pixel((size * 1.2) as u32, (size * 1.5) as u32, Luma([255]));
-    let text = char::from(b'0' + digit).to_string();
-    imageproc::drawing::draw_text_mut(
-        &mut image,
-        Luma([0]),
-        (size * 0.2) as i32,
-        (size * 0.1) as i32,
-        PxScale::from(size),
-        &face.font,
-        &text,
-    );
-    image
 }
 
 /// The smallest part of a coverage image holding all its ink.
