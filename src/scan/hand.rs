@@ -14,8 +14,8 @@
 use image::GrayImage;
 
 use super::read::{
-    cell_ink, glyph_columns, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, union, white_crop,
-    width, CellInk, ValueReading,
+    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, union, white_crop, width, CellInk,
+    ValueReading,
 };
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
@@ -29,9 +29,22 @@ const HAND_INK_DEPTH: f32 = 0.3;
 /// (box sides, a table's column rules), taken out so a digit touching one
 /// stays a digit; a written digit's straightest stroke is shorter.
 const VERTICAL_RULE_OF_LINE: f32 = 2.2;
+/// A box side is a stroke this many times taller than wide, whose ends
+/// stand within this many pixels of the box's top and bottom rules.
+const SIDE_ASPECT: u32 = 4;
+const SIDE_REACH: u32 = 3;
 /// Components shorter than this share of the tallest glyph are pieces
 /// (a 5's bar, a broken stroke), never digits of their own.
 const PIECE_OF_HEIGHT: f32 = 0.45;
+/// The most atoms (components side by side) one handwritten digit is read
+/// from, and the log-odds each atom beyond the first costs: a digit broken
+/// into parts is rarer than two digits, so joining must read clearly better.
+const MAX_ATOMS_PER_DIGIT: usize = 3;
+const MERGE_LOG_PRIOR: f32 = -0.7;
+/// Two components sharing this share of the narrower one's columns are one
+/// digit broken across (print's rule, a half, would join a slanted digit
+/// to the "1" it leans over).
+const STACKED_SHARE: f32 = 0.8;
 /// A piece joins the glyph it stands within this share of the height from.
 const PIECE_JOIN_REACH: f32 = 0.3;
 /// Glyphs of one count stand closer than this many heights apart; further
@@ -50,13 +63,13 @@ const MAX_WHOLE_WIDTH_OF_HEIGHT: f32 = 1.2;
 /// touching digits, even a 1 beside another, are about this wide).
 const MIN_CUT_WIDTH_OF_HEIGHT: f32 = 0.85;
 /// A digit cut from touching ink is between these shares of its height wide.
-const PART_WIDTH_OF_HEIGHT: (f32, f32) = (0.2, 1.1);
+const PART_WIDTH_OF_HEIGHT: (f32, f32) = (0.1, 1.1);
 /// Cut positions are tried every this share of the height.
 const CUT_STEP_OF_HEIGHT: f32 = 1.0 / 15.0;
 /// The log-odds a cut costs: touching digits are rarer than a digit the
 /// network reads a little unsurely, so cutting must win clearly (a "4" read
 /// at 0.85 is not a "1" and a "4" read at 0.95 each).
-const CUT_LOG_PRIOR: f32 = -1.0;
+const CUT_LOG_PRIOR: f32 = -0.5;
 /// A value whose glyphs were cut apart on a guess is this much less sure:
 /// below the acceptance threshold even when the network is certain, so only
 /// an exact equality over a surely read value lets it pass (see `check`).
@@ -168,14 +181,25 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
     let (paper, darkest) = paper_and_darkest(page, region);
     let level = paper.saturating_sub((HAND_INK_DEPTH * paper.saturating_sub(darkest) as f32) as u8);
     let vertical_run = (line_height * VERTICAL_RULE_OF_LINE) as u32;
-    let CellInk { labels, boxes } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
+    let CellInk { labels, boxes, rules } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
     let min_area = (line_height * line_height * 0.02) as u32;
     // Ink cut by the region's edge continues outside it: not this count's.
     let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
     let tallest = line_height * MAX_HEIGHT_OF_LINE;
+    // A box side too short for the vertical rule mask: a thin stroke that
+    // runs from the box's top rule to its bottom rule (a written 1 that
+    // touches both is taller than any digit of the count).
+    let rule_at = |x0: u32, x1: u32, y: u32| {
+        y < h && (x0.saturating_sub(SIDE_REACH)..(x1 + SIDE_REACH).min(w)).any(|x| rules.get_pixel(x, y).0[0] > 0)
+    };
+    let is_side = |bx: &Rect| {
+        width(bx) * SIDE_ASPECT <= height(bx)
+            && (bx[1].saturating_sub(SIDE_REACH)..=bx[1]).any(|y| rule_at(bx[0], bx[2], y))
+            && (bx[3].saturating_sub(1)..bx[3] + SIDE_REACH).any(|y| rule_at(bx[0], bx[2], y))
+    };
     let components = boxes
         .iter()
-        .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && (height(bx) as f32) <= tallest)
+        .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
     HandInk { region, labels, components }
@@ -219,14 +243,15 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bo
     let mut glyphs: Vec<GlyphRead> = Vec::new();
     let mut cuts = Vec::new();
     let mut signs_like_digits = false;
-    let columns = join_pieces(&glyph_columns(group));
+    let atoms = join_pieces(&stacked_parts_joined(group));
+    let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
     for (i, column) in columns.iter().enumerate() {
         let page_rect = to_page(column);
         let Some(whole) = read_crop(&glyph_crop(page, page_rect, keep)) else { continue };
         let (digit, sure) = whole.best();
         let wide = width(column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(column) as f32;
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
-        let parts = if sure_digit && !wide { None } else { segment(page, page_rect, &keep) };
+        let parts = if sure_digit && !wide && !could_be_two(column) { None } else { segment(page, page_rect, &keep) };
         // A sign beside a number (the «№»): surely not one digit. Kept
         // whole, to be left out; noted when a cut of it reads as sure
         // digits, as touching digits would.
@@ -247,6 +272,47 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bo
         }
     }
     ReadGlyphs { glyphs, cuts, cell, crop, signs_like_digits }
+}
+
+/// Whether a glyph is wide enough to be two touching digits (a 1 beside
+/// another digit is about this wide), however surely it reads as one.
+fn could_be_two(glyph: &Rect) -> bool {
+    width(glyph) as f32 >= MIN_CUT_WIDTH_OF_HEIGHT * height(glyph) as f32
+}
+
+/// The atoms of a number (left to right) joined where the network reads
+/// them better as one digit than apart: a digit written in strokes that do
+/// not touch reads as one, two digits read as two. Each extra atom in a
+/// digit costs [`MERGE_LOG_PRIOR`], so only a clearly better reading joins.
+fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec<Rect> {
+    let n = atoms.len();
+    let digit_probability = |g: &GlyphRead| g.probs[..10].iter().copied().fold(0.0f32, f32::max);
+    // best[i]: (log probability, atoms in the last digit) of atoms[..i].
+    let mut best: Vec<Option<(f32, usize)>> = vec![None; n + 1];
+    best[0] = Some((0.0, 0));
+    for i in 1..=n {
+        for len in 1..=MAX_ATOMS_PER_DIGIT.min(i) {
+            let Some((before, _)) = best[i - len] else { continue };
+            let joined = union(atoms[i - len..i].iter().copied()).expect("a run of atoms");
+            if len > 1 && width(&joined) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&joined) as f32 {
+                continue;
+            }
+            let p = read(&joined).map_or(f32::MIN_POSITIVE, |g| digit_probability(&g).max(f32::MIN_POSITIVE));
+            let score = before + p.ln() + (len - 1) as f32 * MERGE_LOG_PRIOR;
+            if best[i].is_none_or(|b| score > b.0) {
+                best[i] = Some((score, len));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut i = n;
+    while i > 0 {
+        let len = best[i].map_or(1, |b| b.1);
+        out.push(union(atoms[i - len..i].iter().copied()).expect("a run of atoms"));
+        i -= len;
+    }
+    out.reverse();
+    out
 }
 
 /// The value a number's read glyphs give, as sure as its least sure digit,
@@ -329,7 +395,7 @@ pub fn read_hand_station(
     caption_words: &[Rect],
     line_height: f32,
 ) -> Option<(String, f32)> {
-    let mut prints: Vec<(String, f32, f32)> = Vec::new();
+    let mut prints: Vec<Print> = Vec::new();
     // Station lines side by side (Kazakh left, Russian right) are one band
     // across the page; each print in it is read once.
     let mut bands: Vec<Rect> = Vec::new();
@@ -402,26 +468,45 @@ pub fn read_hand_station(
             let doubtful = read.signs_like_digits || read.cuts.contains(&(stripped + 1));
             let value = interpret(read, MAX_STATION_DIGITS);
             if let Some(v) = value.value {
-                let factor = if doubtful { UNCONFIRMED_STATION_FACTOR } else { 1.0 };
-                prints.push((v.to_string(), value.confidence * factor, value.ocr_confidence * factor));
+                prints.push(Print {
+                    text: v.to_string(),
+                    confidence: value.confidence,
+                    network: value.ocr_confidence,
+                    doubtful,
+                });
             }
         }
     }
     agree_on_prints(&prints)
 }
 
-/// The station number from its handwritten prints (text, confidence, the
-/// network's least digit probability). Two prints read alike are as sure
-/// as the network was of their digits (a misread would have to repeat
-/// itself in another writing of the number); one alone, or prints that
-/// differ, are for a person.
-fn agree_on_prints(prints: &[(String, f32, f32)]) -> Option<(String, f32)> {
-    let (first, confidence, _) = prints.first()?;
-    if prints.len() >= 2 && prints.iter().all(|(p, _, _)| p == first) {
-        let least = prints.iter().map(|p| p.2).fold(1.0, f32::min);
-        return Some((first.clone(), least));
+/// One handwritten print of the station number, read.
+#[derive(Debug, Clone, PartialEq)]
+struct Print {
+    text: String,
+    confidence: f32,
+    /// The network's least digit probability.
+    network: f32,
+    /// A sign was left out before it that could have been touching digits,
+    /// or its first digits were cut from one glyph (the «№» cut up).
+    doubtful: bool,
+}
+
+/// The station number from its handwritten prints. Prints read alike are
+/// as sure as the network was of their digits (a misread would have to
+/// repeat itself in another writing of the number) — provided one of them
+/// is free of doubt about where the number starts, since a «№» stands just
+/// before the number on both lines and would be misread alike. One print
+/// alone, prints that differ, or only doubtful ones are for a person.
+fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
+    let first = prints.first()?;
+    let alike = prints.len() >= 2 && prints.iter().all(|p| p.text == first.text);
+    if alike && prints.iter().any(|p| !p.doubtful) {
+        let least = prints.iter().map(|p| p.network).fold(1.0, f32::min);
+        return Some((first.text.clone(), least));
     }
-    Some((first.clone(), confidence * UNCONFIRMED_STATION_FACTOR))
+    let least = prints.iter().filter(|p| p.text == first.text).map(|p| p.confidence).fold(1.0, f32::min);
+    Some((first.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
 }
 
 /// The components that make up the count: the row of digit-high ink that
@@ -474,6 +559,28 @@ fn count_group(components: &[Rect], centre_y: u32, own_rows: (u32, u32), line_he
         })
         .collect();
     Some(members)
+}
+
+/// Components standing one above the other (sharing most of the narrower
+/// one's columns: a digit broken across) joined into one box. Unlike
+/// print's `glyph_columns`, a mere overlap is not enough: slanted
+/// handwriting leans a digit over its thin neighbour (a "1").
+fn stacked_parts_joined(boxes: &[Rect]) -> Vec<Rect> {
+    let mut sorted = boxes.to_vec();
+    sorted.sort_unstable_by_key(|b| (b[0], b[2]));
+    let mut joined: Vec<Rect> = Vec::new();
+    for b in sorted {
+        let shared = |c: &Rect| {
+            let overlap = b[2].min(c[2]).saturating_sub(b[0].max(c[0])) as f32;
+            overlap >= STACKED_SHARE * width(&b).min(width(c)) as f32
+        };
+        match joined.iter_mut().find(|c| shared(c)) {
+            Some(c) => *c = [c[0].min(b[0]), c[1].min(b[1]), c[2].max(b[2]), c[3].max(b[3])],
+            None => joined.push(b),
+        }
+    }
+    joined.sort_unstable_by_key(|c| c[0]);
+    joined
 }
 
 /// Joins pieces (columns much shorter than the tallest glyph) to the glyph
@@ -592,17 +699,27 @@ mod tests {
 
     #[test]
     fn station_prints_must_agree() {
-        let print = |t: &str, c: f32| (t.to_string(), c * 0.7, c);
-        // Two prints alike: as sure as the network was of their digits.
-        assert_eq!(agree_on_prints(&[print("555", 0.99), print("555", 0.97)]), Some(("555".into(), 0.97)));
-        // Prints that differ (a sign caught in one, a digit lost in the
-        // other), or one alone: below any threshold.
-        for prints in [vec![print("555", 0.99), print("565", 0.99)], vec![print("5", 0.99), print("555", 0.99)]] {
+        let print = |t: &str, network: f32, doubtful: bool| Print {
+            text: t.to_string(),
+            confidence: network * 0.7,
+            network,
+            doubtful,
+        };
+        // Two prints alike, one sure of where the number starts: as sure as
+        // the network was of their digits.
+        let alike = [print("555", 0.99, true), print("555", 0.97, false)];
+        assert_eq!(agree_on_prints(&alike), Some(("555".into(), 0.97)));
+        // Prints that differ, only doubtful ones, or one alone: below any
+        // threshold.
+        for prints in [
+            vec![print("555", 0.99, false), print("565", 0.99, false)],
+            vec![print("5", 0.99, true), print("555", 0.99, false)],
+            vec![print("55", 0.99, true), print("55", 0.99, true)],
+            vec![print("555", 0.99, false)],
+        ] {
             let (_, confidence) = agree_on_prints(&prints).unwrap();
             assert!(confidence < 0.5, "{prints:?}");
         }
-        let (_, alone) = agree_on_prints(&[print("555", 0.99)]).unwrap();
-        assert!(alone < 0.5);
         assert_eq!(agree_on_prints(&[]), None);
     }
 

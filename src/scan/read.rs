@@ -809,6 +809,8 @@ pub(super) struct CellInk {
     pub labels: ImageBuffer<Luma<u32>, Vec<u32>>,
     /// Each component's box (region coordinates) and ink pixel count.
     pub boxes: BTreeMap<u32, (Rect, u32)>,
+    /// The long horizontal ink runs taken out (rules, box tops and bottoms).
+    pub rules: GrayImage,
 }
 
 /// The ink of `region` (darker than `level`), without
@@ -850,7 +852,7 @@ pub(super) fn cell_ink(
         e.0 = [e.0[0].min(x), e.0[1].min(y), e.0[2].max(x + 1), e.0[3].max(y + 1)];
         e.1 += 1;
     }
-    CellInk { labels, boxes }
+    CellInk { labels, boxes, rules }
 }
 
 /// Finds and reads the digits inside `region` of the page.
