@@ -47,13 +47,16 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
             }
         }
         // Handwriting read by one reader alone, with no equality to check
-        // it, must be near certain.
+        // it, must be near certain, and cut into digits without a guess (a
+        // lost or added digit reads as surely as the others).
         let unchecked = !corroborated.contains_key(&line.key);
-        if read.handwritten && unchecked && read.value.is_some() && read.confidence < HANDWRITTEN_ALONE_CONFIDENCE {
+        let weak = read.confidence < HANDWRITTEN_ALONE_CONFIDENCE || read.segmentation_guessed;
+        if read.handwritten && unchecked && read.value.is_some() && weak {
             read.confidence = read.confidence.min(CONFIDENCE_THRESHOLD * 0.99);
             let doubt = read.problem.take().unwrap_or_default();
             read.problem = Some(format!(
-                "{doubt}; handwritten and checked by no equality rule: needs every digit at {HANDWRITTEN_ALONE_CONFIDENCE}"
+                "{doubt}; handwritten and checked by no equality rule: needs every digit at \
+                 {HANDWRITTEN_ALONE_CONFIDENCE} and its digits cleanly apart"
             ));
         }
         if read.handwritten && read.candidates.len() > 1 {

@@ -14,8 +14,8 @@
 use image::GrayImage;
 
 use super::read::{
-    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, union, white_crop, width, CellInk,
-    ValueReading,
+    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, rows_by_middle, runs_by_gap, union,
+    white_crop, width, CellInk, ValueReading,
 };
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
@@ -213,15 +213,15 @@ struct ReadGlyphs {
     /// The number's ink box (page coordinates) and its cleaned crop.
     cell: Rect,
     crop: GrayImage,
-    /// A glyph kept whole as a sign at an end could also be read as sure
-    /// digits cut apart (touching digits look alike to the network).
-    signs_like_digits: bool,
+    /// A glyph wide enough for two touching digits was read as one.
+    wide_kept: bool,
 }
 
 /// Reads the glyphs of `group` (components, region coordinates): pieces
 /// joined to their glyph, each glyph by the network, one not surely a digit
-/// (or wide enough for two) read as the best cut into digits.
-fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bool) -> ReadGlyphs {
+/// (or wide enough for two) read as the best cut into digits. With
+/// `sign_first`, a first glyph surely not a digit is kept whole (a «№»).
+fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], sign_first: bool) -> ReadGlyphs {
     let [l, t, r, b] = ink.region;
     let (w, h) = (r - l, b - t);
     let chosen_ids: std::collections::HashSet<u32> =
@@ -242,7 +242,7 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bo
 
     let mut glyphs: Vec<GlyphRead> = Vec::new();
     let mut cuts = Vec::new();
-    let mut signs_like_digits = false;
+    let mut wide_kept = false;
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
     for (i, column) in columns.iter().enumerate() {
@@ -252,14 +252,9 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bo
         let wide = width(column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(column) as f32;
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
         let parts = if sure_digit && !wide && !could_be_two(column) { None } else { segment(page, page_rect, &keep) };
-        // A sign beside a number (the «№»): surely not one digit. Kept
-        // whole, to be left out; noted when a cut of it reads as sure
-        // digits, as touching digits would.
-        let at_end = i == 0 || i + 1 == columns.len();
-        if signs_at_ends && at_end && digit.is_none() && sure >= SIGN_SURE {
-            let sure_parts =
-                parts.as_ref().is_some_and(|p| p.iter().all(|g| g.best().0.is_some() && g.best().1 >= WHOLE_SURE));
-            signs_like_digits |= sure_parts;
+        // A sign before a number (the «№»): surely not one digit. Kept
+        // whole, to be left out by the caller.
+        if sign_first && i == 0 && digit.is_none() && sure >= SIGN_SURE {
             glyphs.push(whole);
             continue;
         }
@@ -268,10 +263,13 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs_at_ends: bo
                 cuts.push(glyphs.len() + 1);
                 glyphs.extend(parts);
             }
-            _ => glyphs.push(whole),
+            _ => {
+                wide_kept |= could_be_two(column);
+                glyphs.push(whole)
+            }
         }
     }
-    ReadGlyphs { glyphs, cuts, cell, crop, signs_like_digits }
+    ReadGlyphs { glyphs, cuts, cell, crop, wide_kept }
 }
 
 /// Whether a glyph is wide enough to be two touching digits (a 1 beside
@@ -318,7 +316,7 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
 /// The value a number's read glyphs give, as sure as its least sure digit,
 /// lowered for every guess; with its likeliest other readings.
 fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
-    let ReadGlyphs { glyphs, cuts, cell, crop, .. } = read;
+    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, .. } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
         reading.problem = Some("the cell holds ink but no glyph".into());
@@ -367,6 +365,12 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
         } else {
             doubts.push(format!("touching digits cut apart ({}), every part read surely", at.join(", ")));
         }
+    }
+    // Where the digits part is a guess of its own, whatever the network's
+    // certainty about each glyph: a lost or an extra digit reads surely.
+    reading.segmentation_guessed = !cuts.is_empty() || wide_kept;
+    if wide_kept {
+        doubts.push("a glyph wide enough for two touching digits was read as one".into());
     }
     if text.len() > 1 && text.starts_with('0') {
         reading.confidence *= LEADING_ZERO_FACTOR;
@@ -430,17 +434,7 @@ pub fn read_hand_station(
             .collect();
         let Some(tallest) = digit_high.iter().map(height).max() else { continue };
         // Numbers: runs of glyphs standing close together, left to right.
-        let mut sorted = digit_high.clone();
-        sorted.sort_by_key(|b| b[0]);
-        let gap_limit = (tallest as f32 * STATION_GAP_OF_HEIGHT) as u32;
-        let mut runs: Vec<Vec<Rect>> = Vec::new();
-        for bx in sorted {
-            match runs.last_mut() {
-                Some(run) if bx[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => run.push(bx),
-                _ => runs.push(vec![bx]),
-            }
-        }
-        for run in runs {
+        for run in runs_by_gap(digit_high, (tallest as f32 * STATION_GAP_OF_HEIGHT) as u32) {
             let band = union(run.iter().copied()).expect("runs are not empty");
             let members: Vec<Rect> = ink
                 .components
@@ -449,24 +443,24 @@ pub fn read_hand_station(
                 .filter(|b| b[0] + 2 >= band[0] && b[2] <= band[2] + 2 && b[1] + 4 >= band[1] && b[3] <= band[3] + 4)
                 .collect();
             let mut read = read_group(page, &ink, &members, true);
-            // The «№» and other signs at either end are not the number.
+            // The «№» before the number is not part of it. (Only before it:
+            // ink after a number that is not one digit may be touching
+            // digits, which both prints could repeat.)
             let is_sign = |g: &GlyphRead| g.best().0.is_none() && g.best().1 >= SIGN_SURE;
-            let mut stripped = 0;
-            while read.glyphs.first().is_some_and(is_sign) {
+            let stripped = read.glyphs.first().is_some_and(is_sign);
+            if stripped {
                 read.glyphs.remove(0);
-                stripped += 1;
-            }
-            while read.glyphs.last().is_some_and(is_sign) {
-                read.glyphs.pop();
             }
             if read.glyphs.is_empty() || read.glyphs.iter().any(|g| g.best().0.is_none()) {
                 continue;
             }
-            // A sign left out that could have been touching digits, or
-            // digits cut from the run's first glyph (the «№» cut up, which
-            // both prints would repeat): no opinion of its own.
-            let doubtful = read.signs_like_digits || read.cuts.contains(&(stripped + 1));
+            // A sign left out (it may have been touching digits), or digits
+            // parted on a guess (the «№» cut up, a glyph cut in two or read
+            // as one though wide enough for two): the same hand writes the
+            // other print alike, so the guess would repeat. No opinion of
+            // its own.
             let value = interpret(read, MAX_STATION_DIGITS);
+            let doubtful = stripped || value.segmentation_guessed;
             if let Some(v) = value.value {
                 prints.push(Print {
                     text: v.to_string(),
@@ -487,17 +481,18 @@ struct Print {
     confidence: f32,
     /// The network's least digit probability.
     network: f32,
-    /// A sign was left out before it that could have been touching digits,
-    /// or its first digits were cut from one glyph (the «№» cut up).
+    /// A sign was left out before it (it could have been touching digits),
+    /// or where its digits part was a guess (cut, or wide and kept whole).
     doubtful: bool,
 }
 
 /// The station number from its handwritten prints. Prints read alike are
 /// as sure as the network was of their digits (a misread would have to
 /// repeat itself in another writing of the number) — provided one of them
-/// is free of doubt about where the number starts, since a «№» stands just
-/// before the number on both lines and would be misread alike. One print
-/// alone, prints that differ, or only doubtful ones are for a person.
+/// is free of doubt about where its digits part: a «№» stands just before
+/// the number on both lines, and one hand writes both prints alike, so a
+/// wrong cut would repeat itself. One print alone, prints that differ, or
+/// only doubtful ones are for a person.
 fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
     let first = prints.first()?;
     let alike = prints.len() >= 2 && prints.iter().all(|p| p.text == first.text);
@@ -518,33 +513,15 @@ fn count_group(components: &[Rect], centre_y: u32, own_rows: (u32, u32), line_he
     let tallest = digit_high.iter().map(height).max()? as f32;
     // Rows: digit-high glyphs whose middles are within half the tallest's
     // height of each other.
-    let mut sorted = digit_high.clone();
-    sorted.sort_by_key(|b| b[1] + b[3]);
-    let mut rows: Vec<Vec<Rect>> = Vec::new();
-    for bx in sorted {
-        let middle = (bx[1] + bx[3]) as f32 / 2.0;
-        match rows.last_mut() {
-            Some(row) if (middle - (row[0][1] + row[0][3]) as f32 / 2.0).abs() <= tallest / 2.0 => row.push(bx),
-            _ => rows.push(vec![bx]),
-        }
-    }
+    let rows = rows_by_middle(digit_high, tallest / 2.0);
     let score = |row: &Vec<Rect>| {
         let middle = row.iter().map(|b| (b[1] + b[3]) as f32 / 2.0).sum::<f32>() / row.len() as f32;
         row.len() as f32 - (middle - centre_y as f32).abs() / tallest
     };
     let middle_of = |row: &Vec<Rect>| row.iter().map(|b| (b[1] + b[3]) as f32 / 2.0).sum::<f32>() / row.len() as f32;
     let own = |row: &Vec<Rect>| (own_rows.0 as f32..=own_rows.1 as f32).contains(&middle_of(row));
-    let mut row = rows.into_iter().filter(own).max_by(|a, b| score(a).total_cmp(&score(b)))?;
-    row.sort_by_key(|b| b[0]);
-    let gap_limit = (tallest * MAX_GAP_OF_HEIGHT) as u32;
-    let mut runs: Vec<Vec<Rect>> = Vec::new();
-    for bx in row {
-        match runs.last_mut() {
-            Some(run) if bx[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => run.push(bx),
-            _ => runs.push(vec![bx]),
-        }
-    }
-    let run = runs.into_iter().max_by_key(|r| r.len())?;
+    let row = rows.into_iter().filter(own).max_by(|a, b| score(a).total_cmp(&score(b)))?;
+    let run = runs_by_gap(row, (tallest * MAX_GAP_OF_HEIGHT) as u32).into_iter().max_by_key(|r| r.len())?;
     let band = union(run.iter().copied())?;
     // Pieces (and thin 1s) lie within the run's band, or just beside it.
     let reach = (tallest * PIECE_JOIN_REACH) as u32;

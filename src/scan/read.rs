@@ -339,6 +339,10 @@ pub struct ValueReading {
     /// itself first), each with its probability, for the rules to rank and
     /// the reviewer to choose from.
     pub candidates: Vec<(u64, f32)>,
+    /// For handwriting: where one digit ends and the next begins was a
+    /// guess (touching digits cut, or a glyph wide enough for two read as
+    /// one), so a digit may be lost or added however sure each glyph reads.
+    pub segmentation_guessed: bool,
 }
 
 /// Everything read from one page.
@@ -1215,7 +1219,7 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
     // A plain thin stroke is a digit only where nothing wider is: printed
     // "1"s have a flag or a foot, a broken piece of a ruling line has not
     // (it may still join a count it stands inside, as a piece below).
-    let mut anchors: Vec<Rect> = components
+    let anchors: Vec<Rect> = components
         .iter()
         .copied()
         .filter(|b| {
@@ -1226,15 +1230,7 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
         })
         .collect();
     // Rows: anchors whose middles are within half a digit of each other.
-    anchors.sort_by_key(|b| b[1] + b[3]);
-    let mut rows: Vec<Vec<Rect>> = Vec::new();
-    for b in anchors {
-        let middle = (b[1] + b[3]) as f32 / 2.0;
-        match rows.last_mut() {
-            Some(row) if (middle - (row[0][1] + row[0][3]) as f32 / 2.0).abs() <= digit_height / 2.0 => row.push(b),
-            _ => rows.push(vec![b]),
-        }
-    }
+    let rows = rows_by_middle(anchors, digit_height / 2.0);
     // The row that best stands beside the label; in it, the largest run of
     // digits closer together than `MAX_DIGIT_GAP_FACTOR` heights.
     // A row scores one per glyph, less one per digit height it stands from
@@ -1244,18 +1240,10 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
         let middle = (row[0][1] + row[0][3]) as f32 / 2.0;
         row.len() as f32 - (middle - centre_y as f32).abs() / digit_height
     };
-    let Some(mut row) = rows.into_iter().max_by(|a, b| score(a).total_cmp(&score(b))) else {
+    let Some(row) = rows.into_iter().max_by(|a, b| score(a).total_cmp(&score(b))) else {
         return (Vec::new(), rules);
     };
-    row.sort_by_key(|b| b[0]);
-    let gap_limit = (digit_height * MAX_DIGIT_GAP_FACTOR) as u32;
-    let mut groups: Vec<Vec<Rect>> = Vec::new();
-    for b in row {
-        match groups.last_mut() {
-            Some(g) if b[0] <= g.iter().map(|r| r[2]).max().unwrap_or(0) + gap_limit => g.push(b),
-            _ => groups.push(vec![b]),
-        }
-    }
+    let groups = runs_by_gap(row, (digit_height * MAX_DIGIT_GAP_FACTOR) as u32);
     let Some(group) = groups.into_iter().max_by_key(|g| g.len()) else {
         return (Vec::new(), rules);
     };
@@ -1295,6 +1283,36 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
         })
         .collect();
     (glyphs, rules)
+}
+
+/// Boxes grouped into rows: taken by their middles, top to bottom, each
+/// joining the row above when its middle is within `tolerance` of that
+/// row's first box's middle.
+pub(super) fn rows_by_middle(mut boxes: Vec<Rect>, tolerance: f32) -> Vec<Vec<Rect>> {
+    boxes.sort_by_key(|b| b[1] + b[3]);
+    let mut rows: Vec<Vec<Rect>> = Vec::new();
+    for b in boxes {
+        let middle = (b[1] + b[3]) as f32 / 2.0;
+        match rows.last_mut() {
+            Some(row) if (middle - (row[0][1] + row[0][3]) as f32 / 2.0).abs() <= tolerance => row.push(b),
+            _ => rows.push(vec![b]),
+        }
+    }
+    rows
+}
+
+/// Boxes grouped into runs, left to right: each joins the run before it
+/// when it starts within `gap` of that run's right edge.
+pub(super) fn runs_by_gap(mut boxes: Vec<Rect>, gap: u32) -> Vec<Vec<Rect>> {
+    boxes.sort_by_key(|b| b[0]);
+    let mut runs: Vec<Vec<Rect>> = Vec::new();
+    for b in boxes {
+        match runs.last_mut() {
+            Some(run) if b[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap => run.push(b),
+            _ => runs.push(vec![b]),
+        }
+    }
+    runs
 }
 
 /// Prepares a cell crop for Tesseract: the darkest ink stretched to black
