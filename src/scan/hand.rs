@@ -640,15 +640,16 @@ fn candidates(glyphs: &[GlyphRead], max_digits: u32) -> Vec<(u64, f32)> {
         }
     }
     let as_count = |r: &Vec<(u8, f32)>| -> Option<(u64, f32)> {
-        if r.len() > 1 && r[0].0 == 0 {
-            return None;
-        }
         let text: String = r.iter().map(|d| char::from(b'0' + d.0)).collect();
         parse_count(&text, max_digits).ok().map(|v| (v, product(r)))
     };
-    let mut out: Vec<(u64, f32)> = readings.iter().filter_map(as_count).collect();
-    let rivals_from = usize::from(as_count(&readings[0]).is_some());
-    out[rivals_from..].sort_by(|a, b| b.1.total_cmp(&a.1));
+    // The reading itself first, as read (a leading zero and all); then
+    // the rivals a count could be (no leading zero), likeliest first.
+    let mut out: Vec<(u64, f32)> = as_count(&readings[0]).into_iter().collect();
+    let mut rivals: Vec<(u64, f32)> =
+        readings[1..].iter().filter(|r| r.len() == 1 || r[0].0 != 0).filter_map(as_count).collect();
+    rivals.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.extend(rivals);
     out.truncate(CANDIDATES);
     out
 }
@@ -672,6 +673,12 @@ mod tests {
         assert_eq!(c[0].0, 31, "the reading itself first");
         assert_eq!(c[1].0, 81, "the likeliest rival next");
         assert!(c[1].1 > c[2].1);
+        // A reading with a leading zero is still the first candidate (the
+        // value as read); rivals with one are no count.
+        let glyphs = [read(&[(0, 0.7), (8, 0.3)]), read(&[(2, 0.99), (7, 0.01)])];
+        let c = candidates(&glyphs, 6);
+        assert_eq!(c[0].0, 2, "'02' as read");
+        assert_eq!(c[1].0, 82);
     }
 
     #[test]
