@@ -3,11 +3,12 @@
 //! Tesseract reads print; a pen's digits vary in size, slant and spacing,
 //! break into pieces and touch. On a page whose counts are handwritten
 //! (decided in `read`), every cell is read here instead: its ink is cut
-//! into glyphs (connected components; pieces joined by the columns they
-//! share; touching digits cut where the glyph network reads both halves
-//! surest), each glyph is classified by the network with its runner-up
-//! digits, and the value is as sure as its least sure digit, lowered for
-//! every guess made on the way. The likeliest other readings are kept as
+//! into glyphs (connected components; parts one above the other and small
+//! pieces joined to their glyph; parts side by side joined where the glyph
+//! network reads them better as one digit; wide or unsure glyphs cut where
+//! the network reads the parts surest), each glyph is classified by the
+//! network with its runner-up digits, and the value is as sure as its least
+//! sure digit, lowered for every guess made on the way. The likeliest other readings are kept as
 //! candidates, for the rules to rank and the reviewer to pick from; the
 //! arithmetic never raises a weak reading (see `check`).
 
@@ -55,8 +56,9 @@ const MAX_GAP_OF_HEIGHT: f32 = 1.5;
 const MAX_HEIGHT_OF_LINE: f32 = 3.5;
 /// The least a handwritten digit's height may be, against the label's.
 const MIN_HEIGHT_OF_LINE: f32 = 0.45;
-/// A glyph the network reads as one digit this surely, and no wider than
-/// this share of its height, is kept whole; others are tried cut in two.
+/// A glyph the network reads as one digit this surely, no wider than this
+/// share of its height and too narrow for two digits, is kept whole; others
+/// are read as their best cut into digits (which may be no cut).
 const WHOLE_SURE: f32 = 0.9;
 const MAX_WHOLE_WIDTH_OF_HEIGHT: f32 = 1.2;
 /// Glyphs narrower than this share of their height are never cut (two
@@ -68,11 +70,12 @@ const PART_WIDTH_OF_HEIGHT: (f32, f32) = (0.1, 1.1);
 const CUT_STEP_OF_HEIGHT: f32 = 1.0 / 15.0;
 /// The log-odds a cut costs: touching digits are rarer than a digit the
 /// network reads a little unsurely, so cutting must win clearly (a "4" read
-/// at 0.85 is not a "1" and a "4" read at 0.95 each).
+/// at 0.85 stays a "4" against a "1" and a "4" read at 0.95 each).
 const CUT_LOG_PRIOR: f32 = -0.5;
 /// A value whose glyphs were cut apart on a guess is this much less sure:
-/// below the acceptance threshold even when the network is certain, so only
-/// an exact equality over a surely read value lets it pass (see `check`).
+/// below the acceptance threshold unless the network is near certain, so
+/// mostly only an exact equality over a surely read value lets it pass (see
+/// `check`; a value no equality checks never passes with a cut).
 const CUT_GUESS_FACTOR: f32 = 0.7;
 /// A cut whose every digit the network reads at least this surely stands
 /// (measured: such cuts read right; less sure ones were a third wrong).
@@ -87,8 +90,8 @@ const STATION_REACH_OF_LINE: f32 = 2.0;
 /// A station number's digits stand closer than this many heights apart;
 /// the caption's words stand further off.
 const STATION_GAP_OF_HEIGHT: f32 = 0.8;
-/// A glyph the network takes for "not one digit" this surely is a sign
-/// beside the number (the «№»), not part of it.
+/// A glyph before a station number that the network takes for "not one
+/// digit" this surely is a sign (the «№»), not part of the number.
 const SIGN_SURE: f32 = 0.5;
 /// A station number's handwritten digits are no taller than this many label
 /// text heights (taller ink is a title line's letters run together).
