@@ -248,26 +248,26 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], sign_first: bool)
     let mut wide_kept = false;
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
-    for (i, column) in columns.iter().enumerate() {
-        let page_rect = to_page(column);
-        let Some(whole) = read_crop(&glyph_crop(page, page_rect, keep)) else { continue };
+    for (i, (column, whole)) in columns.into_iter().enumerate() {
+        let Some(whole) = whole else { continue };
         let (digit, sure) = whole.best();
-        let wide = width(column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(column) as f32;
-        let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
-        let parts = if sure_digit && !wide && !could_be_two(column) { None } else { segment(page, page_rect, &keep) };
         // A sign before a number (the «№»): surely not one digit. Kept
         // whole, to be left out by the caller.
         if sign_first && i == 0 && digit.is_none() && sure >= SIGN_SURE {
             glyphs.push(whole);
             continue;
         }
+        let wide = width(&column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&column) as f32;
+        let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
+        let cut_it = !sure_digit || wide || could_be_two(&column);
+        let parts = if cut_it { segment(page, to_page(&column), &keep) } else { None };
         match parts {
             Some(parts) if parts.len() > 1 => {
                 cuts.push(glyphs.len() + 1);
                 glyphs.extend(parts);
             }
             _ => {
-                wide_kept |= could_be_two(column);
+                wide_kept |= could_be_two(&column);
                 glyphs.push(whole)
             }
         }
@@ -285,31 +285,36 @@ fn could_be_two(glyph: &Rect) -> bool {
 /// them better as one digit than apart: a digit written in strokes that do
 /// not touch reads as one, two digits read as two. Each extra atom in a
 /// digit costs [`MERGE_LOG_PRIOR`], so only a clearly better reading joins.
-fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec<Rect> {
+/// Returns each digit's box with the network's reading of it (`None`: no
+/// ink), so no glyph is read twice.
+fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec<(Rect, Option<GlyphRead>)> {
     let n = atoms.len();
     let digit_probability = |g: &GlyphRead| g.probs[..10].iter().copied().fold(0.0f32, f32::max);
-    // best[i]: (log probability, atoms in the last digit) of atoms[..i].
-    let mut best: Vec<Option<(f32, usize)>> = vec![None; n + 1];
-    best[0] = Some((0.0, 0));
+    // best[i]: (log probability, atoms in the last digit, its box and
+    // reading) of atoms[..i].
+    type Step = (f32, usize, Rect, Option<GlyphRead>);
+    let mut best: Vec<Option<Step>> = vec![None; n + 1];
+    best[0] = Some((0.0, 0, [0; 4], None));
     for i in 1..=n {
         for len in 1..=MAX_ATOMS_PER_DIGIT.min(i) {
-            let Some((before, _)) = best[i - len] else { continue };
+            let Some(before) = best[i - len].as_ref().map(|b| b.0) else { continue };
             let joined = union(atoms[i - len..i].iter().copied()).expect("a run of atoms");
             if len > 1 && width(&joined) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&joined) as f32 {
                 continue;
             }
-            let p = read(&joined).map_or(f32::MIN_POSITIVE, |g| digit_probability(&g).max(f32::MIN_POSITIVE));
+            let reading = read(&joined);
+            let p = reading.as_ref().map_or(f32::MIN_POSITIVE, |g| digit_probability(g).max(f32::MIN_POSITIVE));
             let score = before + p.ln() + (len - 1) as f32 * MERGE_LOG_PRIOR;
-            if best[i].is_none_or(|b| score > b.0) {
-                best[i] = Some((score, len));
+            if best[i].as_ref().is_none_or(|b| score > b.0) {
+                best[i] = Some((score, len, joined, reading));
             }
         }
     }
     let mut out = Vec::new();
     let mut i = n;
     while i > 0 {
-        let len = best[i].map_or(1, |b| b.1);
-        out.push(union(atoms[i - len..i].iter().copied()).expect("a run of atoms"));
+        let (_, len, joined, reading) = best[i].take().expect("every prefix has a best reading");
+        out.push((joined, reading));
         i -= len;
     }
     out.reverse();
@@ -319,7 +324,7 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
 /// The value a number's read glyphs give, as sure as its least sure digit,
 /// lowered for every guess; with its likeliest other readings.
 fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
-    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, .. } = read;
+    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
         reading.problem = Some("the cell holds ink but no glyph".into());
