@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::glyph::glyph_input;
 use super::hand;
 use super::mnist::{self, Mnist};
-use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS};
+use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS, SIDE};
 use crate::fonts;
 
 /// Printed digits per training run, over all trained faces.
@@ -179,19 +179,31 @@ fn print_size(rng: &mut impl Rng) -> f32 {
     rng.gen_range(PRINT_SIZE.0..PRINT_SIZE.1)
 }
 
-/// Accuracy of `net` on `count` fresh printed digits in `font`.
-pub fn printed_accuracy(net: &Net, font: &FontRef, seed: u64, count: usize) -> f32 {
+/// Accuracy of `net` on `count` fresh digits, digit `i % 10` drawn by
+/// `make(rng, i)` from its own seeded generator.
+fn fresh_digit_accuracy(
+    net: &Net,
+    seed: u64,
+    count: usize,
+    make: impl Fn(&mut ChaCha8Rng, usize) -> GrayImage + Sync,
+) -> f32 {
     let right: usize = (0..count)
         .into_par_iter()
         .map(|i| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
-            let digit = i % 10;
-            let size = print_size(&mut rng);
-            let glyph = printed(&mut rng, font, &digit.to_string(), size);
-            glyph_input(&glyph).is_some_and(|input| best_class(&net.classify(&input)) == digit) as usize
+            let glyph = make(&mut rng, i);
+            glyph_input(&glyph).is_some_and(|input| best_class(&net.classify(&input)) == i % 10) as usize
         })
         .sum();
     right as f32 / count as f32
+}
+
+/// Accuracy of `net` on `count` fresh printed digits in `font`.
+pub fn printed_accuracy(net: &Net, font: &FontRef, seed: u64, count: usize) -> f32 {
+    fresh_digit_accuracy(net, seed, count, |rng, i| {
+        let size = print_size(rng);
+        printed(rng, font, &(i % 10).to_string(), size)
+    })
 }
 
 /// Accuracy of `net` on the MNIST digits `range`, as they are.
@@ -223,15 +235,16 @@ pub fn hand_face_digit(rng: &mut impl Rng, font: &FontRef, digit: u8) -> GrayIma
 fn digit_piece(rng: &mut impl Rng, glyph: &GrayImage) -> GrayImage {
     let Some(input) = glyph_input(glyph) else { return glyph.clone() };
     // The digit as the network sees it, then a piece of its ink box.
+    let side = SIDE as u32;
     let ink: Vec<(u32, u32)> =
-        (0..INPUT as u32).filter(|&i| input[i as usize] > 0.3).map(|i| (i % 28, i / 28)).collect();
-    let (l, r) = (ink.iter().map(|p| p.0).min().unwrap_or(0), ink.iter().map(|p| p.0).max().unwrap_or(27) + 1);
+        (0..INPUT as u32).filter(|&i| input[i as usize] > 0.3).map(|i| (i % side, i / side)).collect();
+    let (l, r) = (ink.iter().map(|p| p.0).min().unwrap_or(0), ink.iter().map(|p| p.0).max().unwrap_or(side - 1) + 1);
     let share = rng.gen_range(PIECE_SHARE.0..PIECE_SHARE.1);
     let cut = l + ((r - l) as f32 * share) as u32;
     let keep_left = rng.gen_bool(0.5);
-    GrayImage::from_fn(28, 28, |x, y| {
+    GrayImage::from_fn(side, side, |x, y| {
         let kept = if keep_left { x < cut } else { x >= cut };
-        Luma([if kept { 255 - (input[(y * 28 + x) as usize] * 255.0) as u8 } else { 255 }])
+        Luma([if kept { 255 - (input[(y * side + x) as usize] * 255.0) as u8 } else { 255 }])
     })
 }
 
@@ -304,16 +317,9 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
 
 /// Accuracy of `net` on `count` fresh digits in the handwriting `fonts`.
 pub fn hand_face_accuracy(net: &Net, fonts: &[FontRef], seed: u64, count: usize) -> f32 {
-    let right: usize = (0..count)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
-            let digit = i % 10;
-            let glyph = hand_face_digit(&mut rng, &fonts[(i / 10) % fonts.len()], digit as u8);
-            glyph_input(&glyph).is_some_and(|input| best_class(&net.classify(&input)) == digit) as usize
-        })
-        .sum();
-    right as f32 / count as f32
+    fresh_digit_accuracy(net, seed, count, |rng, i| {
+        hand_face_digit(rng, &fonts[(i / 10) % fonts.len()], (i % 10) as u8)
+    })
 }
 
 /// Trains a network from scratch; `progress` hears one line per epoch.
