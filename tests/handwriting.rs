@@ -56,9 +56,10 @@ fn handwritten_protocols_are_read_as_handwriting_and_nothing_wrong_is_accepted()
     let handwritten = scores.handwritten.as_ref().expect("scores for handwritten protocols apart");
     assert_eq!(handwritten.files, truth.len());
     assert!(scores.printed.as_ref().is_some_and(|p| p.files == 0));
-    // Most values are read right (0.82 on these six; the set is fixed, so
-    // a drop is a regression of the reader, not chance).
-    assert!(handwritten.field_accuracy >= 0.65, "field accuracy {}", handwritten.field_accuracy);
+    // Most values are read right (0.88 on these six, 0.82 before the
+    // network learnt touching digits; the set is fixed, so a drop is a
+    // regression of the reader, not chance).
+    assert!(handwritten.field_accuracy >= 0.85, "field accuracy {}", handwritten.field_accuracy);
 
     // A doubtful handwritten value carries its likeliest readings, the
     // value itself first.

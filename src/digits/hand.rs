@@ -89,3 +89,18 @@ pub fn vary(rng: &mut impl Rng, digit: &GrayImage, pen: Option<Pen>) -> GrayImag
         Pen::Same => shaped,
     }
 }
+
+/// The smallest part of `image` holding every pixel `is_ink` says is ink
+/// (a 1×1 blank when there is none).
+pub fn crop_to_ink(image: &GrayImage, is_ink: impl Fn(u8) -> bool) -> GrayImage {
+    let (mut l, mut t, mut r, mut b) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in image.enumerate_pixels() {
+        if is_ink(p.0[0]) {
+            (l, t, r, b) = (l.min(x), t.min(y), r.max(x + 1), b.max(y + 1));
+        }
+    }
+    if r <= l || b <= t {
+        return GrayImage::new(1, 1);
+    }
+    image::imageops::crop_imm(image, l, t, r - l, b - t).to_image()
+}

@@ -80,6 +80,9 @@ const CUT_GUESS_FACTOR: f32 = 0.7;
 /// A cut whose every digit the network reads at least this surely stands
 /// (measured: such cuts read right; less sure ones were a third wrong).
 const SURE_CUT: f32 = 0.995;
+/// A glyph wide enough for two touching digits, read as one digit at least
+/// this surely, is taken for one digit (see `could_be_two`).
+const SURE_WIDE_DIGIT: f32 = 0.995;
 /// A leading zero is not how counts are written.
 const LEADING_ZERO_FACTOR: f32 = 0.4;
 /// Readings kept per value (the value itself and its likeliest rivals).
@@ -90,9 +93,15 @@ const STATION_REACH_OF_LINE: f32 = 2.0;
 /// A station number's digits stand closer than this many heights apart;
 /// the caption's words stand further off.
 const STATION_GAP_OF_HEIGHT: f32 = 0.8;
-/// A glyph before a station number that the network takes for "not one
-/// digit" this surely is a sign (the «№»), not part of the number.
+/// A glyph before a station number, where the layout pass read a word
+/// that is no number, that the network takes for "not one digit" this
+/// surely is a sign (the «№»), not part of the number.
 const SIGN_SURE: f32 = 0.5;
+/// The share of a glyph's box that must lie in such a word.
+const SIGN_WORD_OVERLAP: f32 = 0.5;
+/// A sign this far (in its heights) from the number's first glyph stands
+/// apart: nothing of the number went with it.
+const SIGN_CLEARANCE_OF_HEIGHT: f32 = 0.1;
 /// A station number's handwritten digits are no taller than this many label
 /// text heights (taller ink is a title line's letters run together).
 const MAX_STATION_HEIGHT_OF_LINE: f32 = 2.2;
@@ -167,7 +176,7 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
     let Some(group) = count_group(&boxes, label_centre_y.saturating_sub(t), own, line_height) else {
         return ValueReading { handwritten: true, problem: Some("the cell is empty".into()), ..Default::default() };
     };
-    interpret(read_group(page, &ink, &group, false), max_digits)
+    interpret(read_group(page, &ink, &group, &[]), max_digits)
 }
 
 /// A region's ink as handwriting: its components, without rules and specks.
@@ -218,13 +227,24 @@ struct ReadGlyphs {
     crop: GrayImage,
     /// A glyph wide enough for two touching digits was read as one.
     wide_kept: bool,
+    /// The sign left out before the number, if there was one.
+    sign: Option<Sign>,
+}
+
+/// A sign (the «№») found before a number and left out.
+struct Sign {
+    /// It stands apart from the number's first glyph: no digit of the
+    /// number can have been taken with it.
+    clear: bool,
 }
 
 /// Reads the glyphs of `group` (components, region coordinates): pieces
 /// joined to their glyph, each glyph by the network, one not surely a digit
 /// (or wide enough for two) read as the best cut into digits. With
-/// `sign_first`, a first glyph surely not a digit is kept whole (a «№»).
-fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], sign_first: bool) -> ReadGlyphs {
+/// `signs` (page boxes of words the layout pass read as no number: the
+/// printed «№»), a first glyph among them that is not a digit is the sign:
+/// kept whole and left out, see [`ReadGlyphs::sign`].
+fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -> ReadGlyphs {
     let [l, t, r, b] = ink.region;
     let (w, h) = (r - l, b - t);
     let chosen_ids: std::collections::HashSet<u32> =
@@ -246,15 +266,21 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], sign_first: bool)
     let mut glyphs: Vec<GlyphRead> = Vec::new();
     let mut cuts = Vec::new();
     let mut wide_kept = false;
+    let mut sign = None;
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
-    for (i, (column, whole)) in columns.into_iter().enumerate() {
-        let Some(whole) = whole else { continue };
+    let next_left = |i: usize| columns.get(i + 1).map(|(c, _)| c[0]);
+    for (i, (column, whole)) in columns.iter().enumerate() {
+        let Some(whole) = whole.clone() else { continue };
+        let column = *column;
         let (digit, sure) = whole.best();
-        // A sign before a number (the «№»): surely not one digit. Kept
-        // whole, to be left out by the caller.
-        if sign_first && i == 0 && digit.is_none() && sure >= SIGN_SURE {
-            glyphs.push(whole);
+        // The printed «№» before the number: where the layout pass read a
+        // word that is no number, and surely not one digit. Left out, and
+        // never cut (cut up it reads as digits, "16").
+        let on_sign = signs.iter().any(|w| overlap_share(&to_page(&column), w) >= SIGN_WORD_OVERLAP);
+        if i == 0 && on_sign && digit.is_none() && sure >= SIGN_SURE {
+            let gap = next_left(i).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
+            sign = Some(Sign { clear: gap as f32 >= SIGN_CLEARANCE_OF_HEIGHT * height(&column) as f32 });
             continue;
         }
         let wide = width(&column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&column) as f32;
@@ -267,12 +293,22 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], sign_first: bool)
                 glyphs.extend(parts);
             }
             _ => {
-                wide_kept |= could_be_two(&column);
+                // The network knows touching digits for "not one digit"
+                // (it was trained on them): a wide glyph it reads as one
+                // digit near certainly is one.
+                wide_kept |= could_be_two(&column) && sure < SURE_WIDE_DIGIT;
                 glyphs.push(whole)
             }
         }
     }
-    ReadGlyphs { glyphs, cuts, cell, crop, wide_kept }
+    ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, sign }
+}
+
+/// The share of `a`'s area that lies inside `b`.
+fn overlap_share(a: &Rect, b: &Rect) -> f32 {
+    let w = a[2].min(b[2]).saturating_sub(a[0].max(b[0]));
+    let h = a[3].min(b[3]).saturating_sub(a[1].max(b[1]));
+    (w * h) as f32 / (width(a) * height(a)).max(1) as f32
 }
 
 /// Whether a glyph is wide enough to be two touching digits (a 1 beside
@@ -324,7 +360,7 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
 /// The value a number's read glyphs give, as sure as its least sure digit,
 /// lowered for every guess; with its likeliest other readings.
 fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
-    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept } = read;
+    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, .. } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
         reading.problem = Some("the cell holds ink but no glyph".into());
@@ -396,8 +432,9 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
 
 /// The handwritten station number: every number written on the station
 /// lines (`lines`, page coordinates of their text), read like a count, with
-/// the printed caption's words (`caption_words`) masked; signs beside a
-/// number (the «№») that the network knows are not digits are left out.
+/// the printed caption's words (`caption_words`) masked; a sign before a
+/// number (the «№»), where the layout pass read a word that is no number
+/// (`sign_words`) and the network knows it is not a digit, is left out.
 /// The number is written on both station lines (Kazakh and Russian): two
 /// prints read alike are two opinions; one alone, or two that differ, are
 /// for a person (the confidence is then below the threshold).
@@ -405,6 +442,7 @@ pub fn read_hand_station(
     page: &GrayImage,
     lines: &[Rect],
     caption_words: &[Rect],
+    sign_words: &[Rect],
     line_height: f32,
 ) -> Option<(String, f32)> {
     let mut prints: Vec<Print> = Vec::new();
@@ -450,23 +488,16 @@ pub fn read_hand_station(
                 .map(|c| c.1)
                 .filter(|b| b[0] + 2 >= band[0] && b[2] <= band[2] + 2 && b[1] + 4 >= band[1] && b[3] <= band[3] + 4)
                 .collect();
-            let mut read = read_group(page, &ink, &members, true);
-            // The «№» before the number is not part of it. (Only before it:
-            // ink after a number that is not one digit may be touching
-            // digits, which both prints could repeat.)
-            let is_sign = |g: &GlyphRead| g.best().0.is_none() && g.best().1 >= SIGN_SURE;
-            let stripped = read.glyphs.first().is_some_and(is_sign);
-            if stripped {
-                read.glyphs.remove(0);
-            }
+            let read = read_group(page, &ink, &members, sign_words);
             if read.glyphs.is_empty() || read.glyphs.iter().any(|g| g.best().0.is_none()) {
                 continue;
             }
-            // A sign left out (it may have been touching digits), or digits
-            // parted on a guess (the «№» cut up, a glyph cut in two or read
-            // as one though wide enough for two): the same hand writes the
-            // other print alike, so the guess would repeat. No opinion of
-            // its own.
+            // A sign left out that touched the number (a digit may have
+            // gone with it), or digits parted on a guess (a glyph cut in
+            // two, or read as one though wide enough for two): the same
+            // hand writes the other print alike, so the guess would repeat.
+            // No opinion of its own.
+            let stripped = read.sign.as_ref().is_some_and(|s| !s.clear);
             let value = interpret(read, MAX_STATION_DIGITS);
             let doubtful = stripped || value.segmentation_guessed;
             if let Some(v) = value.value {
@@ -489,27 +520,36 @@ struct Print {
     confidence: f32,
     /// The network's least digit probability.
     network: f32,
-    /// A sign was left out before it (it could have been touching digits),
-    /// or where its digits part was a guess (cut, or wide and kept whole).
+    /// A sign touching it was left out before it (a digit may have gone
+    /// with it), or where its digits part was a guess (cut, or wide and
+    /// kept whole).
     doubtful: bool,
 }
 
-/// The station number from its handwritten prints. Prints read alike are
-/// as sure as the network was of their digits (a misread would have to
-/// repeat itself in another writing of the number) — provided one of them
-/// is free of doubt about where its digits part: a «№» stands just before
-/// the number on both lines, and one hand writes both prints alike, so a
-/// wrong cut would repeat itself. One print alone, prints that differ, or
-/// only doubtful ones are for a person.
+/// The station number from its handwritten prints: the number most prints
+/// read (ties: the one with a print free of doubt, then the surer). Two or
+/// more prints of it are as sure as the network was of their digits (a
+/// misread would have to repeat itself in another writing of the number)
+/// — provided one of them is free of doubt about where its digits part
+/// (one hand writes both prints alike, so a wrong cut would repeat
+/// itself), and no print free of doubt reads another number. A doubtful
+/// print that differs is a cut gone wrong (the «№» cut up reads "16"), not
+/// an opinion. One print alone, or a clean print against it, is for a
+/// person.
 fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
-    let first = prints.first()?;
-    let alike = prints.len() >= 2 && prints.iter().all(|p| p.text == first.text);
-    if alike && prints.iter().any(|p| !p.doubtful) {
-        let least = prints.iter().map(|p| p.network).fold(1.0, f32::min);
-        return Some((first.text.clone(), least));
+    fn of<'a>(prints: &'a [Print], text: &'a str) -> impl Iterator<Item = &'a Print> {
+        prints.iter().filter(move |p| p.text == text)
     }
-    let least = prints.iter().filter(|p| p.text == first.text).map(|p| p.confidence).fold(1.0, f32::min);
-    Some((first.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
+    let rank = |p: &Print| (of(prints, &p.text).count(), of(prints, &p.text).any(|q| !q.doubtful), p.confidence);
+    let best = prints.iter().max_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal))?;
+    let agreeing = of(prints, &best.text).count();
+    let clean_dissent = prints.iter().any(|p| p.text != best.text && !p.doubtful);
+    if agreeing >= 2 && of(prints, &best.text).any(|p| !p.doubtful) && !clean_dissent {
+        let least = of(prints, &best.text).map(|p| p.network).fold(1.0, f32::min);
+        return Some((best.text.clone(), least));
+    }
+    let least = of(prints, &best.text).map(|p| p.confidence).fold(1.0, f32::min);
+    Some((best.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
 }
 
 /// The components that make up the count: the row of digit-high ink that
@@ -701,10 +741,15 @@ mod tests {
         // the network was of their digits.
         let alike = [print("555", 0.99, true), print("555", 0.97, false)];
         assert_eq!(agree_on_prints(&alike), Some(("555".into(), 0.97)));
+        // A doubtful print of another number (the «№» cut up) is no
+        // opinion; the number most prints read is the reading.
+        let with_sign = [print("16", 0.9, true), print("555", 0.99, false), print("555", 0.97, true)];
+        assert_eq!(agree_on_prints(&with_sign), Some(("555".into(), 0.97)));
         // Prints that differ, only doubtful ones, or one alone: below any
         // threshold.
         for prints in [
             vec![print("555", 0.99, false), print("565", 0.99, false)],
+            vec![print("555", 0.99, false), print("555", 0.99, true), print("565", 0.99, false)],
             vec![print("5", 0.99, true), print("555", 0.99, false)],
             vec![print("55", 0.99, true), print("55", 0.99, true)],
             vec![print("555", 0.99, false)],

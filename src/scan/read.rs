@@ -70,6 +70,12 @@ const MIN_PIECE_SHARE: f32 = 0.3;
 const STATION_WORD_PAD: f32 = 0.3;
 /// Station numbers have at most this many digits.
 const MAX_STATION_DIGITS: u32 = 6;
+/// A word of the station line is the printed caption's when it has this
+/// many letters and matches a part of the caption this well (OCR misspells
+/// and glues the «№» on: «участокМ»»); a handwritten number read as
+/// letters is shorter or matches worse.
+const CAPTION_WORD_LETTERS: usize = 3;
+const CAPTION_WORD_MATCH: f64 = 0.7;
 /// A re-read of the station number less sure than this is no opinion.
 const STATION_OPINION_CONFIDENCE: f32 = 0.8;
 /// Confidence kept for a station number read once and never confirmed.
@@ -305,6 +311,14 @@ fn has_letters(text: &str) -> bool {
     text.chars().filter(|c| c.is_alphabetic()).count() >= 2
 }
 
+/// Whether an OCR word is a word of the station line's printed caption
+/// (`caption` folded): long enough, and matching a part of it well.
+fn is_caption_word(text: &str, caption: &str) -> bool {
+    let folded = fold(text);
+    folded.chars().filter(|c| c.is_alphabetic()).count() >= CAPTION_WORD_LETTERS
+        && partial_score(&folded, caption) >= CAPTION_WORD_MATCH
+}
+
 fn word_rect(w: &Word) -> Rect {
     [w.left, w.top, w.right(), w.bottom()]
 }
@@ -531,17 +545,22 @@ pub fn read_page(
             .filter(|(_, c)| matches!(c, Some((Target::Station, _))))
             .map(|(l, _)| l)
             .collect();
-        // The caption's words, and the «№» the layout pass reads as a
-        // letter («м», glued to «участок»): words with letters and no digit
-        // (a number misread with letters keeps a digit or two).
-        let caption_words: Vec<Rect> = station_lines
+        // The caption's words (matched to the form's caption, however
+        // misspelt, «№» glued on and all) are masked. Any other word with
+        // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
+        // number read as letters: the network tells which.
+        let caption = fold(&format!("{} {}", model.station.kk, model.station.ru));
+        // The slash between the Kazakh and the Russian caption reads as a
+        // 1: it is the caption's too.
+        let (caption_words, sign_words): (Vec<&Word>, Vec<&Word>) = station_lines
             .iter()
             .flat_map(|l| l.words.iter())
-            .filter(|w| has_letters(&w.text) && !w.text.chars().any(|c| c.is_ascii_digit()))
-            .map(word_rect)
-            .collect();
+            .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
+            .partition(|w| w.text == "/" || is_caption_word(&w.text, &caption));
+        let caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
+        let sign_words: Vec<Rect> = sign_words.into_iter().map(word_rect).collect();
         let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
-        match hand::read_hand_station(page, &line_boxes, &caption_words, line_height) {
+        match hand::read_hand_station(page, &line_boxes, &caption_words, &sign_words, line_height) {
             Some((station, confidence)) if reading.station.as_deref() == Some(station.as_str()) => {
                 reading.station_confidence = reading.station_confidence.max(confidence);
             }
@@ -1579,5 +1598,21 @@ mod tests {
         assert_eq!(glyph_columns(&[[6, 14, 8, 21], [6, 6, 25, 21]]), vec![[6, 6, 25, 21]]);
         let boxes = [[0, 0, 10, 20], [12, 0, 22, 20], [13, 5, 21, 8], [30, 0, 40, 20]];
         assert_eq!(glyph_columns(&boxes).len(), 3);
+    }
+
+    #[test]
+    fn station_caption_words_are_told_from_the_sign_and_the_number() {
+        let model = FormModel::load(None).unwrap();
+        let caption = fold(&format!("{} {}", model.station.kk, model.station.ru));
+        // As Tesseract read them on photographed station lines.
+        for word in ["сайлау", "учаскесі", "Избирательный", "участокМ»", "участок!»"]
+        {
+            assert!(is_caption_word(word, &caption), "{word} is the caption's");
+        }
+        // The «№» read as letters, and a handwritten 6 read as «бә»: not
+        // the caption's, so never masked as print.
+        for word in ["Ме", "Мм", "ж»", "%", "бә", "И/"] {
+            assert!(!is_caption_word(word, &caption), "{word} is not the caption's");
+        }
     }
 }

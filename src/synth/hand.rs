@@ -100,7 +100,7 @@ impl Writer {
         };
         let coverage =
             GrayImage::from_fn(written.width(), written.height(), |x, y| Luma([255 - written.get_pixel(x, y).0[0]]));
-        crop_to_ink(&coverage)
+        digits::hand::crop_to_ink(&coverage, |c| c > INK_COVERAGE)
     }
 }
 
@@ -111,20 +111,6 @@ fn training_digits(digit: u8) -> &'static [usize] {
         let set = mnist::Mnist::bundled();
         (0..10).map(|d| set.indices_of(d, mnist::TRAIN)).collect()
     })[digit as usize]
-}
-
-/// The smallest part of a coverage image holding all its ink.
-fn crop_to_ink(coverage: &GrayImage) -> GrayImage {
-    let (mut l, mut t, mut r, mut b) = (u32::MAX, u32::MAX, 0, 0);
-    for (x, y, p) in coverage.enumerate_pixels() {
-        if p.0[0] > INK_COVERAGE {
-            (l, t, r, b) = (l.min(x), t.min(y), r.max(x + 1), b.max(y + 1));
-        }
-    }
-    if r <= l || b <= t {
-        return GrayImage::new(1, 1);
-    }
-    imageops::crop_imm(coverage, l, t, r - l, b - t).to_image()
 }
 
 /// Writes `spot.text` into the pen layer (coverage per page pixel).
