@@ -3,10 +3,12 @@
 //! The data is made on the spot, from a seed, out of what the repository
 //! and `../shared/data` hold: digits printed in the bundled fonts (every
 //! face but DejaVu Serif, kept back to measure print the network has never
-//! seen), MNIST handwriting (digits 0–4999 only), and ink that is not one
-//! digit (two digits side by side, letters). Each glyph is degraded like a
-//! phone photo (turned a little, blurred, noisy, faint or bold ink) and
-//! prepared by the same [`glyph_input`] as the scan's glyphs.
+//! seen), MNIST handwriting (digits 0–4999 only), four of the bundled
+//! handwriting faces, and ink that is not one digit (written digits run
+//! together, printed ones side by side, letters, pieces of a digit). Each
+//! glyph is degraded like a phone photo (turned a little, blurred, noisy,
+//! faint or bold ink) and prepared by the same [`glyph_input`] as the
+//! scan's glyphs.
 
 use std::path::PathBuf;
 
@@ -35,9 +37,10 @@ const PHOTOGRAPHED_SHARE: f64 = 0.5;
 const HAND_FACE_SAMPLES: usize = 12_000;
 /// Glyphs of the "not one digit" class.
 const NOT_A_DIGIT_SAMPLES: usize = 9_500;
-/// Of those, the kinds (out of [`NOT_A_DIGIT_KINDS`]): written digits run
-/// together are three kinds' worth, as a handwritten count's digits touch
-/// more often than anything else there is not one digit.
+/// The kinds of "not one digit" glyph, drawn evenly: written digits run
+/// together take three of the seven (a handwritten count's digits touch
+/// more often than anything else in a cell is not one digit), printed
+/// pairs, letters, and pieces of MNIST and of face digits one each.
 const NOT_A_DIGIT_KINDS: u32 = 7;
 /// A touching pair of written digits: the pixel height they are drawn at
 /// (`glyph_input` rescales it anyway), the gap between their ink boxes
@@ -169,8 +172,8 @@ fn photographed(rng: &mut impl Rng, written: &GrayImage) -> GrayImage {
 
 /// Two written digits run together (MNIST or a trained handwriting face,
 /// one hand and pen for both), touching or overlapping a little: ink that
-/// is not one digit. Often one is a 1, whose pair is hardly wider than a
-/// single digit and so the likeliest to be read as one.
+/// is not one digit. A fifth of the time one is a 1, whose pair is hardly
+/// wider than a single digit and so the likeliest to be read as one.
 fn touching_pair(rng: &mut impl Rng, mnist: &Mnist, hand_faces: &[FontRef]) -> GrayImage {
     let with_a_one = rng.gen_bool(PAIR_WITH_A_ONE_SHARE);
     let one_first = rng.gen_bool(0.5);
