@@ -71,7 +71,7 @@ fixtures: build
 
 # Retrains the glyph network (models/digits.bin) from seed 1: rendered
 # print in the bundled fonts, four of the six bundled handwriting faces and
-# MNIST digits 0-4999 (the copy in assets/mnist); about six minutes on two
+# MNIST digits 0-4999 (the copy in assets/mnist); about ten minutes on two
 # cores. Prints its accuracy on what it never saw: MNIST 5000-9999, DejaVu
 # Serif, and the two handwriting faces kept back. Rebuild afterwards: the
 # binary carries the network.
