@@ -8,9 +8,9 @@
 //! network reads them better as one digit; wide or unsure glyphs cut where
 //! the network reads the parts surest), each glyph is classified by the
 //! network with its runner-up digits, and the value is as sure as its least
-//! sure digit, lowered for every guess made on the way. The likeliest other readings are kept as
-//! candidates, for the rules to rank and the reviewer to pick from; the
-//! arithmetic never raises a weak reading (see `check`).
+//! sure digit, lowered for every guess made on the way. The likeliest other
+//! readings are kept as candidates, for the rules to rank and the reviewer
+//! to pick from; the arithmetic never raises a weak reading (see `check`).
 
 use image::GrayImage;
 
@@ -56,10 +56,12 @@ const MAX_GAP_OF_HEIGHT: f32 = 1.5;
 const MAX_HEIGHT_OF_LINE: f32 = 3.5;
 /// The least a handwritten digit's height may be, against the label's.
 const MIN_HEIGHT_OF_LINE: f32 = 0.45;
-/// A glyph the network reads as one digit this surely, no wider than this
-/// share of its height and too narrow for two digits, is kept whole; others
-/// are read as their best cut into digits (which may be no cut).
+/// A glyph the network reads as one digit this surely, and too narrow for
+/// two digits (see `could_be_two`), is kept whole; others are read as their
+/// best cut into digits (which may be no cut).
 const WHOLE_SURE: f32 = 0.9;
+/// Atoms are joined into one digit only while no wider than this share of
+/// its height.
 const MAX_WHOLE_WIDTH_OF_HEIGHT: f32 = 1.2;
 /// Glyphs narrower than this share of their height are never cut (two
 /// touching digits, even a 1 beside another, are about this wide).
@@ -269,23 +271,21 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let mut sign = None;
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
-    let next_left = |i: usize| columns.get(i + 1).map(|(c, _)| c[0]);
-    for (i, (column, whole)) in columns.iter().enumerate() {
-        let Some(whole) = whole.clone() else { continue };
-        let column = *column;
+    let lefts: Vec<u32> = columns.iter().map(|(c, _)| c[0]).collect();
+    for (i, (column, whole)) in columns.into_iter().enumerate() {
+        let Some(whole) = whole else { continue };
         let (digit, sure) = whole.best();
         // The printed «№» before the number: where the layout pass read a
         // word that is no number, and surely not one digit. Left out, and
         // never cut (cut up it reads as digits, "16").
         let on_sign = signs.iter().any(|w| overlap_share(&to_page(&column), w) >= SIGN_WORD_OVERLAP);
         if i == 0 && on_sign && digit.is_none() && sure >= SIGN_SURE {
-            let gap = next_left(i).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
+            let gap = lefts.get(i + 1).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
             sign = Some(Sign { clear: gap as f32 >= SIGN_CLEARANCE_OF_HEIGHT * height(&column) as f32 });
             continue;
         }
-        let wide = width(&column) as f32 > MAX_WHOLE_WIDTH_OF_HEIGHT * height(&column) as f32;
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
-        let cut_it = !sure_digit || wide || could_be_two(&column);
+        let cut_it = !sure_digit || could_be_two(&column);
         let parts = if cut_it { segment(page, to_page(&column), &keep) } else { None };
         match parts {
             Some(parts) if parts.len() > 1 => {
