@@ -112,6 +112,10 @@ const MAX_STATION_DIGITS: u32 = 6;
 /// One print of the station number alone (or two that differ) is this much
 /// less sure: for a person to confirm.
 const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
+/// A glyph read less surely than this is looked at again, turned this many
+/// degrees each way.
+const SECOND_LOOK_BELOW: f32 = 0.98;
+const SECOND_LOOK_TURN_DEG: f32 = 4.6;
 /// Margin (pixels) of the debug crop around the glyphs.
 const CROP_PAD: u32 = 3;
 
@@ -143,9 +147,24 @@ impl GlyphRead {
     }
 }
 
+/// The network's reading of one glyph's crop. A glyph read less surely
+/// than [`SECOND_LOOK_BELOW`] is read again turned [`SECOND_LOOK_TURN_DEG`]
+/// each way (a hand's slant varies more than the network was shown), and
+/// the three readings averaged: the likeliest digit is then more often the
+/// right one. A sure reading is kept as it is (averaging would only blunt
+/// it), and so costs nothing more.
 fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
     let input = digits::glyph_input(crop)?;
-    Some(GlyphRead { probs: digits::network().classify(&input) })
+    let network = digits::network();
+    let mut probs = network.classify(&input);
+    if probs.iter().copied().fold(0.0, f32::max) < SECOND_LOOK_BELOW {
+        for degrees in [-SECOND_LOOK_TURN_DEG, SECOND_LOOK_TURN_DEG] {
+            let again = network.classify(&digits::glyph::turned(&input, degrees));
+            probs.iter_mut().zip(again).for_each(|(p, q)| *p += q);
+        }
+        probs.iter_mut().for_each(|p| *p /= 3.0);
+    }
+    Some(GlyphRead { probs })
 }
 
 /// Where on the page a handwritten count is looked for.
@@ -187,6 +206,9 @@ struct HandInk {
     labels: image::ImageBuffer<image::Luma<u32>, Vec<u32>>,
     /// (component id, box in region coordinates).
     components: Vec<(u32, Rect)>,
+    /// The rule pixels taken out (region coordinates): never part of a
+    /// glyph's crop, however near its strokes.
+    removed: GrayImage,
 }
 
 fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect]) -> HandInk {
@@ -195,7 +217,7 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
     let (paper, darkest) = paper_and_darkest(page, region);
     let level = paper.saturating_sub((HAND_INK_DEPTH * paper.saturating_sub(darkest) as f32) as u8);
     let vertical_run = (line_height * VERTICAL_RULE_OF_LINE) as u32;
-    let CellInk { labels, boxes, rules } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
+    let CellInk { labels, boxes, rules, removed } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
     let min_area = (line_height * line_height * 0.02) as u32;
     // Ink cut by the region's edge continues outside it: not this count's.
     let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
@@ -216,7 +238,7 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
-    HandInk { region, labels, components }
+    HandInk { region, labels, components, removed }
 }
 
 /// The glyphs of one written number, read.
@@ -257,7 +279,7 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let mask = imageproc::morphology::dilate(&chosen_ink, imageproc::distance_transform::Norm::LInf, 2);
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
-        cx < w && cy < h && mask.get_pixel(cx, cy).0[0] > 0
+        cx < w && cy < h && mask.get_pixel(cx, cy).0[0] > 0 && ink.removed.get_pixel(cx, cy).0[0] == 0
     };
     let to_page = |c: &Rect| [c[0] + l, c[1] + t, c[2] + l, c[3] + t];
     let cell = to_page(&union(group.iter().copied()).expect("a group is never empty"));

@@ -45,6 +45,13 @@ const MAX_INK_LEVEL: u8 = 200;
 /// Ruling lines: a horizontal run of ink this long (pixels at 200 dpi,
 /// 0.35 inch) is a rule or a box edge, never a stroke of one digit.
 const RULE_RUN_HORIZONTAL: u32 = 70;
+/// Ink running this many pixels beyond a rule's thickness, in one pixel
+/// column, is a stroke meeting the rule (a pen's stroke is at least this
+/// thick; blur and noise vary a rule's by a pixel). The thickness is taken
+/// over this many columns each side: wider than a written digit, so the
+/// bare rule beside it sets it.
+const STROKE_OVER_RULE: u32 = 2;
+const RULE_THICKNESS_REACH: usize = 60;
 /// A component at least this many times taller than wide is a thin stroke.
 const THIN_ASPECT: u32 = 4;
 /// A thin stroke this many times taller than the digits is a rule or a box
@@ -832,12 +839,16 @@ pub(super) struct CellInk {
     pub labels: ImageBuffer<Luma<u32>, Vec<u32>>,
     /// Each component's box (region coordinates) and ink pixel count.
     pub boxes: BTreeMap<u32, (Rect, u32)>,
-    /// The long horizontal ink runs taken out (rules, box tops and bottoms).
+    /// The long horizontal ink runs found (rules, box tops and bottoms).
     pub rules: GrayImage,
+    /// The pixels taken out of the ink as rules: `rules` but where a
+    /// glyph's stroke meets a rule, and the vertical rules when asked for.
+    pub removed: GrayImage,
 }
 
 /// The ink of `region` (darker than `level`), without
-/// label text (`letter_boxes`, page coordinates), long horizontal rules and,
+/// label text (`letter_boxes`, page coordinates), long horizontal rules (but
+/// where a stroke crosses or rests on one, see [`strokes_on_rules`]) and,
 /// given `vertical_rule_run`, vertical ink runs at least that long,
 /// one-pixel breaks bridged, cut into connected components.
 pub(super) fn cell_ink(
@@ -855,16 +866,42 @@ pub(super) fn cell_ink(
         Luma([if page.get_pixel(px, py).0[0] < level && !in_letters(px, py) { 255 } else { 0 }])
     });
     let rules = rule_mask(&ink);
-    let vertical = vertical_rule_run.map(|run| vertical_rule_mask(&ink, run));
-    for (x, y, p) in ink.enumerate_pixels_mut() {
-        if rules.get_pixel(x, y).0[0] > 0 || vertical.as_ref().is_some_and(|v| v.get_pixel(x, y).0[0] > 0) {
+    let mut removed = match vertical_rule_run {
+        Some(run) => vertical_rule_mask(&ink, run),
+        None => GrayImage::new(w, h),
+    };
+    for (p, v) in ink.pixels_mut().zip(removed.pixels()) {
+        if v.0[0] > 0 {
+            p.0[0] = 0;
+        }
+    }
+    let strokes = strokes_on_rules(&ink, &rules);
+    for (p, rule) in ink.pixels_mut().zip(rules.pixels()) {
+        if rule.0[0] > 0 {
             p.0[0] = 0;
         }
     }
     // Bridge the one-pixel breaks blur leaves in thin strokes, so a glyph
     // is one component (digits stand further apart than that).
     let ink = imageproc::morphology::close(&ink, imageproc::distance_transform::Norm::LInf, 1);
-    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
+    let mut labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
+    // A stroke's part on a rule goes back to the glyph it belongs to (only
+    // to it: digits resting on one rule stay apart).
+    for &(x, top, bottom) in &strokes {
+        let glyph = (top..bottom).map(|y| labels.get_pixel(x, y).0[0]).find(|&id| id > 0);
+        if let Some(id) = glyph {
+            for y in top..bottom {
+                if labels.get_pixel(x, y).0[0] == 0 {
+                    labels.put_pixel(x, y, Luma([id]));
+                }
+            }
+        }
+    }
+    for (x, y, rule) in rules.enumerate_pixels() {
+        if rule.0[0] > 0 && labels.get_pixel(x, y).0[0] == 0 {
+            removed.put_pixel(x, y, Luma([255]));
+        }
+    }
     let mut boxes: BTreeMap<u32, (Rect, u32)> = BTreeMap::new();
     for (x, y, p) in labels.enumerate_pixels() {
         let id = p.0[0];
@@ -875,7 +912,7 @@ pub(super) fn cell_ink(
         e.0 = [e.0[0].min(x), e.0[1].min(y), e.0[2].max(x + 1), e.0[3].max(y + 1)];
         e.1 += 1;
     }
-    CellInk { labels, boxes, rules }
+    CellInk { labels, boxes, rules, removed }
 }
 
 /// Finds and reads the digits inside `region` of the page.
@@ -1408,6 +1445,69 @@ pub(super) fn rule_mask(ink: &GrayImage) -> GrayImage {
     imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
 }
 
+/// Where a stroke meets a rule (`rules`, a rule mask of the binary `ink`),
+/// as column runs (x, top, bottom): in a pixel column, an ink run through
+/// the rule that is
+/// [`STROKE_OVER_RULE`] pixels longer than the rule is thick there (the
+/// median run through it over [`RULE_THICKNESS_REACH`] columns each side)
+/// is a digit crossing the rule or resting on it, whose part on the rule is
+/// to be kept. Taken out with the rule, a digit written on the line loses
+/// its foot, and a 6 its bowl.
+fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, u32, u32)> {
+    let (w, h) = ink.dimensions();
+    let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
+    let on_rule = |x: u32, y: u32| rules.get_pixel(x, y).0[0] > 0;
+    let on_rule_range = |x: u32, top: u32, bottom: u32| {
+        let first = (top..bottom).find(|&y| on_rule(x, y))?;
+        let last = (top..bottom).rev().find(|&y| on_rule(x, y))?;
+        Some((first, last + 1))
+    };
+    // Each column's ink runs (top, bottom) that touch a rule.
+    let mut runs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); w as usize];
+    for (x, column) in runs.iter_mut().enumerate() {
+        let x = x as u32;
+        let mut y = 0;
+        while y < h {
+            if !on(x, y) {
+                y += 1;
+                continue;
+            }
+            let top = y;
+            while y < h && on(x, y) {
+                y += 1;
+            }
+            if (top..y).any(|yy| on_rule(x, yy)) {
+                column.push((top, y));
+            }
+        }
+    }
+    let mut strokes = Vec::new();
+    let mut near: Vec<u32> = Vec::new();
+    for (x, column) in runs.iter().enumerate() {
+        for &(top, bottom) in column {
+            // The runs of the same rule nearby: those beside this one.
+            let reach = x.saturating_sub(RULE_THICKNESS_REACH)..(x + RULE_THICKNESS_REACH + 1).min(w as usize);
+            near.clear();
+            near.extend(runs[reach].iter().flatten().filter(|(t, b)| *t < bottom && top < *b).map(|(t, b)| b - t));
+            let middle = near.len() / 2;
+            let thickness = *near.select_nth_unstable(middle).1;
+            let Some((first, last)) = on_rule_range(x as u32, top, bottom) else { continue };
+            if bottom - top >= thickness + STROKE_OVER_RULE {
+                // A stroke resting on the rule from one side ends somewhere
+                // in it: it is given the rule's near half.
+                let middle = (first + last) / 2;
+                let (top, bottom) = match (first > top, last < bottom) {
+                    (true, false) => (top, middle),
+                    (false, true) => (middle, bottom),
+                    _ => (top, bottom),
+                };
+                strokes.push((x as u32, top, bottom));
+            }
+        }
+    }
+    strokes
+}
+
 /// Marks the pixels of vertical ink runs at least `run` long (box sides,
 /// a table's column rules) in a binary image, widened by a pixel for blur.
 fn vertical_rule_mask(ink: &GrayImage, run: u32) -> GrayImage {
@@ -1479,6 +1579,29 @@ mod tests {
         assert_eq!(targets.classify(&garbled, None, &model), None);
         let by_number = targets.classify(&garbled, Some(6), &model).map(|g| g.0);
         assert_eq!(by_number, Some(Target::FormLine(index("votes.nur_otan"))));
+    }
+
+    #[test]
+    fn digits_on_a_rule_keep_their_feet_and_stay_apart() {
+        // A rule 4 px thick across a 300 × 60 region (rows 40–43); two
+        // strokes 3 px wide rest on it, 4 px apart (bottoms in the rule),
+        // and one crosses it.
+        let page = GrayImage::from_fn(300, 60, |x, y| {
+            let rule = (40..44).contains(&y);
+            let rests = (100..103).contains(&x) || (107..110).contains(&x);
+            let crosses = (200..203).contains(&x);
+            let ink = rule || (rests && (15..42).contains(&y)) || (crosses && (15..56).contains(&y));
+            Luma([if ink { 20 } else { 235 }])
+        });
+        let ink = cell_ink(&page, [0, 0, 300, 60], 128, &[], None);
+        let boxes: Vec<Rect> = ink.boxes.values().map(|(b, _)| *b).collect();
+        // The rule's mask is rows 39–44 (widened a pixel for blur). Each
+        // resting stroke keeps its upper half as a foot, down to row 41;
+        // the crossing one all of it, its part below staying a piece of
+        // its own, stacked under it.
+        assert_eq!(boxes, vec![[100, 15, 103, 41], [107, 15, 110, 41], [200, 15, 203, 45], [200, 45, 203, 56]]);
+        let removed = |x: u32, y: u32| ink.removed.get_pixel(x, y).0[0] > 0;
+        assert!(removed(50, 41) && !removed(101, 40) && removed(101, 42) && !removed(201, 42));
     }
 
     #[test]
