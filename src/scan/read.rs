@@ -1446,13 +1446,12 @@ pub(super) fn rule_mask(ink: &GrayImage) -> GrayImage {
 }
 
 /// Where a stroke meets a rule (`rules`, a rule mask of the binary `ink`),
-/// as column runs (x, top, bottom): in a pixel column, an ink run through
-/// the rule that is
-/// [`STROKE_OVER_RULE`] pixels longer than the rule is thick there (the
-/// median run through it over [`RULE_THICKNESS_REACH`] columns each side)
-/// is a digit crossing the rule or resting on it, whose part on the rule is
-/// to be kept. Taken out with the rule, a digit written on the line loses
-/// its foot, and a 6 its bowl.
+/// as column runs (x, top, bottom) to be kept: in a pixel column, an ink
+/// run through the rule [`STROKE_OVER_RULE`] pixels longer than the rule is
+/// thick there (the median run through it over [`RULE_THICKNESS_REACH`]
+/// columns each side) is a digit crossing the rule, kept whole, or resting
+/// on it, kept down to the rule's middle. Taken out with the rule, a digit
+/// written on the line loses its foot, and a 6 its bowl.
 fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, u32, u32)> {
     let (w, h) = ink.dimensions();
     let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
@@ -1489,16 +1488,16 @@ fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, u32, u32)> 
             let reach = x.saturating_sub(RULE_THICKNESS_REACH)..(x + RULE_THICKNESS_REACH + 1).min(w as usize);
             near.clear();
             near.extend(runs[reach].iter().flatten().filter(|(t, b)| *t < bottom && top < *b).map(|(t, b)| b - t));
-            let middle = near.len() / 2;
-            let thickness = *near.select_nth_unstable(middle).1;
+            let median = near.len() / 2;
+            let thickness = *near.select_nth_unstable(median).1;
             let Some((first, last)) = on_rule_range(x as u32, top, bottom) else { continue };
             if bottom - top >= thickness + STROKE_OVER_RULE {
                 // A stroke resting on the rule from one side ends somewhere
                 // in it: it is given the rule's near half.
-                let middle = (first + last) / 2;
+                let half_way = (first + last) / 2;
                 let (top, bottom) = match (first > top, last < bottom) {
-                    (true, false) => (top, middle),
-                    (false, true) => (middle, bottom),
+                    (true, false) => (top, half_way),
+                    (false, true) => (half_way, bottom),
                     _ => (top, bottom),
                 };
                 strokes.push((x as u32, top, bottom));
@@ -1596,7 +1595,7 @@ mod tests {
         let ink = cell_ink(&page, [0, 0, 300, 60], 128, &[], None);
         let boxes: Vec<Rect> = ink.boxes.values().map(|(b, _)| *b).collect();
         // The rule's mask is rows 39–44 (widened a pixel for blur). Each
-        // resting stroke keeps its upper half as a foot, down to row 41;
+        // resting stroke keeps the rule's upper half as a foot (to row 40);
         // the crossing one all of it, its part below staying a piece of
         // its own, stacked under it.
         assert_eq!(boxes, vec![[100, 15, 103, 41], [107, 15, 110, 41], [200, 15, 203, 45], [200, 45, 203, 56]]);
