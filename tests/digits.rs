@@ -21,10 +21,10 @@ fn the_glyph_reader_reads_print_it_never_saw() {
 }
 
 /// Issue 8's bar: real handwriting the network never trained on (MNIST
-/// digits 5000–9999, the bundled copy) read at 0.98 or better. The digit
-/// the network finds likeliest meets it (0.989 measured); counting every
-/// "not one digit" answer as wrong, it is 0.979 — the price of knowing
-/// touching digits for two (0.983 before), stated in the README as open.
+/// digits 5000–9999, the bundled copy) read at 0.98 or better, by the digit
+/// the network finds likeliest (0.9916 measured) and even counting every
+/// "not one digit" answer as wrong (0.9812; 0.979 for the network trained
+/// on one fixed set of variations).
 #[test]
 fn the_glyph_reader_reads_handwriting_it_never_saw() {
     let set = digits::mnist::Mnist::bundled();
@@ -32,14 +32,14 @@ fn the_glyph_reader_reads_handwriting_it_never_saw() {
     let strict = train::mnist_accuracy(digits::network(), set, digits::mnist::HELD_OUT);
     println!("MNIST 5000-9999: likeliest digit {likeliest:.4}, not-one-digit answers wrong {strict:.4}");
     assert!(likeliest >= 0.98, "MNIST 5000-9999, likeliest digit: {likeliest}");
-    assert!(strict >= 0.975, "MNIST 5000-9999, not-one-digit answers wrong: {strict}");
+    assert!(strict >= 0.98, "MNIST 5000-9999, not-one-digit answers wrong: {strict}");
 }
 
 /// Two held-out MNIST digits run together (touching, as a hand writes a
 /// count) are "not one digit" to the network, so the reader cuts them
 /// instead of reading a lost digit surely. Pairs of unlike digits from
 /// 5000–9999 (924 pairs): the network before touching pairs were trained
-/// called 0.79 of them not one digit, the committed one 0.97.
+/// called 0.79 of them not one digit, the committed one 0.985.
 #[test]
 fn the_glyph_reader_knows_touching_handwritten_digits_are_two() {
     use rand::SeedableRng;
