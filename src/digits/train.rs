@@ -8,7 +8,7 @@
 //! together, printed ones side by side, letters, pieces of a digit). Each
 //! glyph is degraded like a phone photo (turned a little, blurred, noisy,
 //! faint or bold ink) and prepared by the same [`glyph_input`] as the
-//! scan's glyphs.
+//! scan's glyphs. Every epoch makes its own such glyphs, from its own seed.
 
 use std::path::PathBuf;
 
@@ -27,9 +27,9 @@ use super::mnist::{self, Mnist};
 use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS, SIDE};
 use crate::fonts;
 
-/// Printed digits per training run, over all trained faces.
+/// Printed digits per epoch, over all trained faces.
 const PRINTED_SAMPLES: usize = 24_000;
-/// Distorted copies of each MNIST training digit.
+/// Distorted copies of each MNIST training digit, per epoch.
 const MNIST_COPIES: usize = 8;
 /// Share of MNIST copies also photographed (small, on shaded paper, blurred).
 const PHOTOGRAPHED_SHARE: f64 = 0.5;
