@@ -1456,13 +1456,10 @@ fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, u32, u32)> 
     let (w, h) = ink.dimensions();
     let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
     let on_rule = |x: u32, y: u32| rules.get_pixel(x, y).0[0] > 0;
-    let on_rule_range = |x: u32, top: u32, bottom: u32| {
-        let first = (top..bottom).find(|&y| on_rule(x, y))?;
-        let last = (top..bottom).rev().find(|&y| on_rule(x, y))?;
-        Some((first, last + 1))
-    };
-    // Each column's ink runs (top, bottom) that touch a rule.
-    let mut runs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); w as usize];
+    // Each column's ink runs that touch a rule: (top, bottom) of the run,
+    // and (first, last) of its rows on the rule.
+    type Run = ((u32, u32), (u32, u32));
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); w as usize];
     for (x, column) in runs.iter_mut().enumerate() {
         let x = x as u32;
         let mut y = 0;
@@ -1472,25 +1469,30 @@ fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, u32, u32)> 
                 continue;
             }
             let top = y;
+            let mut on_the_rule: Option<(u32, u32)> = None;
             while y < h && on(x, y) {
+                if on_rule(x, y) {
+                    on_the_rule = Some(on_the_rule.map_or((y, y + 1), |(first, _)| (first, y + 1)));
+                }
                 y += 1;
             }
-            if (top..y).any(|yy| on_rule(x, yy)) {
-                column.push((top, y));
+            if let Some(rows) = on_the_rule {
+                column.push(((top, y), rows));
             }
         }
     }
     let mut strokes = Vec::new();
     let mut near: Vec<u32> = Vec::new();
     for (x, column) in runs.iter().enumerate() {
-        for &(top, bottom) in column {
+        for &((top, bottom), (first, last)) in column {
             // The runs of the same rule nearby: those beside this one.
             let reach = x.saturating_sub(RULE_THICKNESS_REACH)..(x + RULE_THICKNESS_REACH + 1).min(w as usize);
             near.clear();
-            near.extend(runs[reach].iter().flatten().filter(|(t, b)| *t < bottom && top < *b).map(|(t, b)| b - t));
+            near.extend(
+                runs[reach].iter().flatten().filter(|((t, b), _)| *t < bottom && top < *b).map(|((t, b), _)| b - t),
+            );
             let median = near.len() / 2;
             let thickness = *near.select_nth_unstable(median).1;
-            let Some((first, last)) = on_rule_range(x as u32, top, bottom) else { continue };
             if bottom - top >= thickness + STROKE_OVER_RULE {
                 // A stroke resting on the rule from one side ends somewhere
                 // in it: it is given the rule's near half.
