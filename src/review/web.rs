@@ -191,7 +191,7 @@ impl App {
                 _ => 4,
             },
             "conflict" => 1,
-            "missing" | "unreadable_station" | "unreadable_election" | "not_a_protocol" => 2,
+            "missing" | "unreadable_station" | "unreadable_election" | "not_a_protocol" | "chosen_by_rules" => 2,
             "low_confidence" => 3,
             _ => 2,
         }

@@ -2,13 +2,18 @@
 //!
 //! Every value that is missing or read with low confidence is a flag, never
 //! a guess; the model's rules are evaluated on the values as read, and a
-//! failed rule is a flag too — never "fixed" by changing a number. Across
+//! failed rule is a flag too — never "fixed" by changing a number. One
+//! exception, always flagged: when handwritten values break the rules and
+//! the glyph network's own rival readings of one or two of them make every
+//! rule hold, the rules rank those readings above the network's and the
+//! value shown is the one they choose (`chosen_by_rules:KEY`), for a person
+//! to confirm against the photo. Across
 //! files, two photos of the same station and election that disagree are
 //! both flagged as a conflict.
 
 use std::collections::BTreeMap;
 
-use super::read::Reading;
+use super::read::{Reading, ValueReading};
 use crate::model::{split_values, FormModel, RuleKind};
 use crate::result::{Check, ProtocolResult, Status};
 use crate::rules::{Comparison, Values};
@@ -24,6 +29,14 @@ pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
 /// only the glyph network's word: it must be this sure of every digit.
 /// (Chosen from `eval`: the network's misreads of handwriting fall below.)
 pub const HANDWRITTEN_ALONE_CONFIDENCE: f32 = 0.98;
+/// The rules may choose a rival reading of a handwritten value when the
+/// network finds it at least this share as likely as its own reading
+/// (a reading a hundred times less likely is no reading of the photo).
+const MIN_RIVAL_ODDS: f32 = 0.01;
+/// The rules choose only when their best reading is at least this many
+/// times likelier than the next one that also makes every rule hold;
+/// otherwise the network's reading stays and the person chooses.
+const CHOICE_MARGIN: f32 = 2.0;
 
 /// Fills `result` from a page reading and sets its status and flags.
 pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
@@ -31,10 +44,20 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
     for line in &model.lines {
         values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
     }
+    // Equalities corroborate only what was read, never what they chose.
     let corroborated = corroborated_keys(model, &values);
+    let breaks_a_rule = model.check(&values).iter().any(|c| c.holds == Some(false));
+    let chosen = if breaks_a_rule { choose_by_rules(model, reading, &values) } else { BTreeMap::new() };
+    for (key, value) in &chosen {
+        values.insert(key.clone(), Some(*value));
+    }
     let mut flags = Vec::new();
     for line in &model.lines {
         let mut read = reading.values.get(&line.key).cloned().unwrap_or_default();
+        if let Some(&value) = chosen.get(&line.key) {
+            choose(&mut read, value);
+            flags.push(format!("chosen_by_rules:{}", line.key));
+        }
         // A doubt about a value Tesseract itself read confidently is cleared
         // when an equality over it holds exactly: a misread that keeps an
         // equality true needs a second, compensating misread. Weak readings
@@ -65,6 +88,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         }
         match read.value {
             None => flags.push(format!("missing:{}", line.key)),
+            Some(_) if chosen.contains_key(&line.key) => {}
             Some(_) if read.confidence < CONFIDENCE_THRESHOLD => flags.push(format!("low_confidence:{}", line.key)),
             Some(_) => {}
         }
@@ -111,7 +135,9 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         })
         .collect();
     result.handwritten = reading.handwritten;
-    if result.checks.iter().any(|c| c.evaluated && !c.ok) {
+    if !chosen.is_empty() {
+        result.suggestions = chosen;
+    } else if result.checks.iter().any(|c| c.evaluated && !c.ok) {
         result.suggestions = rank_candidates(model, reading, &values);
     }
     sort_flags(model, &mut flags);
@@ -139,6 +165,79 @@ fn rank_candidates(model: &FormModel, reading: &Reading, values: &Values) -> BTr
         }
     }
     best.map(|(_, _, key, value)| BTreeMap::from([(key, value)])).unwrap_or_default()
+}
+
+/// The rival readings of handwritten values (one or two values — two
+/// misread in one protocol are common, more rarely fit every rule by luck —
+/// each among its candidates and at least [`MIN_RIVAL_ODDS`] as likely as the
+/// network's reading) that make every rule hold, when one such choice is
+/// clearly likelier than any other ([`CHOICE_MARGIN`]); none otherwise.
+/// Likelihood is the product of each replaced value's odds against the
+/// network's own reading of it.
+fn choose_by_rules(model: &FormModel, reading: &Reading, values: &Values) -> BTreeMap<String, u64> {
+    let rivals: Vec<(&String, Vec<(u64, f32)>)> = reading
+        .values
+        .iter()
+        .filter(|(_, read)| read.handwritten && read.value.is_some())
+        .filter_map(|(key, read)| {
+            let (_, own) = *read.candidates.first()?;
+            let odds: Vec<(u64, f32)> = read.candidates[1..]
+                .iter()
+                .map(|&(value, p)| (value, p / own.max(f32::MIN_POSITIVE)))
+                .filter(|&(_, odds)| odds >= MIN_RIVAL_ODDS)
+                .collect();
+            (!odds.is_empty()).then_some((key, odds))
+        })
+        .collect();
+    let every_rule_holds = |trial: &Values| model.check(trial).iter().all(|c| c.holds == Some(true));
+    // The best and the runner-up choice, by odds.
+    let mut best: Vec<(f32, Vec<(String, u64)>)> = Vec::new();
+    let mut consider = |changes: &[(&String, u64, f32)]| {
+        let mut trial = values.clone();
+        for (key, value, _) in changes {
+            trial.insert((*key).clone(), Some(*value));
+        }
+        if every_rule_holds(&trial) {
+            let odds = changes.iter().map(|c| c.2).product::<f32>();
+            best.push((odds, changes.iter().map(|(k, v, _)| ((*k).clone(), *v)).collect()));
+            best.sort_by(|a, b| b.0.total_cmp(&a.0));
+            best.truncate(2);
+        }
+    };
+    for (i, (key, odds)) in rivals.iter().enumerate() {
+        for &(value, o) in odds {
+            consider(&[(key, value, o)]);
+            for (other, other_odds) in &rivals[i + 1..] {
+                for &(other_value, p) in other_odds {
+                    consider(&[(key, value, o), (other, other_value, p)]);
+                }
+            }
+        }
+    }
+    match best.as_slice() {
+        [(odds, changes), rest @ ..] if rest.first().is_none_or(|(next, _)| *odds >= next * CHOICE_MARGIN) => {
+            changes.iter().cloned().collect()
+        }
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Puts `value`, chosen by the rules among `read`'s candidates, in place
+/// of the network's reading: first among the candidates, as sure as the
+/// network is of it, and said so in the note.
+fn choose(read: &mut ValueReading, value: u64) {
+    let Some(at) = read.candidates.iter().position(|c| c.0 == value) else { return };
+    let (own, own_p) = read.candidates[0];
+    let (_, p) = read.candidates.remove(at);
+    read.candidates.insert(0, (value, p));
+    let doubt = read.problem.take().unwrap_or_default();
+    read.problem = Some(format!(
+        "{doubt}; the network's reading {own} ({own_p:.2}) breaks the rules, its rival {value} ({p:.2}) makes every \
+         rule hold: shown, for a person to confirm"
+    ));
+    read.value = Some(value);
+    read.confidence = p.min(read.confidence);
+    read.ocr_confidence = p.min(read.ocr_confidence);
 }
 
 /// The keys that take part in an equality rule (`=`) that holds on
@@ -171,6 +270,7 @@ pub fn sort_flags(model: &FormModel, flags: &mut Vec<String>) {
             "rule" if model.rule(detail).is_some_and(|r| r.kind == RuleKind::Hard) => 0,
             "conflict" => 1,
             "unreadable_station" | "unreadable_election" | "missing" => 2,
+            "chosen_by_rules" => 2,
             "low_confidence" => 3,
             "rule" => 4,
             _ => 5,
@@ -216,7 +316,6 @@ pub fn mark_conflicts(model: &FormModel, results: &mut [ProtocolResult]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::read::ValueReading;
 
     fn reading(model: &FormModel, values: &[(&str, u64)], confidence: f32) -> Reading {
         let mut r = Reading {
@@ -311,6 +410,59 @@ mod tests {
         let mut r = reading(&model, &GOOD, 0.95);
         doubt(&mut r, "ballots_issued", 0.7);
         assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:ballots_issued".to_string()]);
+    }
+
+    /// `key` read as handwriting: `candidates`, the network's reading first.
+    fn handwritten(r: &mut Reading, key: &str, candidates: &[(u64, f32)]) {
+        let v = r.values.get_mut(key).unwrap();
+        v.handwritten = true;
+        v.value = Some(candidates[0].0);
+        v.confidence = candidates[0].1;
+        v.ocr_confidence = candidates[0].1;
+        v.candidates = candidates.to_vec();
+    }
+
+    #[test]
+    fn the_rules_choose_a_handwritten_rival_but_never_accept_it() {
+        let model = FormModel::load(None).unwrap();
+        // ballots_unused is 1488; the network leans to 1478, which breaks R1.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "ballots_unused", &[(1478, 0.6), (1488, 0.3), (1476, 0.05)]);
+        let a = assessed(&model, &r);
+        assert_eq!(a.fields["ballots_unused"], Some(1488));
+        assert_eq!(a.flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
+        assert_eq!(a.status, Status::Flagged);
+        assert!(a.checks.iter().all(|c| c.ok), "the checks are of the values shown");
+        assert_eq!(a.candidates["ballots_unused"][0], (1488, 0.3), "the value shown first");
+        assert_eq!(a.suggestions["ballots_unused"], 1488);
+        assert!(a.confidence["ballots_unused"] < CONFIDENCE_THRESHOLD as f64);
+        assert!(a.notes["ballots_unused"].contains("reading 1478 (0.60) breaks the rules"));
+        // R1 held only by the choice: the other values in it are not
+        // corroborated by it (a handwritten one must then stand alone).
+        handwritten(&mut r, "ballots_received", &[(2300, 0.9), (2800, 0.05)]);
+        let a = assessed(&model, &r);
+        assert!(a.flags.contains(&"low_confidence:ballots_received".to_string()), "{:?}", a.flags);
+    }
+
+    #[test]
+    fn the_rules_do_not_choose_between_equally_likely_rivals_or_unlikely_ones() {
+        let model = FormModel::load(None).unwrap();
+        // Either 1478 → 1488 or 2300 → 2290 makes R1 hold, equally likely.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "ballots_unused", &[(1478, 0.6), (1488, 0.3)]);
+        handwritten(&mut r, "ballots_received", &[(2300, 0.6), (2290, 0.3)]);
+        let a = assessed(&model, &r);
+        assert_eq!(a.fields["ballots_unused"], Some(1478), "the network's reading stays");
+        assert_eq!(a.fields["ballots_received"], Some(2300));
+        assert!(a.flags.contains(&"rule:R1".to_string()), "{:?}", a.flags);
+        assert!(!a.flags.iter().any(|f| f.starts_with("chosen_by_rules")));
+        // A rival far less likely than the network's reading is no choice.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "ballots_unused", &[(1478, 0.99), (1488, 0.005)]);
+        let a = assessed(&model, &r);
+        assert_eq!(a.fields["ballots_unused"], Some(1478));
+        assert_eq!(a.flags, vec!["rule:R1".to_string()]);
+        assert_eq!(a.suggestions["ballots_unused"], 1488, "still suggested to the reviewer");
     }
 
     #[test]
