@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::read::{Reading, ValueReading};
-use crate::model::{split_values, FormModel, RuleKind};
+use crate::model::{split_values, FormModel, Rule, RuleKind};
 use crate::result::{Check, ProtocolResult, Status};
 use crate::rules::{Comparison, Values};
 
@@ -30,9 +30,11 @@ pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
 /// (Chosen from `eval`: the network's misreads of handwriting fall below.)
 pub const HANDWRITTEN_ALONE_CONFIDENCE: f32 = 0.98;
 /// The rules may choose a rival reading of a handwritten value when the
-/// network finds it at least this share as likely as its own reading
-/// (a reading a hundred times less likely is no reading of the photo).
-const MIN_RIVAL_ODDS: f32 = 0.01;
+/// network finds it at least this share as likely as its own reading. (At
+/// 0.01 they once chose 582 over a 588 read at 0.99, in a protocol that
+/// truly broke R1 by 6; every right choice in `eval` had odds above 0.05
+/// but one.)
+const MIN_RIVAL_ODDS: f32 = 0.05;
 /// The rules choose only when their best reading is at least this many
 /// times likelier than the next one that also makes every rule hold;
 /// otherwise the network's reading stays and the person chooses.
@@ -169,16 +171,18 @@ fn rank_candidates(model: &FormModel, reading: &Reading, values: &Values) -> BTr
 
 /// The rival readings of handwritten values (one or two values — two
 /// misread in one protocol are common, more rarely fit every rule by luck —
-/// each among its candidates and at least [`MIN_RIVAL_ODDS`] as likely as the
+/// each in an equality rule, since an inequality holding speaks for no
+/// value in particular, and each among its candidates and at least [`MIN_RIVAL_ODDS`] as likely as the
 /// network's reading) that make every rule hold, when one such choice is
 /// clearly likelier than any other ([`CHOICE_MARGIN`]); none otherwise.
 /// Likelihood is the product of each replaced value's odds against the
 /// network's own reading of it.
 fn choose_by_rules(model: &FormModel, reading: &Reading, values: &Values) -> BTreeMap<String, u64> {
+    let in_equalities = equality_keys(model);
     let rivals: Vec<(&String, Vec<(u64, f32)>)> = reading
         .values
         .iter()
-        .filter(|(_, read)| read.handwritten && read.value.is_some())
+        .filter(|(key, read)| read.handwritten && read.value.is_some() && in_equalities.contains(*key))
         .filter_map(|(key, read)| {
             let (_, own) = *read.candidates.first()?;
             let odds: Vec<(u64, f32)> = read.candidates[1..]
@@ -240,21 +244,30 @@ fn choose(read: &mut ValueReading, value: u64) {
     read.ocr_confidence = p.min(read.ocr_confidence);
 }
 
+/// The keys that take part in any equality rule (`=`) of the model.
+fn equality_keys(model: &FormModel) -> std::collections::BTreeSet<String> {
+    model.rules.iter().filter(|r| r.relation.op == Comparison::Eq).flat_map(|r| rule_keys(model, r)).collect()
+}
+
+/// The keys a rule reads (every party's, where it sums the votes).
+fn rule_keys(model: &FormModel, rule: &Rule) -> Vec<String> {
+    let mut keys = rule.relation.keys();
+    if rule.relation.uses_votes() {
+        keys.extend(model.party_keys());
+    }
+    keys
+}
+
 /// The keys that take part in an equality rule (`=`) that holds on
 /// `values`, each with the first such rule's id.
 fn corroborated_keys(model: &FormModel, values: &Values) -> BTreeMap<String, String> {
-    let parties = model.party_keys();
     let checks = model.check(values);
     let mut keys = BTreeMap::new();
     for (rule, check) in model.rules.iter().zip(&checks) {
         if rule.relation.op != Comparison::Eq || check.holds != Some(true) {
             continue;
         }
-        let mut involved = rule.relation.keys();
-        if rule.relation.uses_votes() {
-            involved.extend(parties.iter().cloned());
-        }
-        for key in involved {
+        for key in rule_keys(model, rule) {
             keys.entry(key).or_insert_with(|| rule.id.clone());
         }
     }
@@ -463,6 +476,13 @@ mod tests {
         assert_eq!(a.fields["ballots_unused"], Some(1478));
         assert_eq!(a.flags, vec!["rule:R1".to_string()]);
         assert_eq!(a.suggestions["ballots_unused"], 1488, "still suggested to the reviewer");
+        // An inequality holding speaks for no value in particular: a rival
+        // of the voters on the list (in no equality) is never chosen.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "voters_on_list", &[(310, 0.99), (2310, 0.6)]);
+        let a = assessed(&model, &r);
+        assert_eq!(a.fields["voters_on_list"], Some(310));
+        assert!(a.flags.contains(&"rule:R2".to_string()), "{:?}", a.flags);
     }
 
     #[test]

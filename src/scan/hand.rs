@@ -251,8 +251,19 @@ struct ReadGlyphs {
     crop: GrayImage,
     /// A glyph wide enough for two touching digits was read as one.
     wide_kept: bool,
+    /// Where the digits part was a guess, the other way of parting them.
+    partings: Vec<Parting>,
     /// The sign left out before the number, if there was one.
     sign: Option<Sign>,
+}
+
+/// The other way of parting a number's glyphs where the chosen one was a
+/// guess: `glyphs[at..at + len]` read as `instead` (touching digits cut
+/// apart, kept whole; a wide glyph kept whole, cut).
+struct Parting {
+    at: usize,
+    len: usize,
+    instead: Vec<GlyphRead>,
 }
 
 /// A sign (the «№») found before a number and left out.
@@ -290,6 +301,7 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let mut glyphs: Vec<GlyphRead> = Vec::new();
     let mut cuts = Vec::new();
     let mut wide_kept = false;
+    let mut partings = Vec::new();
     let mut sign = None;
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
@@ -308,22 +320,30 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
         }
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
         let cut_it = !sure_digit || could_be_two(&column);
-        let parts = if cut_it { segment(page, to_page(&column), &keep) } else { None };
-        match parts {
-            Some(parts) if parts.len() > 1 => {
+        let segmentation = if cut_it { segment(page, to_page(&column), &keep) } else { None };
+        match segmentation {
+            Some(Segmentation { best: parts, .. }) if parts.len() > 1 => {
+                // The glyph whole is the other way of parting it.
+                if digit.is_some() {
+                    partings.push(Parting { at: glyphs.len(), len: parts.len(), instead: vec![whole] });
+                }
                 cuts.push(glyphs.len() + 1);
                 glyphs.extend(parts);
             }
-            _ => {
+            segmentation => {
                 // The network knows touching digits for "not one digit"
                 // (it was trained on them): a wide glyph it reads as one
                 // digit near certainly is one.
-                wide_kept |= could_be_two(&column) && sure < SURE_WIDE_DIGIT;
+                let kept_wide = could_be_two(&column) && sure < SURE_WIDE_DIGIT;
+                if let Some(split) = segmentation.and_then(|s| s.split).filter(|_| kept_wide) {
+                    partings.push(Parting { at: glyphs.len(), len: 1, instead: split });
+                }
+                wide_kept |= kept_wide;
                 glyphs.push(whole)
             }
         }
     }
-    ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, sign }
+    ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, partings, sign }
 }
 
 /// The share of `a`'s area that lies inside `b`.
@@ -382,7 +402,7 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
 /// The value a number's read glyphs give, as sure as its least sure digit,
 /// lowered for every guess; with its likeliest other readings.
 fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
-    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, .. } = read;
+    let ReadGlyphs { glyphs, cuts, cell, crop, wide_kept, partings, .. } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
         reading.problem = Some("the cell holds ink but no glyph".into());
@@ -412,7 +432,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
             }
         }
     }
-    reading.candidates = candidates(&glyphs, max_digits);
+    reading.candidates = candidates(&glyphs, &partings, max_digits);
     let mut notes = vec![format!("handwritten: the glyph network read '{text}' (least sure digit {least:.2})")];
     match parse_count(&text, max_digits) {
         Ok(value) => reading.value = Some(value),
@@ -520,6 +540,7 @@ pub fn read_hand_station(
             // hand writes the other print alike, so the guess would repeat.
             // No opinion of its own.
             let stripped = read.sign.as_ref().is_some_and(|s| !s.clear);
+            let digits = read.glyphs.iter().map(|g| std::array::from_fn(|d| g.probs[d])).collect();
             let value = interpret(read, MAX_STATION_DIGITS);
             let doubtful = stripped || value.segmentation_guessed;
             if let Some(v) = value.value {
@@ -528,6 +549,7 @@ pub fn read_hand_station(
                     confidence: value.confidence,
                     network: value.ocr_confidence,
                     doubtful,
+                    digits,
                 });
             }
         }
@@ -546,6 +568,8 @@ struct Print {
     /// with it), or where its digits part was a guess (cut, or wide and
     /// kept whole).
     doubtful: bool,
+    /// Each glyph's probability of being each digit, left to right.
+    digits: Vec<[f32; 10]>,
 }
 
 /// The station number from its handwritten prints: the number most prints
@@ -570,8 +594,36 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
         let least = of(prints, &best.text).map(|p| p.network).fold(1.0, f32::min);
         return Some((best.text.clone(), least));
     }
+    if let Some(read_together) = read_together(prints) {
+        return Some(read_together);
+    }
     let least = of(prints, &best.text).map(|p| p.confidence).fold(1.0, f32::min);
     Some((best.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
+}
+
+/// Two prints free of doubt that differ, with as many digits, read digit
+/// by digit together: each is the same number written again, so each
+/// digit's probabilities multiply and the print sure of a digit settles
+/// what the other doubts (two prints each sure of another digit leave it
+/// at even odds). As sure as the least sure digit so read.
+fn read_together(prints: &[Print]) -> Option<(String, f32)> {
+    let [a, b] = prints else { return None };
+    if a.doubtful || b.doubtful || a.digits.len() != b.digits.len() {
+        return None;
+    }
+    let mut text = String::new();
+    let mut least = 1.0f32;
+    for (x, y) in a.digits.iter().zip(&b.digits) {
+        let joint: Vec<f32> = x.iter().zip(y).map(|(p, q)| p * q).collect();
+        let total: f32 = joint.iter().sum();
+        let (digit, p) = joint.iter().copied().enumerate().max_by(|m, n| m.1.total_cmp(&n.1))?;
+        if total <= 0.0 {
+            return None;
+        }
+        text.push(char::from(b'0' + digit as u8));
+        least = least.min(p / total);
+    }
+    (!(text.len() > 1 && text.starts_with('0'))).then_some((text, least))
 }
 
 /// The components that make up the count: the row of digit-high ink that
@@ -648,11 +700,20 @@ fn join_pieces(columns: &[Rect]) -> Vec<Rect> {
     glyphs
 }
 
+/// A glyph read as digits side by side: the best way, and the best way
+/// as two digits (the other way of parting it, should the best be to keep
+/// it whole).
+struct Segmentation {
+    best: Vec<GlyphRead>,
+    split: Option<Vec<GlyphRead>>,
+}
+
 /// The best way to read a glyph (page coordinates) as one or more digits
 /// side by side: the cuts (at pixel columns) whose parts the network reads
-/// as digits most surely, each cut paying [`CUT_LOG_PRIOR`]. `None` when
-/// the glyph is too narrow to be cut or no cut reads as digits.
-fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Option<Vec<GlyphRead>> {
+/// as digits most surely, each cut paying [`CUT_LOG_PRIOR`]; and the best
+/// single cut. `None` when the glyph is too narrow to be cut or no cut
+/// reads as digits.
+fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Option<Segmentation> {
     let (w, h) = (width(&rect) as f32, height(&rect) as f32);
     if w < MIN_CUT_WIDTH_OF_HEIGHT * h {
         return None;
@@ -660,23 +721,37 @@ fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Op
     let step = ((h * CUT_STEP_OF_HEIGHT) as u32).max(1);
     let mut xs: Vec<u32> = (rect[0]..rect[2]).step_by(step as usize).collect();
     xs.push(rect[2]);
+    let last = xs.len() - 1;
     let (narrowest, widest) = (PART_WIDTH_OF_HEIGHT.0 * h, PART_WIDTH_OF_HEIGHT.1 * h);
     // best[i]: the surest reading of the ink left of xs[i], as (log
-    // probability, where the last part starts, that part's reading).
+    // probability, where the last part starts, that part's reading);
+    // first[i]: that ink read as one digit; and the surest reading of the
+    // whole glyph as two digits (a glyph wide enough for two is not four).
     let mut best: Vec<Option<(f32, usize, Option<GlyphRead>)>> = vec![None; xs.len()];
+    let mut first: Vec<Option<(f32, GlyphRead)>> = vec![None; xs.len()];
+    let mut best_split: Option<(f32, GlyphRead, GlyphRead)> = None;
     best[0] = Some((0.0, 0, None));
     for i in 1..xs.len() {
         for j in 0..i {
             let span = (xs[i] - xs[j]) as f32;
             let Some((before, _, _)) = best[j].as_ref() else { continue };
-            let whole = j == 0 && i == xs.len() - 1;
+            let whole = j == 0 && i == last;
             if !whole && (span < narrowest || span > widest) {
                 continue;
             }
             let Some(read) = read_crop(&glyph_crop(page, [xs[j], rect[1], xs[i], rect[3]], keep)) else { continue };
             let (Some(digit), _) = read.best() else { continue };
             let cost = if j == 0 { 0.0 } else { CUT_LOG_PRIOR };
-            let score = before + read.probs[digit as usize].max(f32::MIN_POSITIVE).ln() + cost;
+            let own = read.probs[digit as usize].max(f32::MIN_POSITIVE).ln();
+            let score = before + own + cost;
+            if j == 0 {
+                first[i] = Some((own, read.clone()));
+            }
+            if let (true, Some((left, left_read))) = (i == last && j > 0, &first[j]) {
+                if best_split.as_ref().is_none_or(|b| left + own > b.0) {
+                    best_split = Some((left + own, left_read.clone(), read.clone()));
+                }
+            }
             if best[i].as_ref().is_none_or(|b| score > b.0) {
                 best[i] = Some((score, j, Some(read)));
             }
@@ -684,20 +759,22 @@ fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Op
     }
     // Walk back from the right edge.
     let mut parts = Vec::new();
-    let mut i = xs.len() - 1;
+    let mut i = last;
     while i > 0 {
         let (_, j, read) = best[i].take()?;
         parts.push(read?);
         i = j;
     }
     parts.reverse();
-    Some(parts)
+    Some(Segmentation { best: parts, split: best_split.map(|(_, left, right)| vec![left, right]) })
 }
 
 /// The likeliest readings of the glyphs as a count: the best digit of each,
-/// then every reading with one digit replaced by a rival, by probability
-/// (the product of the digits'), best first.
-fn candidates(glyphs: &[GlyphRead], max_digits: u32) -> Vec<(u64, f32)> {
+/// then the likeliest readings with one digit replaced by a rival, and
+/// every other way of parting the digits where that was a guess
+/// (`partings`: a digit more or fewer), by probability (the product of the
+/// digits'), best first.
+fn candidates(glyphs: &[GlyphRead], partings: &[Parting], max_digits: u32) -> Vec<(u64, f32)> {
     let ranked: Vec<Vec<(u8, f32)>> = glyphs.iter().map(GlyphRead::ranked_digits).collect();
     let best: Vec<(u8, f32)> = ranked.iter().map(|r| r[0]).collect();
     let product = |digits: &[(u8, f32)]| digits.iter().map(|d| d.1).product::<f32>();
@@ -709,6 +786,15 @@ fn candidates(glyphs: &[GlyphRead], max_digits: u32) -> Vec<(u64, f32)> {
             readings.push(reading);
         }
     }
+    let partings: Vec<Vec<(u8, f32)>> = partings
+        .iter()
+        .map(|parting| {
+            let mut reading = best[..parting.at].to_vec();
+            reading.extend(parting.instead.iter().map(|g| g.ranked_digits()[0]));
+            reading.extend_from_slice(&best[parting.at + parting.len..]);
+            reading
+        })
+        .collect();
     let as_count = |r: &Vec<(u8, f32)>| -> Option<(u64, f32)> {
         let text: String = r.iter().map(|d| char::from(b'0' + d.0)).collect();
         parse_count(&text, max_digits).ok().map(|v| (v, product(r)))
@@ -721,6 +807,14 @@ fn candidates(glyphs: &[GlyphRead], max_digits: u32) -> Vec<(u64, f32)> {
     rivals.sort_by(|a, b| b.1.total_cmp(&a.1));
     out.extend(rivals);
     out.truncate(CANDIDATES);
+    // Each other way of parting the digits besides (never crowded out by
+    // rivals of one digit: a digit lost or added is no single digit's rival).
+    for reading in partings.iter().filter(|r| r[0].0 != 0).filter_map(as_count) {
+        if !out.iter().any(|c| c.0 == reading.0) {
+            out.push(reading);
+        }
+    }
+    out[1..].sort_by(|a, b| b.1.total_cmp(&a.1));
     out
 }
 
@@ -739,16 +833,33 @@ mod tests {
     #[test]
     fn candidates_put_the_reading_first_then_rivals_by_probability() {
         let glyphs = [read(&[(3, 0.6), (8, 0.35)]), read(&[(1, 0.99), (7, 0.01)])];
-        let c = candidates(&glyphs, 6);
+        let c = candidates(&glyphs, &[], 6);
         assert_eq!(c[0].0, 31, "the reading itself first");
         assert_eq!(c[1].0, 81, "the likeliest rival next");
         assert!(c[1].1 > c[2].1);
         // A reading with a leading zero is still the first candidate (the
         // value as read); rivals with one are no count.
         let glyphs = [read(&[(0, 0.7), (8, 0.3)]), read(&[(2, 0.99), (7, 0.01)])];
-        let c = candidates(&glyphs, 6);
+        let c = candidates(&glyphs, &[], 6);
         assert_eq!(c[0].0, 2, "'02' as read");
         assert_eq!(c[1].0, 82);
+    }
+
+    #[test]
+    fn candidates_part_the_digits_the_other_way_where_that_was_a_guess() {
+        // «77» touching, kept whole and read as one 7; cut, two sure 7s.
+        let glyphs = [read(&[(1, 0.99)]), read(&[(7, 0.7), (1, 0.2)])];
+        let split = Parting { at: 1, len: 1, instead: vec![read(&[(7, 0.9)]), read(&[(7, 0.95)])] };
+        let c = candidates(&glyphs, &[split], 6);
+        assert_eq!(c[0].0, 17, "the reading itself first");
+        assert_eq!(c[1].0, 177, "a digit more, likelier than any one-digit rival");
+        assert!((c[1].1 - 0.99 * 0.9 * 0.95).abs() < 1e-6);
+        // «21» cut apart on a guess; whole, an 8.
+        let glyphs = [read(&[(2, 0.8)]), read(&[(1, 0.8)]), read(&[(4, 0.99)])];
+        let whole = Parting { at: 0, len: 2, instead: vec![read(&[(8, 0.5), (3, 0.1)])] };
+        let c = candidates(&glyphs, &[whole], 6);
+        assert_eq!(c[0].0, 214);
+        assert!(c.contains(&(84, 0.5 * 0.99)), "{c:?}");
     }
 
     #[test]
@@ -758,6 +869,12 @@ mod tests {
             confidence: network * 0.7,
             network,
             doubtful,
+            digits: t
+                .bytes()
+                .map(|d| {
+                    std::array::from_fn(|c| if c == (d - b'0') as usize { network } else { (1.0 - network) / 9.0 })
+                })
+                .collect(),
         };
         // Two prints alike, one sure of where the number starts: as sure as
         // the network was of their digits.
@@ -767,10 +884,19 @@ mod tests {
         // opinion; the number most prints read is the reading.
         let with_sign = [print("16", 0.9, true), print("555", 0.99, false), print("555", 0.97, true)];
         assert_eq!(agree_on_prints(&with_sign), Some(("555".into(), 0.97)));
+        // Two clean prints that differ in a digit each is sure of: even
+        // odds, for a person. One unsure of a digit the other is sure of:
+        // read together, the sure one settles it.
+        let (text, confidence) = agree_on_prints(&[print("555", 0.99, false), print("565", 0.99, false)]).unwrap();
+        assert!(confidence <= 0.5, "{text} {confidence}");
+        let mut unsure = print("973", 0.99, false);
+        unsure.digits[0] = std::array::from_fn(|d| [0.1, 0.1, 0.0, 0.0, 0.0, 0.35, 0.0, 0.0, 0.0, 0.45][d]);
+        let (text, confidence) = agree_on_prints(&[print("573", 0.99, false), unsure]).unwrap();
+        assert_eq!(text, "573");
+        assert!(confidence > 0.9, "{confidence}");
         // Prints that differ, only doubtful ones, or one alone: below any
         // threshold.
         for prints in [
-            vec![print("555", 0.99, false), print("565", 0.99, false)],
             vec![print("555", 0.99, false), print("555", 0.99, true), print("565", 0.99, false)],
             vec![print("5", 0.99, true), print("555", 0.99, false)],
             vec![print("55", 0.99, true), print("55", 0.99, true)],
