@@ -16,7 +16,7 @@ use image::GrayImage;
 
 use super::read::{
     cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, rows_by_middle, runs_by_gap, union,
-    white_crop, width, CellInk, ValueReading,
+    white_crop, width, CellInk, ValueReading, RULE_RUN_HORIZONTAL,
 };
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
@@ -192,12 +192,26 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
         };
     }
     let ink = hand_ink(page, region, line_height, letter_boxes);
-    let own = (own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t));
+    let centre = label_centre_y.saturating_sub(t);
+    let own = within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &ink.rule_rows);
     let boxes: Vec<Rect> = ink.components.iter().map(|c| c.1).collect();
-    let Some(group) = count_group(&boxes, label_centre_y.saturating_sub(t), own, line_height) else {
+    let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some("the cell is empty".into()), ..Default::default() };
     };
     interpret(read_group(page, &ink, &group, &[]), max_digits)
+}
+
+/// The rows a count's middle may lie in (`own`, region coordinates),
+/// reaching to the rules nearest above and below its label's middle
+/// (`centre`) where those lie further out: a table's row ends at its rule,
+/// however far the label stands from it, and a count written low on the
+/// rule under it (or high under the one above) is still its row's. The
+/// region ends at the neighbouring labels, so these rules are never beyond
+/// them.
+fn within_rules(own: (u32, u32), centre: u32, rule_rows: &[u32]) -> (u32, u32) {
+    let above = rule_rows.iter().copied().filter(|&y| y < centre).max();
+    let below = rule_rows.iter().copied().filter(|&y| y > centre).min();
+    (above.map_or(own.0, |y| y.min(own.0)), below.map_or(own.1, |y| y.max(own.1)))
 }
 
 /// A region's ink as handwriting: its components, without rules and specks.
@@ -209,6 +223,8 @@ struct HandInk {
     /// The rule pixels taken out (region coordinates): never part of a
     /// glyph's crop, however near its strokes.
     removed: GrayImage,
+    /// The rows (region coordinates) a horizontal rule runs along.
+    rule_rows: Vec<u32>,
 }
 
 fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect]) -> HandInk {
@@ -238,7 +254,9 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
-    HandInk { region, labels, components, removed }
+    let rule_rows =
+        (0..h).filter(|&y| (0..w).filter(|&x| rules.get_pixel(x, y).0[0] > 0).count() as u32 >= RULE_RUN_HORIZONTAL);
+    HandInk { region, labels, components, removed, rule_rows: rule_rows.collect() }
 }
 
 /// The glyphs of one written number, read.
@@ -906,6 +924,17 @@ mod tests {
             assert!(confidence < 0.5, "{prints:?}");
         }
         assert_eq!(agree_on_prints(&[]), None);
+    }
+
+    #[test]
+    fn a_count_written_on_its_rows_rule_is_its_rows() {
+        // A two-line label centred at 40, the next label from 120: the
+        // midway bound is 90, the row's rule at 110.
+        assert_eq!(within_rules((10, 90), 40, &[5, 6, 110, 111]), (6, 110));
+        // Rules nearer than the midway bounds (a box round the count) leave
+        // them as they are; no rules, likewise.
+        assert_eq!(within_rules((10, 90), 40, &[25, 60]), (10, 90));
+        assert_eq!(within_rules((10, 90), 40, &[]), (10, 90));
     }
 
     #[test]

@@ -44,7 +44,7 @@ const MAX_REGION_LINE_CHARS: usize = 60;
 const MAX_INK_LEVEL: u8 = 200;
 /// Ruling lines: a horizontal run of ink this long (pixels at 200 dpi,
 /// 0.35 inch) is a rule or a box edge, never a stroke of one digit.
-const RULE_RUN_HORIZONTAL: u32 = 70;
+pub(super) const RULE_RUN_HORIZONTAL: u32 = 70;
 /// Ink running this many pixels beyond a rule's thickness, in one pixel
 /// column, is a stroke meeting the rule (a pen's stroke is at least this
 /// thick; blur and noise vary a rule's by a pixel). The thickness is taken
