@@ -64,8 +64,11 @@ const WHOLE_SURE: f32 = 0.9;
 /// its height.
 const MAX_WHOLE_WIDTH_OF_HEIGHT: f32 = 1.2;
 /// Glyphs narrower than this share of their height are never cut (two
-/// touching digits, even a 1 beside another, are about this wide).
+/// touching digits, even a 1 beside another, are about this wide)...
 const MIN_CUT_WIDTH_OF_HEIGHT: f32 = 0.85;
+/// ...unless the network reads the glyph as not one digit: then two 1s
+/// run together («11»), or a 1 leaning on a digit, may be this narrow.
+const MIN_PAIR_WIDTH_OF_HEIGHT: f32 = 0.25;
 /// A digit cut from touching ink is between these shares of its height wide.
 const PART_WIDTH_OF_HEIGHT: (f32, f32) = (0.1, 1.1);
 /// Cut positions are tried every this share of the height.
@@ -338,9 +341,15 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
         }
         let sure_digit = digit.is_some() && sure >= WHOLE_SURE;
         let cut_it = !sure_digit || could_be_two(&column);
-        let segmentation = if cut_it { segment(page, to_page(&column), &keep) } else { None };
+        let narrowest = if digit.is_none() { MIN_PAIR_WIDTH_OF_HEIGHT } else { MIN_CUT_WIDTH_OF_HEIGHT };
+        let segmentation = if cut_it { segment(page, to_page(&column), narrowest, &keep) } else { None };
+        // A glyph too narrow for two digits but for 1s is cut only into
+        // digits each read surely: a 1 with a flourish is not one digit to
+        // the network either, and its cut reads as «11» unsurely.
+        let narrow = !could_be_two(&column);
+        let sure_parts = |parts: &[GlyphRead]| parts.iter().all(|p| p.best().1 >= WHOLE_SURE);
         match segmentation {
-            Some(Segmentation { best: parts, .. }) if parts.len() > 1 => {
+            Some(Segmentation { best: parts, .. }) if parts.len() > 1 && (!narrow || sure_parts(&parts)) => {
                 // The glyph whole is the other way of parting it.
                 if digit.is_some() {
                     partings.push(Parting { at: glyphs.len(), len: parts.len(), instead: vec![whole] });
@@ -353,7 +362,7 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
                 // (it was trained on them): a wide glyph it reads as one
                 // digit near certainly is one.
                 let kept_wide = could_be_two(&column) && sure < SURE_WIDE_DIGIT;
-                if let Some(split) = segmentation.and_then(|s| s.split).filter(|_| kept_wide) {
+                if let Some(split) = segmentation.and_then(|s| s.split).filter(|_| kept_wide || narrow) {
                     partings.push(Parting { at: glyphs.len(), len: 1, instead: split });
                 }
                 wide_kept |= kept_wide;
@@ -729,11 +738,16 @@ struct Segmentation {
 /// The best way to read a glyph (page coordinates) as one or more digits
 /// side by side: the cuts (at pixel columns) whose parts the network reads
 /// as digits most surely, each cut paying [`CUT_LOG_PRIOR`]; and the best
-/// single cut. `None` when the glyph is too narrow to be cut or no cut
-/// reads as digits.
-fn segment(page: &GrayImage, rect: Rect, keep: &impl Fn(u32, u32) -> bool) -> Option<Segmentation> {
+/// single cut. `None` when the glyph is narrower than
+/// `min_width_of_height` × its height or no cut reads as digits.
+fn segment(
+    page: &GrayImage,
+    rect: Rect,
+    min_width_of_height: f32,
+    keep: &impl Fn(u32, u32) -> bool,
+) -> Option<Segmentation> {
     let (w, h) = (width(&rect) as f32, height(&rect) as f32);
-    if w < MIN_CUT_WIDTH_OF_HEIGHT * h {
+    if w < min_width_of_height * h {
         return None;
     }
     let step = ((h * CUT_STEP_OF_HEIGHT) as u32).max(1);
