@@ -169,14 +169,14 @@ fn rank_candidates(model: &FormModel, reading: &Reading, values: &Values) -> BTr
     best.map(|(_, _, key, value)| BTreeMap::from([(key, value)])).unwrap_or_default()
 }
 
-/// The rival readings of handwritten values (one or two values — two
-/// misread in one protocol are common, more rarely fit every rule by luck —
-/// each in an equality rule, since an inequality holding speaks for no
-/// value in particular, and each among its candidates and at least [`MIN_RIVAL_ODDS`] as likely as the
-/// network's reading) that make every rule hold, when one such choice is
-/// clearly likelier than any other ([`CHOICE_MARGIN`]); none otherwise.
-/// Likelihood is the product of each replaced value's odds against the
-/// network's own reading of it.
+/// The rival readings of handwritten values that make every rule hold,
+/// when one such choice is clearly likelier than any other
+/// ([`CHOICE_MARGIN`]); none otherwise. One or two values are replaced (two
+/// misread in one protocol are common; more rarely fit every rule by luck),
+/// each in an equality rule (an inequality holding speaks for no value in
+/// particular), each by a candidate at least [`MIN_RIVAL_ODDS`] as likely
+/// as the network's reading. A choice's likelihood is the product of each
+/// replaced value's odds against the network's own reading of it.
 fn choose_by_rules(model: &FormModel, reading: &Reading, values: &Values) -> BTreeMap<String, u64> {
     let in_equalities = equality_keys(model);
     let rivals: Vec<(&String, Vec<(u64, f32)>)> = reading
