@@ -350,10 +350,9 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
         let sure_parts = |parts: &[GlyphRead]| parts.iter().all(|p| p.best().1 >= WHOLE_SURE);
         match segmentation {
             Some(Segmentation { best: parts, .. }) if parts.len() > 1 && (!narrow || sure_parts(&parts)) => {
-                // The glyph whole is the other way of parting it.
-                if digit.is_some() {
-                    partings.push(Parting { at: glyphs.len(), len: parts.len(), instead: vec![whole] });
-                }
+                // The glyph whole is the other way of parting it (read as
+                // its likeliest digit, should the network doubt it is one).
+                partings.push(Parting { at: glyphs.len(), len: parts.len(), instead: vec![whole] });
                 cuts.push(glyphs.len() + 1);
                 glyphs.extend(parts);
             }
