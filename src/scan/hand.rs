@@ -845,7 +845,9 @@ fn candidates(glyphs: &[GlyphRead], partings: &[Parting], max_digits: u32) -> Ve
             out.push(reading);
         }
     }
-    out[1..].sort_by(|a, b| b.1.total_cmp(&a.1));
+    if let Some(rivals) = out.get_mut(1..) {
+        rivals.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
     out
 }
 
@@ -891,6 +893,11 @@ mod tests {
         let c = candidates(&glyphs, &[whole], 6);
         assert_eq!(c[0].0, 214);
         assert!(c.contains(&(84, 0.5 * 0.99)), "{c:?}");
+        // More digits than a count has, whichever way they part: no
+        // candidate, and no panic.
+        let glyphs = [read(&[(2, 0.9)]), read(&[(1, 0.9)]), read(&[(4, 0.9)])];
+        let whole = Parting { at: 0, len: 2, instead: vec![read(&[(8, 0.5)])] };
+        assert_eq!(candidates(&glyphs, &[whole], 1), vec![]);
     }
 
     #[test]
