@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::read::{Reading, ValueReading};
-use crate::model::{split_values, FormModel, Rule, RuleKind};
+use crate::model::{split_values, FormModel, Rule, RuleCheck, RuleKind};
 use crate::result::{Check, ProtocolResult, Status};
 use crate::rules::{Comparison, Values};
 
@@ -47,8 +47,9 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
     }
     // Equalities corroborate only what was read, never what they chose.
-    let corroborated = corroborated_keys(model, &values);
-    let breaks_a_rule = model.check(&values).iter().any(|c| c.holds == Some(false));
+    let as_read = model.check(&values);
+    let corroborated = corroborated_keys(model, &as_read);
+    let breaks_a_rule = as_read.iter().any(|c| c.holds == Some(false));
     let chosen = if breaks_a_rule { choose_by_rules(model, reading, &values) } else { BTreeMap::new() };
     for (key, value) in &chosen {
         values.insert(key.clone(), Some(*value));
@@ -258,12 +259,12 @@ fn rule_keys(model: &FormModel, rule: &Rule) -> Vec<String> {
     keys
 }
 
-/// The keys that take part in an equality rule (`=`) that holds on
-/// `values`, each with the first such rule's id.
-fn corroborated_keys(model: &FormModel, values: &Values) -> BTreeMap<String, String> {
-    let checks = model.check(values);
+/// The keys that take part in an equality rule (`=`) that holds in
+/// `checks` (the model's rules checked, in order), each with the first such
+/// rule's id.
+fn corroborated_keys(model: &FormModel, checks: &[RuleCheck]) -> BTreeMap<String, String> {
     let mut keys = BTreeMap::new();
-    for (rule, check) in model.rules.iter().zip(&checks) {
+    for (rule, check) in model.rules.iter().zip(checks) {
         if rule.relation.op != Comparison::Eq || check.holds != Some(true) {
             continue;
         }

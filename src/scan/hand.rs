@@ -196,7 +196,8 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
     }
     let ink = hand_ink(page, region, line_height, letter_boxes);
     let centre = label_centre_y.saturating_sub(t);
-    let own = within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &ink.rule_rows);
+    let own =
+        within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &rule_rows(&ink.rules));
     let boxes: Vec<Rect> = ink.components.iter().map(|c| c.1).collect();
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some("the cell is empty".into()), ..Default::default() };
@@ -226,8 +227,8 @@ struct HandInk {
     /// The rule pixels taken out (region coordinates): never part of a
     /// glyph's crop, however near its strokes.
     removed: GrayImage,
-    /// The rows (region coordinates) a horizontal rule runs along.
-    rule_rows: Vec<u32>,
+    /// The long horizontal ink runs found (rules, box edges).
+    rules: GrayImage,
 }
 
 fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect]) -> HandInk {
@@ -257,9 +258,15 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
-    let rule_rows =
-        (0..h).filter(|&y| (0..w).filter(|&x| rules.get_pixel(x, y).0[0] > 0).count() as u32 >= RULE_RUN_HORIZONTAL);
-    HandInk { region, labels, components, removed, rule_rows: rule_rows.collect() }
+    HandInk { region, labels, components, removed, rules }
+}
+
+/// The rows a horizontal rule runs along, in a region's mask of `rules`.
+fn rule_rows(rules: &GrayImage) -> Vec<u32> {
+    let (w, h) = rules.dimensions();
+    (0..h)
+        .filter(|&y| (0..w).filter(|&x| rules.get_pixel(x, y).0[0] > 0).count() as u32 >= RULE_RUN_HORIZONTAL)
+        .collect()
 }
 
 /// The glyphs of one written number, read.
