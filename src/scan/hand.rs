@@ -121,6 +121,9 @@ const SECOND_LOOK_BELOW: f32 = 0.98;
 const SECOND_LOOK_TURN_DEG: f32 = 4.6;
 /// Margin (pixels) of the debug crop around the glyphs.
 const CROP_PAD: u32 = 3;
+/// The slash between the station captions stands a space from the words
+/// on either side; a line height is several spaces.
+const SLASH_REACH_OF_LINE: f32 = 1.0;
 
 /// One glyph of a count as the network read it: all class probabilities.
 #[derive(Clone)]
@@ -557,6 +560,14 @@ pub fn read_hand_station(
         // Numbers: runs of glyphs standing close together, left to right.
         for run in runs_by_gap(digit_high, (tallest as f32 * STATION_GAP_OF_HEIGHT) as u32) {
             let band = union(run.iter().copied()).expect("runs are not empty");
+            // The printed slash between the Kazakh and the Russian caption,
+            // where the layout pass read it otherwise than «/» (a 1, or
+            // glued to nothing): one stroke standing between two of the
+            // caption's words, where no number is written.
+            let on_page = [band[0] + region[0], band[1] + region[1], band[2] + region[0], band[3] + region[1]];
+            if run.len() == 1 && between_caption_words(&on_page, caption_words, line_height) {
+                continue;
+            }
             let members: Vec<Rect> = ink
                 .components
                 .iter()
@@ -588,6 +599,17 @@ pub fn read_hand_station(
         }
     }
     agree_on_prints(&prints)
+}
+
+/// Whether `stroke` (page coordinates) stands between two of the
+/// caption's words on its line, each within [`SLASH_REACH_OF_LINE`] line
+/// heights of it.
+fn between_caption_words(stroke: &Rect, caption_words: &[Rect], line_height: f32) -> bool {
+    let reach = (line_height * SLASH_REACH_OF_LINE) as u32;
+    let beside = |w: &&Rect| w[1] < stroke[3] && stroke[1] < w[3];
+    let left = caption_words.iter().filter(beside).any(|w| w[2] <= stroke[0] && stroke[0] - w[2] <= reach);
+    let right = caption_words.iter().filter(beside).any(|w| w[0] >= stroke[2] && w[0] - stroke[2] <= reach);
+    left && right
 }
 
 /// One handwritten print of the station number, read.
@@ -962,6 +984,19 @@ mod tests {
         // them as they are; no rules, likewise.
         assert_eq!(within_rules((10, 90), 40, &[25, 60]), (10, 90));
         assert_eq!(within_rules((10, 90), 40, &[]), (10, 90));
+    }
+
+    #[test]
+    fn the_slash_between_the_captions_is_no_number() {
+        // «… учаскесі / Избирательный …» at line height 20; the slash at
+        // x 300–306.
+        let words = [[200, 100, 290, 120], [315, 100, 450, 120]];
+        assert!(between_caption_words(&[300, 98, 306, 122], &words, 20.0));
+        // A number after the last caption word, or far from the words
+        // (written on the blank), or on another line, is not the slash.
+        assert!(!between_caption_words(&[460, 98, 470, 122], &words, 20.0));
+        assert!(!between_caption_words(&[300, 98, 306, 122], &[[200, 100, 270, 120], [315, 100, 450, 120]], 20.0));
+        assert!(!between_caption_words(&[300, 148, 306, 172], &words, 20.0));
     }
 
     #[test]
