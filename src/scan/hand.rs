@@ -104,13 +104,15 @@ const STATION_REACH_OF_LINE: f32 = 2.0;
 /// the caption's words stand further off.
 const STATION_GAP_OF_HEIGHT: f32 = 0.8;
 /// A glyph before a station number, where the layout pass read a word
-/// that is no number, that the network takes for "not one digit" this
-/// surely is a sign (the «№»), not part of the number.
+/// that is no number, shorter than this share of the tallest glyph after
+/// it, is printed (the «№» at the caption's size), not written: the sign,
+/// left out of the number, unless the network is sure it is a digit.
+const SIGN_PRINTED_OF_DIGITS: f32 = 0.75;
+/// Up to this share, it is the sign when the network takes it for "not one
+/// digit" at least [`SIGN_SURE`] (small handwriting is little taller than
+/// print); as tall as the digits, it is written.
+const SIGN_MAX_OF_DIGITS: f32 = 0.9;
 const SIGN_SURE: f32 = 0.5;
-/// A glyph on such a word, shorter than this share of the tallest digit
-/// after it, is printed (the «№» at the caption's size), not written: the
-/// sign, unless the network is sure it is a digit.
-const SIGN_HEIGHT_OF_DIGITS: f32 = 0.75;
 /// The share of a glyph's box that must lie in such a word, or of the
 /// word's box in the glyph (the layout pass may box part of the «№» only).
 const SIGN_WORD_OVERLAP: f32 = 0.5;
@@ -320,8 +322,8 @@ struct Sign {
 /// joined to their glyph, each glyph by the network, one not surely a digit
 /// (or wide enough for two) read as the best cut into digits. With
 /// `signs` (page boxes of words the layout pass read as no number: the
-/// printed «№»), a first glyph among them that is not a digit is the sign:
-/// kept whole and left out, see [`ReadGlyphs::sign`].
+/// printed «№»), a first glyph among them, printed-short and not surely a
+/// digit, is the sign: kept whole and left out, see [`ReadGlyphs::sign`].
 fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -> ReadGlyphs {
     let [l, t, r, b] = ink.region;
     let (w, h) = (r - l, b - t);
@@ -354,20 +356,15 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     for (i, (column, whole)) in columns.into_iter().enumerate() {
         let Some(whole) = whole else { continue };
         let (digit, sure) = whole.best();
-        // The printed «№» before the number: where the layout pass read a
-        // word that is no number, and surely not one digit. Left out, and
-        // never cut (cut up it reads as digits, "16").
+        // The printed «№» before the number, where the layout pass read a
+        // word that is no number: left out, and never cut (cut up it reads
+        // as digits, "16").
         let on_sign = signs.iter().any(|w| {
             let glyph = to_page(&column);
             overlap_share(&glyph, w) >= SIGN_WORD_OVERLAP || overlap_share(w, &glyph) >= SIGN_WORD_OVERLAP
         });
-        // A printed sign is shorter than the digits written after it:
-        // such a glyph on a sign word is the sign unless the network is
-        // sure it is a digit (cut up, the «№» reads "16").
-        let rest_height = columns_heights.iter().skip(1).copied().max().unwrap_or(0);
-        let short = (height(&column) as f32) < SIGN_HEIGHT_OF_DIGITS * rest_height as f32;
-        let not_a_digit = (digit.is_none() && sure >= SIGN_SURE) || (short && (digit.is_none() || sure < WHOLE_SURE));
-        if i == 0 && on_sign && not_a_digit {
+        let tallest_after = columns_heights.iter().skip(1).copied().max().unwrap_or(0);
+        if i == 0 && on_sign && looks_printed_sign(height(&column), tallest_after, digit, sure) {
             let gap = lefts.get(i + 1).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
             sign = Some(Sign { clear: gap as f32 >= SIGN_CLEARANCE_OF_HEIGHT * height(&column) as f32 });
             continue;
@@ -632,6 +629,26 @@ pub fn read_hand_station(
     agree_on_prints(&prints)
 }
 
+/// Whether a number's first glyph (`height`, read as `digit` this `sure`),
+/// on a word the layout pass read as no number, is the printed sign: it is
+/// shorter than the digits written after it (`tallest_after`, 0 when it
+/// stands alone). As tall as they are, it is written digits, even two
+/// touching that the network reads as no one digit («86» read «Вб»).
+/// Printed small, it is the sign unless the network is sure it is a digit
+/// (cut up, the «№» reads "16"); in between, and alone, only when the
+/// network is sure it is no digit.
+fn looks_printed_sign(height: u32, tallest_after: u32, digit: Option<u8>, sure: f32) -> bool {
+    let (height, tallest_after) = (height as f32, tallest_after as f32);
+    let no_digit = digit.is_none() && sure >= SIGN_SURE;
+    if tallest_after == 0.0 {
+        no_digit
+    } else if height < SIGN_PRINTED_OF_DIGITS * tallest_after {
+        !(digit.is_some() && sure >= WHOLE_SURE)
+    } else {
+        height < SIGN_MAX_OF_DIGITS * tallest_after && no_digit
+    }
+}
+
 /// Whether `stroke` (page coordinates) stands between two of the
 /// caption's words on its line, each within [`SLASH_REACH_OF_LINE`] line
 /// heights of it.
@@ -660,8 +677,8 @@ struct Print {
 
 /// The station number from its handwritten prints: the number most prints
 /// read (ties: the one with a print free of doubt, then the surer). Two or
-/// more prints of it are as sure as the network was of their digits (a
-/// misread would have to repeat itself in another writing of the number)
+/// more prints of it are as sure as their digits read together (a misread
+/// would have to repeat itself in another writing of the number)
 /// — provided one of them is free of doubt about where its digits part
 /// (one hand writes both prints alike, so a wrong cut would repeat
 /// itself), and no print free of doubt reads another number. A doubtful
@@ -677,7 +694,12 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
     let agreeing = of(prints, &best.text).count();
     let clean_dissent = prints.iter().any(|p| p.text != best.text && !p.doubtful);
     if agreeing >= 2 && of(prints, &best.text).any(|p| !p.doubtful) && !clean_dissent {
-        let least = of(prints, &best.text).map(|p| p.network).fold(1.0, f32::min);
+        // Each print sure of a digit the other doubts settles it.
+        let alike: Vec<&Print> = of(prints, &best.text).collect();
+        let least = match digits_together(&alike) {
+            Some((text, together)) if text == best.text => together,
+            _ => alike.iter().map(|p| p.network).fold(1.0, f32::min),
+        };
         return Some((best.text.clone(), least));
     }
     if let Some(read_together) = read_together(prints) {
@@ -694,13 +716,26 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
 /// at even odds). As sure as the least sure digit so read.
 fn read_together(prints: &[Print]) -> Option<(String, f32)> {
     let [a, b] = prints else { return None };
-    if a.doubtful || b.doubtful || a.digits.len() != b.digits.len() {
+    if a.doubtful || b.doubtful {
+        return None;
+    }
+    let (text, least) = digits_together(&[a, b])?;
+    (!(text.len() > 1 && text.starts_with('0'))).then_some((text, least))
+}
+
+/// Prints of the number read digit by digit together (each is the same
+/// number written again, so each digit's probabilities multiply): the
+/// digits so read, as sure as the least sure of them. `None` when the
+/// prints have not as many digits.
+fn digits_together(prints: &[&Print]) -> Option<(String, f32)> {
+    let count = prints.first()?.digits.len();
+    if prints.iter().any(|p| p.digits.len() != count) {
         return None;
     }
     let mut text = String::new();
     let mut least = 1.0f32;
-    for (x, y) in a.digits.iter().zip(&b.digits) {
-        let joint: Vec<f32> = x.iter().zip(y).map(|(p, q)| p * q).collect();
+    for i in 0..count {
+        let joint: [f32; 10] = std::array::from_fn(|d| prints.iter().map(|p| p.digits[i][d]).product());
         let total: f32 = joint.iter().sum();
         let (digit, p) = joint.iter().copied().enumerate().max_by(|m, n| m.1.total_cmp(&n.1))?;
         if total <= 0.0 {
@@ -709,7 +744,7 @@ fn read_together(prints: &[Print]) -> Option<(String, f32)> {
         text.push(char::from(b'0' + digit as u8));
         least = least.min(p / total);
     }
-    (!(text.len() > 1 && text.starts_with('0'))).then_some((text, least))
+    Some((text, least))
 }
 
 /// The components that make up the count: the row of digit-high ink that
@@ -975,13 +1010,21 @@ mod tests {
                 .collect(),
         };
         // Two prints alike, one sure of where the number starts: as sure as
-        // the network was of their digits.
+        // their digits read together (surer than either).
         let alike = [print("555", 0.99, true), print("555", 0.97, false)];
-        assert_eq!(agree_on_prints(&alike), Some(("555".into(), 0.97)));
+        let (text, confidence) = agree_on_prints(&alike).unwrap();
+        assert_eq!(text, "555");
+        assert!(confidence > 0.99, "{confidence}");
+        // The clean print doubts its first digit, the other print is sure
+        // of it: settled.
+        let mut doubting = print("425", 0.99, false);
+        doubting.digits[0] = std::array::from_fn(|d| [0.0, 0.0, 0.0, 0.0, 0.54, 0.0, 0.0, 0.0, 0.0, 0.46][d]);
+        let (_, confidence) = agree_on_prints(&[doubting, print("425", 0.99, true)]).unwrap();
+        assert!(confidence > 0.9, "{confidence}");
         // A doubtful print of another number (the «№» cut up) is no
         // opinion; the number most prints read is the reading.
         let with_sign = [print("16", 0.9, true), print("555", 0.99, false), print("555", 0.97, true)];
-        assert_eq!(agree_on_prints(&with_sign), Some(("555".into(), 0.97)));
+        assert_eq!(agree_on_prints(&with_sign).map(|(text, _)| text), Some("555".into()));
         // Two clean prints that differ in a digit each is sure of: even
         // odds, for a person. One unsure of a digit the other is sure of:
         // read together, the sure one settles it.
@@ -1040,6 +1083,24 @@ mod tests {
         // part reads less than surely: a guess.
         assert!(!parted(0.18, 0.999));
         assert!(!parted(0.002, 0.99));
+    }
+
+    #[test]
+    fn only_a_glyph_printed_small_is_the_sign() {
+        // The «№» at 16 px before digits 26 px tall: the sign, read as no
+        // digit, or as an unsure one (cut up, "16"), but not as a sure 7.
+        assert!(looks_printed_sign(16, 26, None, 0.6));
+        assert!(looks_printed_sign(16, 26, Some(8), 0.8));
+        assert!(!looks_printed_sign(16, 26, Some(7), 0.99));
+        // Small handwriting (21 px): the sign only when surely no digit.
+        assert!(looks_printed_sign(17, 21, None, 0.99));
+        assert!(!looks_printed_sign(17, 21, Some(8), 0.8));
+        // Two touching digits as tall as the rest, surely no one digit:
+        // written, not the sign («86» of 862 read «Вб»).
+        assert!(!looks_printed_sign(27, 25, None, 1.0));
+        // Alone: the sign when surely no digit.
+        assert!(looks_printed_sign(17, 0, None, 0.99));
+        assert!(!looks_printed_sign(17, 0, Some(1), 0.6));
     }
 
     #[test]

@@ -555,7 +555,8 @@ pub fn read_page(
         // The caption's words (matched to the form's caption, however
         // misspelt, «№» glued on and all) are masked. Any other word with
         // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
-        // number read as letters: the network tells which.
+        // number read as letters: the glyph's height and the network tell
+        // which.
         let caption = fold(&format!("{} {}", model.station.kk, model.station.ru));
         // The slash between the Kazakh and the Russian caption reads as a
         // 1: it is the caption's too.
