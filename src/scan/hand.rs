@@ -352,7 +352,8 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let atoms = join_pieces(&stacked_parts_joined(group));
     let columns = join_broken(&atoms, |c: &Rect| read_crop(&glyph_crop(page, to_page(c), keep)));
     let lefts: Vec<u32> = columns.iter().map(|(c, _)| c[0]).collect();
-    let columns_heights: Vec<u32> = columns.iter().map(|(c, _)| height(c)).collect();
+    // The tallest glyph after the first: what a printed sign is shorter than.
+    let tallest_after = columns.iter().skip(1).map(|(c, _)| height(c)).max().unwrap_or(0);
     for (i, (column, whole)) in columns.into_iter().enumerate() {
         let Some(whole) = whole else { continue };
         let (digit, sure) = whole.best();
@@ -363,7 +364,6 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
             let glyph = to_page(&column);
             overlap_share(&glyph, w) >= SIGN_WORD_OVERLAP || overlap_share(w, &glyph) >= SIGN_WORD_OVERLAP
         });
-        let tallest_after = columns_heights.iter().skip(1).copied().max().unwrap_or(0);
         if i == 0 && on_sign && looks_printed_sign(height(&column), tallest_after, digit, sure) {
             let gap = lefts.get(i + 1).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
             sign = Some(Sign { clear: gap as f32 >= SIGN_CLEARANCE_OF_HEIGHT * height(&column) as f32 });
@@ -507,7 +507,8 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
             doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
         } else if cut_whole_as_digit <= CUT_WHOLE_AS_DIGIT {
             doubts.push(format!(
-                "touching digits cut apart ({}), every part read surely and each glyph cut surely no one digit",
+                "touching digits cut apart ({}), every part read surely, the network sure each glyph cut is \
+                 not one digit",
                 at.join(", ")
             ));
         } else {
