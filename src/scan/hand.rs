@@ -360,11 +360,13 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
         // The printed «№» before the number, where the layout pass read a
         // word that is no number: left out, and never cut (cut up it reads
         // as digits, "16").
-        let on_sign = signs.iter().any(|w| {
+        let on_sign = || {
             let glyph = to_page(&column);
-            overlap_share(&glyph, w) >= SIGN_WORD_OVERLAP || overlap_share(w, &glyph) >= SIGN_WORD_OVERLAP
-        });
-        if i == 0 && on_sign && looks_printed_sign(height(&column), tallest_after, digit, sure) {
+            signs
+                .iter()
+                .any(|w| overlap_share(&glyph, w) >= SIGN_WORD_OVERLAP || overlap_share(w, &glyph) >= SIGN_WORD_OVERLAP)
+        };
+        if i == 0 && on_sign() && looks_printed_sign(height(&column), tallest_after, digit, sure) {
             let gap = lefts.get(i + 1).map_or(u32::MAX, |x| x.saturating_sub(column[2]));
             sign = Some(Sign { clear: gap as f32 >= SIGN_CLEARANCE_OF_HEIGHT * height(&column) as f32 });
             continue;
@@ -500,12 +502,16 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     }
     reading.ocr_confidence = least;
     reading.confidence = least;
+    // A sure cut of a glyph the network is sure is no one digit parts the
+    // digits without a guess.
+    let sure_parts = least >= SURE_CUT;
+    let sure_cuts = sure_parts && cut_whole_as_digit <= CUT_WHOLE_AS_DIGIT;
     if !cuts.is_empty() {
         let at: Vec<String> = cuts.iter().map(|i| format!("from digit {i}")).collect();
-        if least < SURE_CUT {
+        if !sure_parts {
             reading.confidence *= CUT_GUESS_FACTOR;
             doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
-        } else if cut_whole_as_digit <= CUT_WHOLE_AS_DIGIT {
+        } else if sure_cuts {
             doubts.push(format!(
                 "touching digits cut apart ({}), every part read surely, the network sure each glyph cut is \
                  not one digit",
@@ -517,8 +523,6 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     }
     // Where the digits part is a guess of its own, whatever the network's
     // certainty about each glyph: a lost or an extra digit reads surely.
-    // Not so a sure cut of a glyph the network is sure is no one digit.
-    let sure_cuts = least >= SURE_CUT && cut_whole_as_digit <= CUT_WHOLE_AS_DIGIT;
     reading.segmentation_guessed = (!cuts.is_empty() && !sure_cuts) || wide_kept;
     if wide_kept {
         doubts.push("a glyph wide enough for two touching digits was read as one".into());
