@@ -76,5 +76,5 @@ fixtures: build
 # Serif, and the two handwriting faces kept back. Rebuild afterwards: the
 # binary carries the network.
 train-digits: build
-	$(BIN) train-digits --out models/digits.bin --seed 1 --epochs 10
+	$(BIN) train-digits --out models/digits.bin --seed 1 --epochs 15
 	cargo build --release

@@ -159,7 +159,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Epochs: each makes its own variations of the training glyphs and learns from them once.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 15)]
         epochs: usize,
         /// An MNIST folder holding the two t10k .gz files (default: the copy bundled from
         /// assets/mnist/). Digits 0–4999 are trained on, 5000–9999 only measure.

@@ -1,11 +1,14 @@
 //! A LeNet-size convolutional network for one glyph, with its own forward
 //! and backward pass.
 //!
-//! Small enough (about 45 000 weights, 182 KB) that a hand-written pass is
+//! Small enough (about 129 000 weights, 517 KB) that a hand-written pass is
 //! shorter than wiring in a deep-learning framework, and the very same code
 //! trains and reads, so what `train-digits` measured is what `scan` runs.
-//! Layers: 5×5 convolution (12 maps) → ReLU → 2×2 max-pool → 5×5 convolution
-//! (24 maps) → ReLU → 2×2 max-pool → 96 units → ReLU → one output per class.
+//! Layers: 5×5 convolution (24 maps) → ReLU → 2×2 max-pool → 5×5 convolution
+//! (48 maps) → ReLU → 2×2 max-pool → 128 units → ReLU → one output per class.
+//! The convolutions are matrix products (`matrixmultiply`), which made the
+//! doubled width affordable: twice the maps read a glyph faster than the
+//! old loops read half of them.
 
 /// Side of the square glyph image the network reads.
 pub const SIDE: usize = 28;
@@ -18,9 +21,9 @@ pub const CLASSES: usize = 11;
 pub const NOT_A_DIGIT: usize = 10;
 
 const KERNEL: usize = 5;
-const MAPS1: usize = 12;
-const MAPS2: usize = 24;
-const HIDDEN: usize = 96;
+const MAPS1: usize = 24;
+const MAPS2: usize = 48;
+const HIDDEN: usize = 128;
 const C1: usize = SIDE - KERNEL + 1; // 24
 const P1: usize = C1 / 2; // 12
 const C2: usize = P1 - KERNEL + 1; // 8
@@ -174,29 +177,20 @@ impl Net {
 
 /// A valid 5×5 convolution of `maps_in` square maps of side `side_in`
 /// into one map per bias, with ReLU. Weights run output map, input map,
-/// row, column.
+/// row, column. Computed as one matrix product, weights (maps × taps) by
+/// the input's patches (taps × positions), which a tuned product runs
+/// several times faster than loops over the kernel.
 fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> Vec<f32> {
     let side = side_in - KERNEL + 1;
-    let mut maps = vec![0.0f32; biases.len() * side * side];
-    for (m, out) in maps.chunks_exact_mut(side * side).enumerate() {
-        out.fill(biases[m]);
-        for i in 0..maps_in {
-            let w = &weights[(m * maps_in + i) * KERNEL * KERNEL..][..KERNEL * KERNEL];
-            let map = &input[i * side_in * side_in..][..side_in * side_in];
-            for ky in 0..KERNEL {
-                for kx in 0..KERNEL {
-                    let k = w[ky * KERNEL + kx];
-                    for y in 0..side {
-                        let row = &map[(y + ky) * side_in + kx..][..side];
-                        for (o, v) in out[y * side..][..side].iter_mut().zip(row) {
-                            *o += k * v;
-                        }
-                    }
-                }
-            }
-        }
-        out.iter_mut().for_each(|v| *v = v.max(0.0));
+    let positions = side * side;
+    let taps = maps_in * KERNEL * KERNEL;
+    let patches = patches_of(input, maps_in, side_in);
+    let mut maps = vec![0.0f32; biases.len() * positions];
+    for (out, &bias) in maps.chunks_exact_mut(positions).zip(biases) {
+        out.fill(bias);
     }
+    multiply(Matrix::rows(weights, biases.len(), taps), Matrix::rows(&patches, taps, positions), &mut maps);
+    maps.iter_mut().for_each(|v| *v = v.max(0.0));
     maps
 }
 
@@ -212,32 +206,99 @@ fn convolve_back(
     d_out: &[f32],
     grad_weights: &mut [f32],
     grad_biases: &mut [f32],
-    mut d_input: Option<&mut [f32]>,
+    d_input: Option<&mut [f32]>,
 ) {
     let side = side_in - KERNEL + 1;
-    for (m, d_map_out) in d_out.chunks_exact(side * side).enumerate() {
-        grad_biases[m] += d_map_out.iter().sum::<f32>();
-        for i in 0..maps_in {
-            let at = (m * maps_in + i) * KERNEL * KERNEL;
-            let map = &input[i * side_in * side_in..][..side_in * side_in];
-            for ky in 0..KERNEL {
-                for kx in 0..KERNEL {
-                    let k = weights[at + ky * KERNEL + kx];
-                    let mut g = 0.0;
-                    for y in 0..side {
-                        let d_row = &d_map_out[y * side..][..side];
-                        g += dot(d_row, &map[(y + ky) * side_in + kx..][..side]);
-                        if let Some(d_in) = d_input.as_deref_mut() {
-                            let d_in_row = &mut d_in[i * side_in * side_in + (y + ky) * side_in + kx..][..side];
-                            for (dm, d) in d_in_row.iter_mut().zip(d_row) {
-                                *dm += k * d;
-                            }
-                        }
-                    }
-                    grad_weights[at + ky * KERNEL + kx] += g;
+    let positions = side * side;
+    let taps = maps_in * KERNEL * KERNEL;
+    let maps_out = grad_biases.len();
+    for (g, d_map_out) in grad_biases.iter_mut().zip(d_out.chunks_exact(positions)) {
+        *g += d_map_out.iter().sum::<f32>();
+    }
+    let patches = patches_of(input, maps_in, side_in);
+    let d_out = Matrix::rows(d_out, maps_out, positions);
+    // d weights (maps × taps) += d out (maps × positions) · patchesᵀ.
+    multiply(d_out, Matrix::rows(&patches, taps, positions).transposed(), grad_weights);
+    if let Some(d_input) = d_input {
+        // d patches (taps × positions) = weightsᵀ · d out, then each patch
+        // entry goes back to the input pixel it was taken from.
+        let mut d_patches = vec![0.0f32; taps * positions];
+        multiply(Matrix::rows(weights, maps_out, taps).transposed(), d_out, &mut d_patches);
+        for (tap, d_row) in d_patches.chunks_exact(positions).enumerate() {
+            let (i, ky, kx) = (tap / (KERNEL * KERNEL), tap / KERNEL % KERNEL, tap % KERNEL);
+            for y in 0..side {
+                let d_in_row = &mut d_input[i * side_in * side_in + (y + ky) * side_in + kx..][..side];
+                for (dm, d) in d_in_row.iter_mut().zip(&d_row[y * side..][..side]) {
+                    *dm += d;
                 }
             }
         }
+    }
+}
+
+/// The input's 5×5 patches as a matrix: one row per tap (input map, kernel
+/// row, kernel column), one column per output position.
+fn patches_of(input: &[f32], maps_in: usize, side_in: usize) -> Vec<f32> {
+    let side = side_in - KERNEL + 1;
+    let mut patches = vec![0.0f32; maps_in * KERNEL * KERNEL * side * side];
+    for (tap, row) in patches.chunks_exact_mut(side * side).enumerate() {
+        let (i, ky, kx) = (tap / (KERNEL * KERNEL), tap / KERNEL % KERNEL, tap % KERNEL);
+        let map = &input[i * side_in * side_in..][..side_in * side_in];
+        for y in 0..side {
+            row[y * side..][..side].copy_from_slice(&map[(y + ky) * side_in + kx..][..side]);
+        }
+    }
+    patches
+}
+
+/// A row-major matrix borrowed from a slice, possibly read transposed.
+#[derive(Clone, Copy)]
+struct Matrix<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    /// Strides of a row and a column step in `data`.
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> Matrix<'a> {
+    fn rows(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
+        assert_eq!(data.len(), rows * cols, "a {rows}×{cols} matrix");
+        Matrix { data, rows, cols, row_stride: cols, col_stride: 1 }
+    }
+
+    fn transposed(self) -> Matrix<'a> {
+        Matrix { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
+    }
+}
+
+/// `out` (row-major, a.rows × b.cols) += a · b, by `matrixmultiply`'s
+/// kernels (which pick the machine's vector instructions at run time).
+fn multiply(a: Matrix, b: Matrix, out: &mut [f32]) {
+    assert_eq!(a.cols, b.rows, "matrices that multiply");
+    assert_eq!(out.len(), a.rows * b.cols, "an output of the product's size");
+    // SAFETY: each matrix's largest index, (rows − 1) · row stride +
+    // (cols − 1) · col stride, lies inside its slice: `Matrix::rows`
+    // checked the slice length for its layout and `transposed` only swaps
+    // the roles; `out` was checked just above and is borrowed mutably.
+    unsafe {
+        matrixmultiply::sgemm(
+            a.rows,
+            a.cols,
+            b.cols,
+            1.0,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr(),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            1.0,
+            out.as_mut_ptr(),
+            b.cols as isize,
+            1,
+        );
     }
 }
 
@@ -313,6 +374,20 @@ mod tests {
             let numeric = (loss(&up) - loss(&down)) / (2.0 * h);
             assert!((numeric - grad[i]).abs() <= 2e-3 + 0.05 * numeric.abs(), "weight {i}: {numeric} vs {}", grad[i]);
         }
+    }
+
+    #[test]
+    fn products_of_matrices_read_as_stored_or_transposed_add_to_the_output() {
+        // a = [[1 2 3] [4 5 6]], b = [[1 0] [0 1] [1 1]]: a·b = [[4 5] [10 11]].
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+        let mut out = [1.0; 4];
+        multiply(Matrix::rows(&a, 2, 3), Matrix::rows(&b, 3, 2), &mut out);
+        assert_eq!(out, [5.0, 6.0, 11.0, 12.0]);
+        // Read transposed: the 3×3 matrix aᵀ·a.
+        let mut gram = [0.0; 9];
+        multiply(Matrix::rows(&a, 2, 3).transposed(), Matrix::rows(&a, 2, 3), &mut gram);
+        assert_eq!(gram, [17.0, 22.0, 27.0, 22.0, 29.0, 36.0, 27.0, 36.0, 45.0]);
     }
 
     #[test]

@@ -61,7 +61,7 @@ const BATCH: usize = 64;
 const BATCH_PART: usize = 8;
 /// Adam's step size at the start, and its decay per epoch.
 const LEARNING_RATE: f32 = 2e-3;
-const LEARNING_RATE_DECAY: f32 = 0.75;
+const LEARNING_RATE_DECAY: f32 = 0.8;
 /// Printed digit heights, in page pixels, the scan meets.
 const PRINT_SIZE: (f32, f32) = (16.0, 56.0);
 /// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6).
