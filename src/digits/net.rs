@@ -53,13 +53,14 @@ pub struct Net {
 
 /// What the forward pass keeps for the backward pass.
 struct Activations {
-    c1: Vec<f32>,     // MAPS1 × C1 × C1, after ReLU
-    p1: Vec<f32>,     // MAPS1 × P1 × P1
-    p1_at: Vec<u32>,  // where in c1 each pooled value came from
-    c2: Vec<f32>,     // MAPS2 × C2 × C2, after ReLU
-    p2: Vec<f32>,     // FLAT
-    p2_at: Vec<u32>,  // where in c2 each pooled value came from
-    hidden: Vec<f32>, // HIDDEN, after ReLU
+    patches1: Vec<f32>, // the input's patches, see [`patches_of`]
+    c1: Vec<f32>,       // MAPS1 × C1 × C1, after ReLU
+    p1_at: Vec<u32>,    // where in c1 each pooled value came from
+    patches2: Vec<f32>, // the pooled maps' patches
+    c2: Vec<f32>,       // MAPS2 × C2 × C2, after ReLU
+    p2: Vec<f32>,       // FLAT
+    p2_at: Vec<u32>,    // where in c2 each pooled value came from
+    hidden: Vec<f32>,   // HIDDEN, after ReLU
     probs: [f32; CLASSES],
 }
 
@@ -111,9 +112,9 @@ impl Net {
 
     fn forward(&self, input: &[f32; INPUT]) -> Activations {
         let p = &self.params;
-        let c1 = convolve(input, 1, SIDE, &p[W1..B1], &p[B1..W2]);
+        let (c1, patches1) = convolve(input, 1, SIDE, &p[W1..B1], &p[B1..W2]);
         let (p1, p1_at) = max_pool(&c1, MAPS1, C1);
-        let c2 = convolve(&p1, MAPS1, P1, &p[W2..B2], &p[B2..W3]);
+        let (c2, patches2) = convolve(&p1, MAPS1, P1, &p[W2..B2], &p[B2..W3]);
         let (p2, p2_at) = max_pool(&c2, MAPS2, C2);
 
         let mut hidden = vec![0.0f32; HIDDEN];
@@ -129,7 +130,7 @@ impl Net {
         let mut probs = logits.map(|l| (l - top).exp());
         let total: f32 = probs.iter().sum();
         probs.iter_mut().for_each(|v| *v /= total);
-        Activations { c1, p1, p1_at, c2, p2, p2_at, hidden, probs }
+        Activations { patches1, c1, p1_at, patches2, c2, p2, p2_at, hidden, probs }
     }
 
     /// Adds the gradient of the cross-entropy loss for one labelled glyph
@@ -167,10 +168,10 @@ impl Net {
 
         let mut d_p1 = vec![0.0f32; MAPS1 * P1 * P1];
         let (grad_w2, grad_b2) = grad[W2..W3].split_at_mut(B2 - W2);
-        convolve_back(&a.p1, MAPS1, P1, &p[W2..B2], &d_c2, grad_w2, grad_b2, Some(&mut d_p1));
+        convolve_back(&a.patches2, MAPS1, P1, &p[W2..B2], &d_c2, grad_w2, grad_b2, Some(&mut d_p1));
         let d_c1 = un_pool(&d_p1, &a.p1_at, &a.c1);
         let (grad_w1, grad_b1) = grad[W1..W2].split_at_mut(B1 - W1);
-        convolve_back(input, 1, SIDE, &p[W1..B1], &d_c1, grad_w1, grad_b1, None);
+        convolve_back(&a.patches1, 1, SIDE, &p[W1..B1], &d_c1, grad_w1, grad_b1, None);
         loss
     }
 }
@@ -179,8 +180,9 @@ impl Net {
 /// into one map per bias, with ReLU. Weights run output map, input map,
 /// row, column. Computed as one matrix product, weights (maps × taps) by
 /// the input's patches (taps × positions), which a tuned product runs
-/// several times faster than loops over the kernel.
-fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> Vec<f32> {
+/// several times faster than loops over the kernel. Returns the maps and
+/// the patches (which the backward pass reuses).
+fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let side = side_in - KERNEL + 1;
     let positions = side * side;
     let taps = maps_in * KERNEL * KERNEL;
@@ -191,15 +193,15 @@ fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], bias
     }
     multiply(Matrix::rows(weights, biases.len(), taps), Matrix::rows(&patches, taps, positions), &mut maps);
     maps.iter_mut().for_each(|v| *v = v.max(0.0));
-    maps
+    (maps, patches)
 }
 
-/// The backward pass of [`convolve`]: from the gradient of its output
-/// (`d_out`, already through the ReLU), adds the weights' and biases'
-/// gradients and, when asked, the input's.
+/// The backward pass of [`convolve`]: from the input's `patches` and the
+/// gradient of its output (`d_out`, already through the ReLU), adds the
+/// weights' and biases' gradients and, when asked, the input's.
 #[allow(clippy::too_many_arguments)]
 fn convolve_back(
-    input: &[f32],
+    patches: &[f32],
     maps_in: usize,
     side_in: usize,
     weights: &[f32],
@@ -215,19 +217,17 @@ fn convolve_back(
     for (g, d_map_out) in grad_biases.iter_mut().zip(d_out.chunks_exact(positions)) {
         *g += d_map_out.iter().sum::<f32>();
     }
-    let patches = patches_of(input, maps_in, side_in);
     let d_out = Matrix::rows(d_out, maps_out, positions);
     // d weights (maps × taps) += d out (maps × positions) · patchesᵀ.
-    multiply(d_out, Matrix::rows(&patches, taps, positions).transposed(), grad_weights);
+    multiply(d_out, Matrix::rows(patches, taps, positions).transposed(), grad_weights);
     if let Some(d_input) = d_input {
         // d patches (taps × positions) = weightsᵀ · d out, then each patch
         // entry goes back to the input pixel it was taken from.
         let mut d_patches = vec![0.0f32; taps * positions];
         multiply(Matrix::rows(weights, maps_out, taps).transposed(), d_out, &mut d_patches);
         for (tap, d_row) in d_patches.chunks_exact(positions).enumerate() {
-            let (i, ky, kx) = (tap / (KERNEL * KERNEL), tap / KERNEL % KERNEL, tap % KERNEL);
             for y in 0..side {
-                let d_in_row = &mut d_input[i * side_in * side_in + (y + ky) * side_in + kx..][..side];
+                let d_in_row = &mut d_input[patch_row_start(tap, y, side_in)..][..side];
                 for (dm, d) in d_in_row.iter_mut().zip(&d_row[y * side..][..side]) {
                     *dm += d;
                 }
@@ -242,13 +242,19 @@ fn patches_of(input: &[f32], maps_in: usize, side_in: usize) -> Vec<f32> {
     let side = side_in - KERNEL + 1;
     let mut patches = vec![0.0f32; maps_in * KERNEL * KERNEL * side * side];
     for (tap, row) in patches.chunks_exact_mut(side * side).enumerate() {
-        let (i, ky, kx) = (tap / (KERNEL * KERNEL), tap / KERNEL % KERNEL, tap % KERNEL);
-        let map = &input[i * side_in * side_in..][..side_in * side_in];
         for y in 0..side {
-            row[y * side..][..side].copy_from_slice(&map[(y + ky) * side_in + kx..][..side]);
+            row[y * side..][..side].copy_from_slice(&input[patch_row_start(tap, y, side_in)..][..side]);
         }
     }
     patches
+}
+
+/// Where row `y` of tap `tap`'s patch starts, in maps of side `side_in`
+/// laid one after another (a tap is an input map, a kernel row and a
+/// kernel column).
+fn patch_row_start(tap: usize, y: usize, side_in: usize) -> usize {
+    let (map, ky, kx) = (tap / (KERNEL * KERNEL), tap / KERNEL % KERNEL, tap % KERNEL);
+    map * side_in * side_in + (y + ky) * side_in + kx
 }
 
 /// A row-major matrix borrowed from a slice, possibly read transposed.
