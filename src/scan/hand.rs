@@ -124,6 +124,14 @@ const SIGN_CLEARANCE_OF_HEIGHT: f32 = 0.1;
 const MAX_STATION_HEIGHT_OF_LINE: f32 = 2.2;
 /// The most digits a station number has.
 const MAX_STATION_DIGITS: u32 = 6;
+/// The «№» cut up reads as digits, each below this (on three synthetic
+/// sets at most 0.967); a digit read surelier before a clean print's number
+/// is written: «116786» beside «86», a print that lost its 7, is no
+/// print of 86.
+const SIGN_PIECE_SURE: f32 = 0.99;
+/// A station print may hold one glyph the network doubts is one digit
+/// when at least this many others are digits.
+const MIN_DIGITS_BESIDE_UNCLEAR: usize = 2;
 /// One print of the station number alone (or two that differ) is this much
 /// less sure: for a person to confirm.
 const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
@@ -591,7 +599,10 @@ pub fn read_hand_station(
             .collect();
         let Some(tallest) = digit_high.iter().map(height).max() else { continue };
         // Numbers: runs of glyphs standing close together, left to right.
+        // The last run read on this line was the «№» standing alone.
+        let mut sign_just_before = false;
         for run in runs_by_gap(digit_high, (tallest as f32 * STATION_GAP_OF_HEIGHT) as u32) {
+            let sign_before = std::mem::take(&mut sign_just_before);
             let band = union(run.iter().copied()).expect("runs are not empty");
             // The printed slash between the Kazakh and the Russian caption,
             // where the layout pass read it otherwise than «/» (a 1, or
@@ -608,7 +619,16 @@ pub fn read_hand_station(
                 .filter(|b| b[0] + 2 >= band[0] && b[2] <= band[2] + 2 && b[1] + 4 >= band[1] && b[3] <= band[3] + 4)
                 .collect();
             let read = read_group(page, &ink, &members, sign_words);
-            if read.glyphs.is_empty() || read.glyphs.iter().any(|g| g.best().0.is_none()) {
+            sign_just_before = read.glyphs.is_empty() && read.sign.is_some();
+            // A number's glyphs are digits; one among three or more that
+            // the network doubts is one digit (a 7 written wide, a loop left
+            // open) still leaves a print to weigh, not one free of doubt.
+            // More such glyphs are words or marks.
+            let unclear = read.glyphs.iter().filter(|g| g.best().0.is_none()).count();
+            if read.glyphs.is_empty()
+                || unclear > 1
+                || (unclear == 1 && read.glyphs.len() < MIN_DIGITS_BESIDE_UNCLEAR + 1)
+            {
                 continue;
             }
             // A sign left out that touched the number (a digit may have
@@ -617,21 +637,52 @@ pub fn read_hand_station(
             // hand writes the other print alike, so the guess would repeat.
             // No opinion of its own.
             let stripped = read.sign.as_ref().is_some_and(|s| !s.clear);
+            let sign_found = sign_before || read.sign.is_some();
             let digits = read.glyphs.iter().map(|g| std::array::from_fn(|d| g.probs[d])).collect();
             let value = interpret(read, MAX_STATION_DIGITS);
-            let doubtful = stripped || value.segmentation_guessed;
+            let doubtful = stripped || value.segmentation_guessed || unclear > 0;
             if let Some(v) = value.value {
                 prints.push(Print {
                     text: v.to_string(),
                     confidence: value.confidence,
                     network: value.ocr_confidence,
                     doubtful,
+                    sign_found,
                     digits,
                 });
             }
         }
     }
-    agree_on_prints(&prints)
+    agree_on_prints(&sign_cut_off(prints))
+}
+
+/// Prints whose first digits are the «№» cut up: a doubtful print whose
+/// «№» was not found, whose last digits are a clean print's number, every
+/// digit before them read below [`SIGN_PIECE_SURE`] (the sign, cut, reads
+/// «16» or «861», never surely), is a print of that number («16838» beside
+/// «838»), still doubtful. Other prints as they are. (A clean print may
+/// have lost its first digit: «463», its «№» found standing apart, beside
+/// a clean «63» is no print of 63.)
+fn sign_cut_off(mut prints: Vec<Print>) -> Vec<Print> {
+    let clean: Vec<String> = prints.iter().filter(|p| !p.doubtful).map(|p| p.text.clone()).collect();
+    for print in prints.iter_mut().filter(|p| p.doubtful && !p.sign_found) {
+        let Some(number) = clean.iter().find(|c| print.text.len() > c.len() && print.text.ends_with(c.as_str())) else {
+            continue;
+        };
+        if print.digits.len() != print.text.len() {
+            continue;
+        }
+        let extra = print.text.len() - number.len();
+        let most = |digit: &[f32; 10]| digit.iter().copied().fold(0.0, f32::max);
+        if print.digits[..extra].iter().any(|d| most(d) >= SIGN_PIECE_SURE) {
+            continue;
+        }
+        print.digits.drain(..extra);
+        print.text = number.clone();
+        print.network = print.digits.iter().map(most).fold(1.0, f32::min);
+        print.confidence = print.confidence.min(print.network);
+    }
+    prints
 }
 
 /// Whether a number's first glyph (`height`, read as `digit` this `sure`),
@@ -676,6 +727,9 @@ struct Print {
     /// with it), or where its digits part was a guess (cut, or wide and
     /// kept whole).
     doubtful: bool,
+    /// The «№» before it was recognised (left out of its glyphs, or read
+    /// standing alone just before it): none of its digits is the sign.
+    sign_found: bool,
     /// Each glyph's probability of being each digit, left to right.
     digits: Vec<[f32; 10]>,
 }
@@ -1000,20 +1054,54 @@ mod tests {
         assert_eq!(candidates(&glyphs, &[whole], 1), vec![]);
     }
 
-    #[test]
-    fn station_prints_must_agree() {
-        let print = |t: &str, network: f32, doubtful: bool| Print {
+    /// A station print of `t`, every digit read at `network`.
+    fn print(t: &str, network: f32, doubtful: bool) -> Print {
+        Print {
             text: t.to_string(),
             confidence: network * 0.7,
             network,
             doubtful,
+            sign_found: false,
             digits: t
                 .bytes()
                 .map(|d| {
                     std::array::from_fn(|c| if c == (d - b'0') as usize { network } else { (1.0 - network) / 9.0 })
                 })
                 .collect(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_sign_cut_up_before_a_print_is_cut_off() {
+        // «16838» (the «№» cut up, read unsurely) beside a clean «838»: a
+        // second print of 838, and the station is sure.
+        let mut cut_up = print("16838", 0.99, true);
+        cut_up.digits[0] = std::array::from_fn(|d| if d == 1 { 0.95 } else { 0.05 / 9.0 });
+        cut_up.digits[1] = std::array::from_fn(|d| if d == 6 { 0.6 } else { 0.4 / 9.0 });
+        let prints = sign_cut_off(vec![cut_up.clone(), print("838", 0.99, false)]);
+        assert_eq!((prints[0].text.as_str(), prints[0].digits.len(), prints[0].doubtful), ("838", 3, true));
+        let (text, confidence) = agree_on_prints(&prints).unwrap();
+        assert_eq!(text, "838");
+        assert!(confidence > 0.99, "{confidence}");
+        // A leading digit read surely is written, not the sign («116786»
+        // beside a clean «86» that lost its 7); a doubtful print is never
+        // the one cut to.
+        let mut lost_a_digit = print("116786", 0.8, true);
+        lost_a_digit.digits[3] = std::array::from_fn(|d| if d == 7 { 0.9996 } else { 0.0004 / 9.0 });
+        let kept = sign_cut_off(vec![lost_a_digit, print("86", 0.99, false)]);
+        assert_eq!(kept[0].text, "116786");
+        let kept = sign_cut_off(vec![cut_up.clone(), print("838", 0.99, true)]);
+        assert_eq!(kept[0].text, "16838");
+        // Its «№» found, none of its digits is the sign («463» beside a
+        // clean «63» that lost its 4).
+        let mut found = cut_up;
+        found.sign_found = true;
+        let kept = sign_cut_off(vec![found, print("838", 0.99, false)]);
+        assert_eq!(kept[0].text, "16838");
+    }
+
+    #[test]
+    fn station_prints_must_agree() {
         // Two prints alike, one sure of where the number starts: as sure as
         // their digits read together (surer than either).
         let alike = [print("555", 0.99, true), print("555", 0.97, false)];
