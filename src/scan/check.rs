@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use super::read::{Reading, ValueReading};
 use crate::model::{split_values, FormModel, Rule, RuleCheck, RuleKind};
 use crate::result::{Check, ProtocolResult, Status};
-use crate::rules::{Comparison, Outcome, Values};
+use crate::rules::{Comparison, Values};
 
 /// Below this confidence a value, the station or the election is sent to a
 /// person. Chosen from `eval` runs: misread digits scored below it, clean
@@ -96,7 +96,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         // rule answers for how many digits it has.
         let unchecked = !corroborated.contains_key(&line.key);
         if read.handwritten && unchecked && read.value.is_some() {
-            let bound = digit_fewer_breaks(model, &line.key, &values_as_read, &corroborated);
+            let bound = digit_fewer_breaks(model, &line.key, &values_as_read, &as_read, &corroborated);
             let weak = match &bound {
                 Some(_) => {
                     let cut_surely =
@@ -305,32 +305,31 @@ fn rule_keys(model: &FormModel, rule: &Rule) -> Vec<String> {
     keys
 }
 
-/// The first rule that holds over `key`'s value as read and every other
-/// value it reads corroborated (in a holding equality), and that would
-/// break were the value one digit shorter. Such a rule answers for the
-/// value's length: a digit read too many would mean the protocol itself
-/// breaks the rule («ballots_issued ≤ voters_on_list»: a voters count with
-/// an extra digit makes the turnout a tenth of the true one, so a turnout
-/// above a tenth rules it out). A digit too few breaks it as read unless
-/// the true figures were that far apart (a turnout below a tenth).
+/// The first rule that holds over `key`'s value as read (`as_read`: the
+/// model's rules checked on `values`, in order) and every other value it
+/// reads corroborated (in a holding equality), and that would break were
+/// the value one digit shorter. Such a rule answers for the value's
+/// length: a digit read too many would mean the protocol itself breaks the
+/// rule («ballots_issued ≤ voters_on_list»: a voters count with an extra
+/// digit makes the turnout a tenth of the true one, so a turnout above a
+/// tenth rules it out). A digit too few breaks it as read unless the true
+/// figures were that far apart (a turnout below a tenth).
 fn digit_fewer_breaks(
     model: &FormModel,
     key: &str,
     values: &Values,
+    as_read: &[RuleCheck],
     corroborated: &BTreeMap<String, String>,
 ) -> Option<String> {
     let value = (*values.get(key)?)?;
     let mut shorter = values.clone();
     shorter.insert(key.to_string(), Some(value / 10));
-    let parties = model.party_keys();
-    model.rules.iter().find_map(|rule| {
+    let if_shorter = model.check(&shorter);
+    model.rules.iter().zip(as_read).zip(&if_shorter).find_map(|((rule, read), short)| {
         let keys = rule_keys(model, rule);
         let others_corroborated = keys.iter().all(|k| k == key || corroborated.contains_key(k));
-        let holds = |values: &Values| {
-            matches!(crate::rules::evaluate(&rule.relation, values, &parties), Outcome::Evaluated { holds: true, .. })
-        };
-        (keys.iter().any(|k| k == key) && others_corroborated && holds(values) && !holds(&shorter))
-            .then(|| rule.id.clone())
+        let answers = keys.iter().any(|k| k == key) && others_corroborated;
+        (answers && read.holds == Some(true) && short.holds == Some(false)).then(|| rule.id.clone())
     })
 }
 
