@@ -73,15 +73,27 @@ impl Driver {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// A WebDriver call whose refusal (say, an element the page has just
+    /// replaced) is the caller's to handle.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let answer = send(self.address, method, path, &[("Content-Type", "application/json")], body.as_bytes());
         let value = answer.json();
-        assert!(answer.status == 200, "{method} {path}: {} {}", answer.status, value);
-        value["value"].clone()
+        if answer.status != 200 {
+            return Err(format!("{method} {path}: {} {}", answer.status, value));
+        }
+        Ok(value["value"].clone())
     }
 
     fn session(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    fn try_session(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.try_call(method, &format!("/session/{}{path}", self.session), body)
     }
 
     fn go(&self, url: &str) {
@@ -105,8 +117,31 @@ impl Driver {
         }
     }
 
-    fn text(&self, element: &str) -> String {
-        self.session("GET", &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_string()
+    /// The shown text of every element matching `css`, read inside the page
+    /// in one step. The page replaces its lists (the queue, the checks) as
+    /// values change, so an element found by one call may be gone by the
+    /// next; reading them element by element fails at random.
+    fn texts(&self, css: &str) -> Vec<String> {
+        let script = "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText)";
+        let found = self.session("POST", "/execute/sync", Some(json!({"script": script, "args": [css]})));
+        found.as_array().unwrap().iter().map(|t| t.as_str().unwrap_or_default().to_string()).collect()
+    }
+
+    /// Clicks the first element matching `css` whose text contains
+    /// `wanted`, looking again when the page replaced it in between.
+    fn click_containing(&self, css: &str, wanted: &str) {
+        let started = Instant::now();
+        loop {
+            for element in self.find_all(css) {
+                let text = self.try_session("GET", &format!("/element/{element}/text"), None);
+                let holds = text.is_ok_and(|t| t.as_str().unwrap_or_default().contains(wanted));
+                if holds && self.try_session("POST", &format!("/element/{element}/click"), Some(json!({}))).is_ok() {
+                    return;
+                }
+            }
+            assert!(started.elapsed() < STEP_TIMEOUT, "no {css} showing {wanted:?} to click");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn click(&self, element: &str) {
@@ -132,7 +167,7 @@ impl Driver {
     fn wait_text(&self, css: &str, wanted: &str) -> String {
         let started = Instant::now();
         loop {
-            let text = self.find_all(css).first().map(|e| self.text(e)).unwrap_or_default();
+            let text = self.texts(css).into_iter().next().unwrap_or_default();
             if text.contains(wanted) {
                 return text;
             }
@@ -201,36 +236,31 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
 
     // The queue, worst first; markup in a file name shows as text.
     driver.wait_text("#remaining", "3 waiting for review");
-    let items = driver.find_all("#queue a.item");
+    let items = driver.texts("#queue a.item");
     assert_eq!(items.len(), 3);
-    assert!(driver.text(&items[0]).contains("day1/IMG_0007.jpg"), "hard-rule failure first");
-    assert!(driver.text(&items[1]).contains("<script>alert(1)</script>.jpg"), "{}", driver.text(&items[1]));
+    assert!(items[0].contains("day1/IMG_0007.jpg"), "hard-rule failure first");
+    assert!(items[1].contains("<script>alert(1)</script>.jpg"), "{}", items[1]);
     assert_eq!(driver.script("return document.scripts.length"), json!(1), "no script came in with the data");
 
     // Open it: R3 fails; fix ballots_issued and watch the rules change.
-    driver.click(&items[0]);
+    driver.click_containing("#queue a.item", "day1/IMG_0007.jpg");
     driver.wait_text("#p-file", "day1/IMG_0007.jpg");
     driver.wait_text("#checks li.fail", "R3");
     let issued = driver.find("#lines input[data-key='ballots_issued']");
     let new_issued = votes + spoiled;
     driver.type_into(&issued, &new_issued.to_string());
     let started = Instant::now();
-    while driver.find_all("#checks li.fail").iter().any(|e| driver.text(e).contains("R3")) {
+    while driver.texts("#checks li.fail").iter().any(|text| text.contains("R3")) {
         assert!(started.elapsed() < STEP_TIMEOUT, "R3 still fails after the correction");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(driver.text(&driver.find("#correct")).contains("Save correction"));
+    driver.wait_text("#correct", "Save correction");
     driver.click(&driver.find("#correct"));
     driver.wait_text("#message", "Saved: correct");
     driver.wait_text("#remaining", "2 waiting for review");
 
     // Confirm the soft warning with the keyboard.
-    let soft = driver
-        .find_all("#queue a.item")
-        .into_iter()
-        .find(|e| driver.text(e).contains("IMG_0002"))
-        .expect("the soft warning is still queued");
-    driver.click(&soft);
+    driver.click_containing("#queue a.item", "IMG_0002");
     driver.wait_text("#p-file", "day1/IMG_0002.jpg");
     driver.script("document.activeElement && document.activeElement.blur()");
     driver.press("c");
@@ -238,8 +268,7 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
     driver.wait_text("#remaining", "1 waiting for review");
 
     // Back on the markup protocol for the picture in the README.
-    let markup = driver.find_all("#queue a.item").into_iter().next().unwrap();
-    driver.click(&markup);
+    driver.click_containing("#queue a.item", "<script>");
     driver.wait_text("#p-file", "<script>");
     driver.script("document.getElementById('form-pane').scrollTop = 0");
     std::thread::sleep(Duration::from_millis(500));
@@ -334,9 +363,10 @@ fn a_handwritten_cell_shows_its_crop_and_readings_in_a_real_browser() {
     let row = format!("#lines tr[data-key='{key}']");
     let buttons = driver.find_all(&format!("{row} button.candidate"));
     assert_eq!(buttons.len(), candidates.len());
-    assert!(driver.text(&buttons[0]).starts_with(&candidates[0].0.to_string()));
+    let readings = driver.texts(&format!("{row} button.candidate"));
+    assert!(readings[0].starts_with(&candidates[0].0.to_string()), "{readings:?}");
     driver.click(&buttons[1]);
     let value = driver.script(&format!("return document.querySelector(\"{row} input.value\").value"));
     assert_eq!(value, json!(candidates[1].0.to_string()));
-    assert!(driver.text(&driver.find("#correct")).contains("Save correction"), "the change is an edit to save");
+    driver.wait_text("#correct", "Save correction");
 }
