@@ -83,9 +83,14 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         // when an equality over it holds exactly: a misread that keeps an
         // equality true needs a second, compensating misread. Weak readings
         // are never cleared this way.
-        if read.confidence < CONFIDENCE_THRESHOLD && read.ocr_confidence >= CLEARABLE_OCR_CONFIDENCE {
+        // For handwriting, what the reader is sure of is which digit each
+        // glyph is, were it one digit: the network's doubt that a glyph is
+        // one digit at all is a digit lost or added, which the equality
+        // answers for as it does for a wrong parting.
+        let clearable = if read.handwritten { read.identity_confidence } else { read.ocr_confidence };
+        if read.confidence < CONFIDENCE_THRESHOLD && clearable >= CLEARABLE_OCR_CONFIDENCE {
             if let Some(rule) = corroborated.get(&line.key) {
-                read.confidence = read.ocr_confidence;
+                read.confidence = clearable;
                 let doubt = read.problem.take().unwrap_or_default();
                 read.problem = Some(format!("{doubt}; doubt cleared: {rule} holds"));
             }
@@ -507,7 +512,32 @@ mod tests {
         v.value = Some(candidates[0].0);
         v.confidence = candidates[0].1;
         v.ocr_confidence = candidates[0].1;
+        v.identity_confidence = candidates[0].1;
         v.candidates = candidates.to_vec();
+    }
+
+    #[test]
+    fn an_equality_clears_a_doubt_whether_a_glyph_is_one_digit_never_which_digit_it_is() {
+        let model = FormModel::load(None).unwrap();
+        // The network reads ballots_unused's digits at 0.79 at least, the
+        // rest of the glyph's probability on "not one digit": among the
+        // digits, 0.99 sure. Were it no digit, a digit is lost or added,
+        // which R1 (holding as read) answers for.
+        let unsure = |key: &str, least: f32, identity: f32| {
+            let mut r = reading(&model, &GOOD, 0.95);
+            let value = GOOD.iter().find(|(k, _)| *k == key).unwrap().1;
+            handwritten(&mut r, key, &[(value, least)]);
+            r.values.get_mut(key).unwrap().identity_confidence = identity;
+            assessed(&model, &r)
+        };
+        let a = unsure("ballots_unused", 0.79, 0.99);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert!(a.notes["ballots_unused"].contains("doubt cleared: R1 holds"), "{:?}", a.notes);
+        assert!(a.confidence["ballots_unused"] >= 0.99);
+        // Torn between two digits, it stays a doubt, however well R1 fits.
+        assert_eq!(unsure("ballots_unused", 0.79, 0.85).flags, vec!["low_confidence:ballots_unused".to_string()]);
+        // The voters on the list are in no equality: nothing answers for it.
+        assert_eq!(unsure("voters_on_list", 0.79, 0.99).flags, vec!["low_confidence:voters_on_list".to_string()]);
     }
 
     #[test]

@@ -165,6 +165,20 @@ impl GlyphRead {
         ((class != NOT_A_DIGIT).then_some(class as u8), p)
     }
 
+    /// How sure the network is which digit the glyph is, were it one
+    /// digit: its likeliest digit's share of the ten digits' probability
+    /// ("not one digit", a doubt about where digits part, left out).
+    fn identity(&self) -> f32 {
+        let digits = &self.probs[..NOT_A_DIGIT];
+        let total: f32 = digits.iter().sum();
+        let likeliest = digits.iter().copied().fold(0.0, f32::max);
+        if total > 0.0 {
+            likeliest / total
+        } else {
+            0.0
+        }
+    }
+
     /// The digits by probability, likeliest first.
     fn ranked_digits(&self) -> Vec<(u8, f32)> {
         let mut digits: Vec<(u8, f32)> = (0..10u8).map(|d| (d, self.probs[d as usize])).collect();
@@ -477,6 +491,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     }
     let mut text = String::new();
     let mut least = 1.0f32;
+    let mut least_identity = 1.0f32;
     let mut doubts = Vec::new();
     for (i, glyph) in glyphs.iter().enumerate() {
         let (digit, p) = glyph.best();
@@ -485,6 +500,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
             Some(d) => {
                 text.push(char::from(b'0' + d));
                 least = least.min(p);
+                least_identity = least_identity.min(glyph.identity());
                 if p < WHOLE_SURE {
                     let (rival, q) = ranked.iter().copied().find(|(r, _)| *r != d).unwrap_or((d, 0.0));
                     doubts.push(format!("digit {} is {d} ({p:.2}) or {rival} ({q:.2})", i + 1));
@@ -495,6 +511,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
                 let (d, q) = ranked[0];
                 text.push(char::from(b'0' + d));
                 least = least.min(q.min(1.0 - p));
+                least_identity = least_identity.min(q.min(1.0 - p));
                 doubts.push(format!("glyph {} is not clearly one digit (likeliest {d}, {q:.2})", i + 1));
             }
         }
@@ -510,6 +527,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     }
     reading.ocr_confidence = least;
     reading.confidence = least;
+    reading.identity_confidence = least_identity;
     // A sure cut of a glyph the network is sure is no one digit parts the
     // digits without a guess.
     let sure_parts = least >= SURE_CUT;
@@ -538,6 +556,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     if text.len() > 1 && text.starts_with('0') {
         reading.confidence *= LEADING_ZERO_FACTOR;
         reading.ocr_confidence *= LEADING_ZERO_FACTOR;
+        reading.identity_confidence *= LEADING_ZERO_FACTOR;
         doubts.push(format!("'{text}' starts with a zero"));
     }
     if reading.candidates.len() > 1 {
@@ -1015,6 +1034,17 @@ mod tests {
             p[c] = v;
         }
         GlyphRead { probs: p }
+    }
+
+    #[test]
+    fn a_glyphs_identity_leaves_out_the_doubt_that_it_is_one_digit() {
+        // A 7 the network half doubts is one digit, but is sure is no 1.
+        let seven = read(&[(7, 0.78), (NOT_A_DIGIT, 0.2), (1, 0.02)]);
+        assert!((seven.identity() - 0.975).abs() < 1e-4, "{}", seven.identity());
+        // Torn between 3 and 8: the doubt stays whole.
+        let torn = read(&[(3, 0.6), (8, 0.4)]);
+        assert!((torn.identity() - 0.6).abs() < 1e-6);
+        assert_eq!(read(&[(NOT_A_DIGIT, 1.0)]).identity(), 0.0);
     }
 
     #[test]
