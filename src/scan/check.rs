@@ -29,8 +29,10 @@ pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
 /// only the glyph network's word: it must be this sure of every digit.
 /// (Chosen from `eval`: the network's misreads of handwriting fall below.)
 pub const HANDWRITTEN_ALONE_CONFIDENCE: f32 = 0.98;
-/// ...or this sure, where a rule over corroborated values would break were
-/// it a digit shorter (see [`digit_fewer_breaks`]). Such a rule answers
+/// ...or this sure which digit each glyph is (the network's doubt that it
+/// is one digit at all left out, see `ValueReading::identity_confidence`),
+/// where a rule over corroborated values would break were it a digit
+/// shorter (see [`digit_fewer_breaks`]). Such a rule answers
 /// for the number of its digits, so a glyph read whole though wide enough
 /// for two, or a sure cut, is no doubt; the digits themselves still need
 /// the network's word. (Measured on three synthetic sets, 315 handwritten
@@ -102,11 +104,17 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         let unchecked = !corroborated.contains_key(&line.key);
         if read.handwritten && unchecked && read.value.is_some() {
             let bound = digit_fewer_breaks(model, &line.key, &values_as_read, &as_read, &corroborated);
+            // The rule answers for the number of digits, and so for the
+            // network's doubt that a glyph is one digit (a digit lost or
+            // added): which digit each is must be sure. Not where the cut
+            // was a guess: a wrong cut's pieces may read as as many digits.
+            let digits_sure =
+                if read.cut_on_guess { read.confidence } else { read.confidence.max(read.identity_confidence) };
             let weak = match &bound {
                 Some(_) => {
                     let cut_surely =
                         read.segmentation_guessed && read.ocr_confidence >= HANDWRITTEN_BOUNDED_CUT_CONFIDENCE;
-                    read.confidence < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely
+                    digits_sure < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely
                 }
                 None => read.confidence < HANDWRITTEN_ALONE_CONFIDENCE || read.segmentation_guessed,
             };
@@ -114,7 +122,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
             read.problem = Some(match (&bound, weak) {
                 (Some(rule), false) => format!(
                     "{doubt}; handwritten and checked by no equality rule, but {rule} would break were it a digit \
-                     shorter, and every digit reads at {HANDWRITTEN_BOUNDED_CONFIDENCE} or more \
+                     shorter, and every digit reads at {HANDWRITTEN_BOUNDED_CONFIDENCE} or more as the digit it is \
                      ({HANDWRITTEN_BOUNDED_CUT_CONFIDENCE} where cut apart on a guess)"
                 ),
                 (Some(rule), true) => format!(
@@ -133,7 +141,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                 read.confidence = read.confidence.min(CONFIDENCE_THRESHOLD * 0.99);
             } else if bound.is_some() {
                 // The guess the cut made is the rule's to answer for.
-                read.confidence = read.confidence.max(read.ocr_confidence);
+                read.confidence = digits_sure.max(read.ocr_confidence);
             }
         }
         if read.handwritten && read.candidates.len() > 1 {
@@ -536,8 +544,12 @@ mod tests {
         assert!(a.confidence["ballots_unused"] >= 0.99);
         // Torn between two digits, it stays a doubt, however well R1 fits.
         assert_eq!(unsure("ballots_unused", 0.79, 0.85).flags, vec!["low_confidence:ballots_unused".to_string()]);
-        // The voters on the list are in no equality: nothing answers for it.
-        assert_eq!(unsure("voters_on_list", 0.79, 0.99).flags, vec!["low_confidence:voters_on_list".to_string()]);
+        // The voters on the list are in no equality: as 23100, no rule
+        // answers for a digit added either, and the doubt stays.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "voters_on_list", &[(23100, 0.79)]);
+        r.values.get_mut("voters_on_list").unwrap().identity_confidence = 0.99;
+        assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:voters_on_list".to_string()]);
     }
 
     #[test]
@@ -608,18 +620,30 @@ mod tests {
         assert!(a.notes["voters_on_list"].contains("R2 would break were it a digit shorter"));
         let held = vec!["low_confidence:voters_on_list".to_string()];
         assert_eq!(voters(2310, 0.93, false, 812).flags, held, "a digit read at 0.93");
+        // A digit the network doubts is one digit at all (0.6), but is sure
+        // which digit it is were it one (0.97): R2 answers for that doubt.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "voters_on_list", &[(2310, 0.6)]);
+        r.values.get_mut("voters_on_list").unwrap().identity_confidence = 0.97;
+        let a = assessed(&model, &r);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert!(a.confidence["voters_on_list"] >= 0.97);
         // 23100: a digit too many would leave R2 holding (812 ≤ 2310), so
         // the network's word must stand alone: 0.98, cleanly parted.
         assert_eq!(voters(23100, 0.96, false, 812).flags, held);
         assert_eq!(voters(23100, 0.99, true, 812).flags, held);
         assert_eq!(voters(23100, 0.99, false, 812).status, Status::Accepted);
         // Digits cut apart on a guess (× 0.7): the rule answers for where
-        // they part only when every digit reads at 0.99.
+        // they part only when every digit reads at 0.99. The network's
+        // doubt that a piece is one digit is then maybe a wrong cut, no
+        // digit lost or added: sure which digit each piece is (0.999),
+        // they still need 0.99.
         let cut = |least: f32| {
             let mut r = reading(&model, &GOOD, 0.95);
             handwritten(&mut r, "voters_on_list", &[(2310, least * 0.7)]);
             let v = r.values.get_mut("voters_on_list").unwrap();
-            (v.ocr_confidence, v.segmentation_guessed) = (least, true);
+            (v.ocr_confidence, v.segmentation_guessed, v.cut_on_guess) = (least, true, true);
+            v.identity_confidence = 0.999;
             assessed(&model, &r)
         };
         let a = cut(0.992);

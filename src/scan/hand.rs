@@ -536,6 +536,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
         let at: Vec<String> = cuts.iter().map(|i| format!("from digit {i}")).collect();
         if !sure_parts {
             reading.confidence *= CUT_GUESS_FACTOR;
+            reading.cut_on_guess = true;
             doubts.push(format!("touching digits were cut apart on a guess ({})", at.join(", ")));
         } else if sure_cuts {
             doubts.push(format!(

@@ -364,10 +364,13 @@ pub struct ValueReading {
     /// guess (touching digits cut, or a glyph wide enough for two read as
     /// one), so a digit may be lost or added however sure each glyph reads.
     pub segmentation_guessed: bool,
+    /// For handwriting: touching digits were cut apart on a guess (one
+    /// kind of `segmentation_guessed`, the one that lowers `confidence`).
+    pub cut_on_guess: bool,
     /// For handwriting: how sure the network is which digit each glyph is,
     /// were it one digit (the least sure digit's share of the ten digits'
-    /// probability). Below `ocr_confidence` never; above it where the
-    /// network doubted a glyph is one digit at all.
+    /// probability; × 0.4 for a leading zero). Never below `ocr_confidence`;
+    /// above it where the network doubted a glyph is one digit at all.
     pub identity_confidence: f32,
 }
 
