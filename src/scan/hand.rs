@@ -169,14 +169,17 @@ impl GlyphRead {
     /// digit: its likeliest digit's share of the ten digits' probability
     /// ("not one digit", a doubt about where digits part, left out).
     fn identity(&self) -> f32 {
-        let digits = &self.probs[..NOT_A_DIGIT];
-        let total: f32 = digits.iter().sum();
-        let likeliest = digits.iter().copied().fold(0.0, f32::max);
+        let total: f32 = self.probs[..NOT_A_DIGIT].iter().sum();
         if total > 0.0 {
-            likeliest / total
+            self.likeliest_digit_probability() / total
         } else {
             0.0
         }
+    }
+
+    /// The likeliest digit's probability, "not one digit" aside.
+    fn likeliest_digit_probability(&self) -> f32 {
+        self.probs[..NOT_A_DIGIT].iter().copied().fold(0.0, f32::max)
     }
 
     /// The digits by probability, likeliest first.
@@ -448,7 +451,6 @@ fn could_be_two(glyph: &Rect) -> bool {
 /// ink), so no glyph is read twice.
 fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec<(Rect, Option<GlyphRead>)> {
     let n = atoms.len();
-    let digit_probability = |g: &GlyphRead| g.probs[..10].iter().copied().fold(0.0f32, f32::max);
     // best[i]: (log probability, atoms in the last digit, its box and
     // reading) of atoms[..i].
     type Step = (f32, usize, Rect, Option<GlyphRead>);
@@ -462,7 +464,8 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
                 continue;
             }
             let reading = read(&joined);
-            let p = reading.as_ref().map_or(f32::MIN_POSITIVE, |g| digit_probability(g).max(f32::MIN_POSITIVE));
+            let p =
+                reading.as_ref().map_or(f32::MIN_POSITIVE, |g| g.likeliest_digit_probability().max(f32::MIN_POSITIVE));
             let score = before + p.ln() + (len - 1) as f32 * MERGE_LOG_PRIOR;
             if best[i].as_ref().is_none_or(|b| score > b.0) {
                 best[i] = Some((score, len, joined, reading));
@@ -510,8 +513,9 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
                 // Not one digit: the likeliest digit stands in, unsure.
                 let (d, q) = ranked[0];
                 text.push(char::from(b'0' + d));
-                least = least.min(q.min(1.0 - p));
-                least_identity = least_identity.min(q.min(1.0 - p));
+                let sure = q.min(1.0 - p);
+                least = least.min(sure);
+                least_identity = least_identity.min(sure);
                 doubts.push(format!("glyph {} is not clearly one digit (likeliest {d}, {q:.2})", i + 1));
             }
         }
