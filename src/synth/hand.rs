@@ -49,6 +49,13 @@ const TOUCHING_SHARE: f64 = 0.08;
 const TOUCH_BORDER_SHARE: f64 = 0.12;
 /// How far a digit's baseline wanders, as a share of its height.
 const BASELINE_WANDER: f32 = 0.06;
+/// MNIST digits are drawn at this many times their 28 pixels before the
+/// writer's pen varies them. Their strokes are already about a fifth of
+/// the digit's height; a heavier pen at their own size (a pixel more on
+/// each side) made that a third, a marker's line that fills the loops of
+/// 0, 6, 8 and 9, where the handwriting faces' heavier pens stay at a
+/// quarter. At twice the size the heavier pen adds half as much.
+const MNIST_PEN_SCALE: u32 = 2;
 /// Coverage above which a pixel of a written digit counts as ink when its
 /// box is found.
 const INK_COVERAGE: u8 = 40;
@@ -76,13 +83,22 @@ impl Writer {
         let blue = rng.gen_bool(BLUE_SHARE);
         let ink = if blue { BLUE_INK } else { BLACK_INK }.map(|c| c * rng.gen_range(0.8..1.15));
         let source = face.map_or("MNIST".to_string(), |f| faces[f].name.to_string());
+        // Drawn in this order: size, spacing, pen.
+        let size = rng.gen_range(HEIGHT_OF_NOMINAL.0..HEIGHT_OF_NOMINAL.1);
+        let gap = rng.gen_range(GAP_OF_HEIGHT.0..GAP_OF_HEIGHT.1);
+        let pen = digits::hand::Pen::random_ballpoint(rng);
+        let stroke = match pen {
+            digits::hand::Pen::Thicker => "heavier pen",
+            digits::hand::Pen::Thinner => "finer pen",
+            digits::hand::Pen::Same => "the source's stroke",
+        };
         Writer {
             face,
-            size: rng.gen_range(HEIGHT_OF_NOMINAL.0..HEIGHT_OF_NOMINAL.1),
-            gap: rng.gen_range(GAP_OF_HEIGHT.0..GAP_OF_HEIGHT.1),
+            size,
+            gap,
             ink,
-            pen: digits::hand::Pen::random_ballpoint(rng),
-            description: format!("{source}, {} ink", if blue { "blue" } else { "black" }),
+            pen,
+            description: format!("{source}, {} ink, {stroke}", if blue { "blue" } else { "black" }),
         }
     }
 
@@ -91,10 +107,9 @@ impl Writer {
     fn digit(&self, rng: &mut impl Rng, faces: &[HandFace], digit: u8) -> GrayImage {
         let written = match self.face {
             None => {
-                let set = mnist::Mnist::bundled();
                 let choices = training_digits(digit);
                 let index = choices[rng.gen_range(0..choices.len())];
-                digits::hand::vary(rng, &set.as_print(index), Some(self.pen))
+                mnist_digit(rng, index, self.pen)
             }
             Some(f) => digits::hand::vary(rng, &digits::hand::face_digit(&faces[f].font, digit), Some(self.pen)),
         };
@@ -102,6 +117,15 @@ impl Writer {
             GrayImage::from_fn(written.width(), written.height(), |x, y| Luma([255 - written.get_pixel(x, y).0[0]]));
         digits::hand::crop_to_ink(&coverage, |c| c > INK_COVERAGE)
     }
+}
+
+/// MNIST digit `index` as a writer with `pen` writes it (dark ink on white),
+/// drawn at [`MNIST_PEN_SCALE`] times its size.
+fn mnist_digit(rng: &mut impl Rng, index: usize, pen: digits::hand::Pen) -> GrayImage {
+    let source = mnist::Mnist::bundled().as_print(index);
+    let (w, h) = (source.width() * MNIST_PEN_SCALE, source.height() * MNIST_PEN_SCALE);
+    let source = imageops::resize(&source, w, h, imageops::FilterType::Triangle);
+    digits::hand::vary(rng, &source, Some(pen))
 }
 
 /// The MNIST digits of one label that may be drawn (the training half only).
@@ -192,4 +216,46 @@ pub fn write_all(
         write(rng, &mut layer, writer, faces, spot);
     }
     layer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_heavier_pen_writes_a_ballpoints_line_not_a_markers() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let writer = Writer {
+            face: None,
+            size: 0.9,
+            gap: 0.2,
+            pen: digits::hand::Pen::Thicker,
+            ink: BLUE_INK,
+            description: String::new(),
+        };
+        let spot = Spot { rect: [0, 0, 120, 60], text: "0".into(), nominal_height: 30.0, right_aligned: false };
+        // The width of a written 0's sides, against its height: drawn at
+        // MNIST's own size the heavier pen's line was 0.27 (a tenth of the
+        // zeros 0.40, a blot: a marker's line), at twice it 0.21 (0.29).
+        let mut widths: Vec<f32> = (0..200)
+            .map(|_| {
+                let layer = write_all(&mut rng, 120, 60, &writer, std::slice::from_ref(&spot), &[]);
+                let zero = digits::hand::crop_to_ink(&layer, |c| c > INK_COVERAGE);
+                // The middle row: the 0's two sides, or one blot.
+                let y = zero.height() / 2;
+                let inked = (0..zero.width()).filter(|&x| zero.get_pixel(x, y).0[0] > 128).count();
+                let runs = (0..zero.width())
+                    .filter(|&x| zero.get_pixel(x, y).0[0] > 128 && (x == 0 || zero.get_pixel(x - 1, y).0[0] <= 128))
+                    .count()
+                    .max(1);
+                inked as f32 / runs as f32 / zero.height() as f32
+            })
+            .collect();
+        widths.sort_by(f32::total_cmp);
+        let median = widths[widths.len() / 2];
+        let heaviest_tenth = widths[widths.len() * 9 / 10];
+        assert!(median <= 0.24, "a heavier pen's line is {median} of a zero's height");
+        assert!(heaviest_tenth <= 0.33, "a tenth of the zeros' lines are {heaviest_tenth} of their height or more");
+    }
 }
