@@ -124,6 +124,12 @@ const SIGN_CLEARANCE_OF_HEIGHT: f32 = 0.1;
 const MAX_STATION_HEIGHT_OF_LINE: f32 = 2.2;
 /// The most digits a station number has.
 const MAX_STATION_DIGITS: u32 = 6;
+/// The blank a station number is written on is a thin printed underline
+/// which, photographed, breaks into dashes up to this many pixels apart:
+/// bridged, it is still a rule (whole, it merged with the digits written
+/// on it into one glyph read as no digit). Counts' cells keep unbroken
+/// rules only (bridging there cost their digits more than it gave).
+const STATION_RULE_GAP: u32 = 3;
 /// The «№» cut up reads as digits, each below this (on three synthetic
 /// sets at most 0.967); a digit read surelier before a clean print's number
 /// is written: «116786» beside «86», a print that lost its 7, is no
@@ -234,7 +240,7 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
             ..Default::default()
         };
     }
-    let ink = hand_ink(page, region, line_height, letter_boxes);
+    let ink = hand_ink(page, region, line_height, letter_boxes, 0);
     let centre = label_centre_y.saturating_sub(t);
     let own =
         within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &rule_rows(&ink.rules));
@@ -271,13 +277,14 @@ struct HandInk {
     rules: GrayImage,
 }
 
-fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect]) -> HandInk {
+fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect], rule_gap: u32) -> HandInk {
     let [l, t, r, b] = region;
     let (w, h) = (r - l, b - t);
     let (paper, darkest) = paper_and_darkest(page, region);
     let level = paper.saturating_sub((HAND_INK_DEPTH * paper.saturating_sub(darkest) as f32) as u8);
     let vertical_run = (line_height * VERTICAL_RULE_OF_LINE) as u32;
-    let CellInk { labels, boxes, rules, removed } = cell_ink(page, region, level, letter_boxes, Some(vertical_run));
+    let CellInk { labels, boxes, rules, removed } =
+        cell_ink(page, region, level, letter_boxes, Some(vertical_run), rule_gap);
     let min_area = (line_height * line_height * 0.02) as u32;
     // Ink cut by the region's edge continues outside it: not this count's.
     let cut = |bx: &Rect| bx[1] == 0 || bx[3] >= h || bx[2] >= w;
@@ -603,7 +610,7 @@ pub fn read_hand_station(
         // pass returned: the band is searched across the page.
         let reach = (line_height * STATION_REACH_OF_LINE) as u32;
         let region = [0, line[1].saturating_sub(reach / 2), page.width(), (line[3] + reach / 2).min(page.height())];
-        let ink = hand_ink(page, region, line_height, caption_words);
+        let ink = hand_ink(page, region, line_height, caption_words, STATION_RULE_GAP);
         // Only numbers written on this line (the region reaches into the
         // lines above and below), no taller than a written digit.
         let (line_top, line_bottom) = (line[1].saturating_sub(region[1]), line[3].saturating_sub(region[1]));

@@ -859,13 +859,15 @@ pub(super) struct CellInk {
 /// label text (`letter_boxes`, page coordinates), long horizontal rules (but
 /// where a stroke crosses or rests on one, see [`strokes_on_rules`]) and,
 /// given `vertical_rule_run`, vertical ink runs at least that long,
-/// one-pixel breaks bridged, cut into connected components.
+/// one-pixel breaks bridged, cut into connected components. A horizontal
+/// rule may break for `rule_gap` pixels (see [`rule_mask`]).
 pub(super) fn cell_ink(
     page: &GrayImage,
     region: Rect,
     level: u8,
     letter_boxes: &[Rect],
     vertical_rule_run: Option<u32>,
+    rule_gap: u32,
 ) -> CellInk {
     let [l, t, r, b] = region;
     let (w, h) = (r - l, b - t);
@@ -874,7 +876,7 @@ pub(super) fn cell_ink(
         let (px, py) = (l + x, t + y);
         Luma([if page.get_pixel(px, py).0[0] < level && !in_letters(px, py) { 255 } else { 0 }])
     });
-    let rules = rule_mask(&ink);
+    let rules = rule_mask(&ink, rule_gap);
     let mut removed = match vertical_rule_run {
         Some(run) => vertical_rule_mask(&ink, run),
         None => GrayImage::new(w, h),
@@ -940,7 +942,7 @@ fn read_cell(
         return Ok(ValueReading { problem: Some("no room to the right of the label".into()), ..Default::default() });
     }
     let (w, h) = (r - l, b - t);
-    let CellInk { labels, boxes, .. } = cell_ink(page, region, ink_level(page, region), letter_boxes, None);
+    let CellInk { labels, boxes, .. } = cell_ink(page, region, ink_level(page, region), letter_boxes, None, 0);
     let min_area = (line_height * line_height * 0.02) as u32;
     // Ink cut by the region's edge continues outside it: a rule or a
     // neighbour's print, never a digit of this count (which stands inside).
@@ -1432,23 +1434,32 @@ pub(super) fn paper_and_darkest(page: &GrayImage, region: Rect) -> (u8, u8) {
 
 /// Marks the pixels of long horizontal ink runs (ruling lines, box tops
 /// and bottoms) in a binary image; vertical rules are left to the
-/// component filter, which knows a digit's shape.
-pub(super) fn rule_mask(ink: &GrayImage) -> GrayImage {
+/// component filter, which knows a digit's shape. A run goes on across
+/// breaks of up to `gap` pixels (a faint rule, photographed, breaks into
+/// dashes).
+pub(super) fn rule_mask(ink: &GrayImage, gap: u32) -> GrayImage {
     let (w, h) = ink.dimensions();
     let mut mask = GrayImage::new(w, h);
-    let on = |x: u32, y: u32| ink.get_pixel(x, y).0[0] > 0;
     for y in 0..h {
-        let mut start = 0;
-        for x in 0..=w {
-            if x == w || !on(x, y) {
-                if x - start >= RULE_RUN_HORIZONTAL {
-                    for xx in start..x {
-                        mask.put_pixel(xx, y, Luma([255]));
-                    }
+        let mut mark = |(start, end): (u32, u32)| {
+            if end - start >= RULE_RUN_HORIZONTAL {
+                for x in start..end {
+                    mask.put_pixel(x, y, Luma([255]));
                 }
-                start = x + 1;
             }
+        };
+        // The run being followed: its first column and one past its last.
+        let mut run: Option<(u32, u32)> = None;
+        for x in (0..w).filter(|&x| ink.get_pixel(x, y).0[0] > 0) {
+            run = match run {
+                Some((start, end)) if x - end <= gap => Some((start, x + 1)),
+                ended => {
+                    ended.map(&mut mark);
+                    Some((x, x + 1))
+                }
+            };
         }
+        run.map(mark);
     }
     // Rules are blurred a pixel or two wider than their core runs.
     imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)
@@ -1592,6 +1603,22 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_broken_into_dashes_is_a_rule_only_when_its_breaks_are_bridged() {
+        // A 100-pixel underline on row 5, broken every 12 pixels for 2;
+        // on row 9, a count's digits' feet, 8 pixels apart.
+        let ink = GrayImage::from_fn(120, 12, |x, y| {
+            let dash = y == 5 && (10..110).contains(&x) && x % 14 < 12;
+            let feet = y == 9 && x % 16 < 8;
+            Luma([if dash || feet { 255 } else { 0 }])
+        });
+        let on_row = |mask: &GrayImage, y: u32| (0..120).filter(|&x| mask.get_pixel(x, y).0[0] > 0).count();
+        assert_eq!(on_row(&rule_mask(&ink, 0), 5), 0, "unbridged, no dash is long enough");
+        let bridged = rule_mask(&ink, 3);
+        assert!(on_row(&bridged, 5) >= 100, "bridged, the dashes are one rule");
+        assert_eq!(on_row(&bridged, 9), 0, "feet farther apart than the bridge are no rule");
+    }
+
+    #[test]
     fn digits_on_a_rule_keep_their_feet_and_stay_apart() {
         // A rule 4 px thick across a 300 × 60 region (rows 40–43); two
         // strokes 3 px wide rest on it, 4 px apart (bottoms in the rule),
@@ -1603,7 +1630,7 @@ mod tests {
             let ink = rule || (rests && (15..42).contains(&y)) || (crosses && (15..56).contains(&y));
             Luma([if ink { 20 } else { 235 }])
         });
-        let ink = cell_ink(&page, [0, 0, 300, 60], 128, &[], None);
+        let ink = cell_ink(&page, [0, 0, 300, 60], 128, &[], None, 0);
         let boxes: Vec<Rect> = ink.boxes.values().map(|(b, _)| *b).collect();
         // The rule's mask is rows 39–44 (widened a pixel for blur). Each
         // resting stroke keeps the rule's upper half as a foot (to row 40);
