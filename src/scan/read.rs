@@ -1454,12 +1454,16 @@ pub(super) fn rule_mask(ink: &GrayImage, gap: u32) -> GrayImage {
             run = match run {
                 Some((start, end)) if x - end <= gap => Some((start, x + 1)),
                 ended => {
-                    ended.map(&mut mark);
+                    if let Some(ended) = ended {
+                        mark(ended);
+                    }
                     Some((x, x + 1))
                 }
             };
         }
-        run.map(mark);
+        if let Some(last) = run {
+            mark(last);
+        }
     }
     // Rules are blurred a pixel or two wider than their core runs.
     imageproc::morphology::dilate(&mask, imageproc::distance_transform::Norm::LInf, 1)

@@ -83,7 +83,8 @@ impl Writer {
         let blue = rng.gen_bool(BLUE_SHARE);
         let ink = if blue { BLUE_INK } else { BLACK_INK }.map(|c| c * rng.gen_range(0.8..1.15));
         let source = face.map_or("MNIST".to_string(), |f| faces[f].name.to_string());
-        // Drawn in this order: size, spacing, pen.
+        // Drawn in the order they always were (size, spacing, pen), so a
+        // seed writes the same protocols.
         let size = rng.gen_range(HEIGHT_OF_NOMINAL.0..HEIGHT_OF_NOMINAL.1);
         let gap = rng.gen_range(GAP_OF_HEIGHT.0..GAP_OF_HEIGHT.1);
         let pen = digits::hand::Pen::random_ballpoint(rng);
