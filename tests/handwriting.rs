@@ -96,3 +96,20 @@ fn a_printed_only_set_is_not_taken_for_handwriting() {
     let scores = eval::score(&truth, &results);
     assert!(scores.handwritten.is_none(), "no split without handwritten protocols");
 }
+
+#[test]
+fn a_station_line_the_layout_pass_missed_is_read_from_the_header_read_again() {
+    // The whole-page layout pass returns nothing of this photo's station
+    // line («№ 411 сайлау учаскесі / Избирательный участок № 411», written
+    // by hand): the handwritten number is read on the header's lines.
+    let photos = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handwritten/station-line-unseen.jpg");
+    std::fs::copy(&fixture, photos.path().join("IMG_0068.jpg")).unwrap();
+    run(&["scan", photos.path().to_str().unwrap(), "--out", out.path().to_str().unwrap(), "-q"]);
+    let results = read_results(&out.path().join("results.jsonl")).unwrap();
+    let [result] = results.as_slice() else { panic!("one photo, one result: {results:?}") };
+    assert!(result.handwritten);
+    assert_eq!(result.station.as_deref(), Some("411"), "{:?}", result.flags);
+    assert!(result.confidence["station"] >= 0.8, "station read unsurely: {:?}", result.confidence);
+}

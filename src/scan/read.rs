@@ -460,12 +460,15 @@ pub fn read_page(
     // line: where the election or the station is not surely read, the
     // header (above the first form line) is read again as one block.
     let unsure_header = reading.election_confidence < CONFIDENT_HEADER || reading.station_confidence < CONFIDENT_HEADER;
+    // The station lines that read found, for a handwritten number.
+    let mut header_station_lines: Vec<TextLine> = Vec::new();
     if unsure_header && first_row_top < PAGE_HEIGHT {
         let header = image::imageops::crop_imm(page, 0, 0, page.width(), first_row_top).to_image();
         let header_words = engines.read_block_words(&header)?;
         let header_lines = group_lines(&header_words);
         let header_classified: Vec<Option<(Target, f64)>> =
             header_lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+        header_station_lines = station_lines(&header_lines, &header_classified).into_iter().cloned().collect();
         let mut again = Reading::default();
         read_election(model, &header_lines, &header_classified, &mut again);
         if again.election_confidence > reading.election_confidence {
@@ -554,12 +557,13 @@ pub fn read_page(
         // The station number is handwritten too: read in the blanks of the
         // station lines, the caption's words masked. A printed-pass reading
         // that says the same is one more opinion.
-        let station_lines: Vec<&TextLine> = lines
-            .iter()
-            .zip(&classified)
-            .filter(|(_, c)| matches!(c, Some((Target::Station, _))))
-            .map(|(l, _)| l)
-            .collect();
+        // The layout pass over the whole page now and then returns nothing
+        // of the station line (a handwritten number and the blank's dashed
+        // underline in it): the header's read as one block is used then.
+        let mut station_lines = station_lines(&lines, &classified);
+        if station_lines.is_empty() {
+            station_lines = header_station_lines.iter().collect();
+        }
         // The caption's words (matched to the form's caption, however
         // misspelt, «№» glued on and all) are masked. Any other word with
         // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
@@ -660,6 +664,11 @@ fn read_election(model: &FormModel, lines: &[TextLine], classified: &[Option<(Ta
             reading.election_confidence = (score / total) as f32;
         }
     }
+}
+
+/// The lines classified as the station line.
+fn station_lines<'a>(lines: &'a [TextLine], classified: &[Option<(Target, f64)>]) -> Vec<&'a TextLine> {
+    lines.iter().zip(classified).filter(|(_, c)| matches!(c, Some((Target::Station, _)))).map(|(l, _)| l).collect()
 }
 
 fn read_station(
