@@ -460,7 +460,8 @@ pub fn read_page(
     // line: where the election or the station is not surely read, the
     // header (above the first form line) is read again as one block.
     let unsure_header = reading.election_confidence < CONFIDENT_HEADER || reading.station_confidence < CONFIDENT_HEADER;
-    // The station lines that read found, for a handwritten number.
+    // The station lines found by that second read: where the first pass
+    // found none, a handwritten station number is looked for on these.
     let mut header_station_lines: Vec<TextLine> = Vec::new();
     if unsure_header && first_row_top < PAGE_HEIGHT {
         let header = image::imageops::crop_imm(page, 0, 0, page.width(), first_row_top).to_image();
