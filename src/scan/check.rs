@@ -45,9 +45,12 @@ pub const HANDWRITTEN_BOUNDED_CONFIDENCE: f32 = 0.95;
 /// confidence × 0.7, see `hand`) passes when the network reads every digit
 /// at least this surely: where the digits part is then the rule's to
 /// answer for (a digit lost or gained), what they are the network's. (On
-/// the three sets, 114 values cut on a guess read this surely: the two
-/// wrong ones had a digit too many.)
-pub const HANDWRITTEN_BOUNDED_CUT_CONFIDENCE: f32 = 0.99;
+/// seeds 777, 778 and 779, 377 handwritten values cut on a guess read
+/// every digit at 0.98 or surer: the 3 wrong ones had a digit too many or
+/// too few. The surest wrong one with as many digits as the truth read
+/// 0.96 — 66 for 65 — and the next 0.85. At 0.99, 16 voters counts read
+/// 0.981–0.989, all right, went to a person.)
+pub const HANDWRITTEN_BOUNDED_CUT_CONFIDENCE: f32 = 0.98;
 /// The rules may choose a rival reading of a handwritten value when the
 /// network finds it at least this share as likely as its own reading. (At
 /// 0.01 they once chose 582 over a 588 read at 0.99, in a protocol that
@@ -634,10 +637,10 @@ mod tests {
         assert_eq!(voters(23100, 0.99, true, 812).flags, held);
         assert_eq!(voters(23100, 0.99, false, 812).status, Status::Accepted);
         // Digits cut apart on a guess (× 0.7): the rule answers for where
-        // they part only when every digit reads at 0.99. The network's
+        // they part only when every digit reads at 0.98. The network's
         // doubt that a piece is one digit is then maybe a wrong cut, no
         // digit lost or added: sure which digit each piece is (0.999),
-        // they still need 0.99.
+        // they still need 0.98.
         let cut = |least: f32| {
             let mut r = reading(&model, &GOOD, 0.95);
             handwritten(&mut r, "voters_on_list", &[(2310, least * 0.7)]);
@@ -646,10 +649,10 @@ mod tests {
             v.identity_confidence = 0.999;
             assessed(&model, &r)
         };
-        let a = cut(0.992);
+        let a = cut(0.985);
         assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
-        assert!(a.confidence["voters_on_list"] > 0.99);
-        assert_eq!(cut(0.985).flags, held);
+        assert!(a.confidence["voters_on_list"] > 0.98);
+        assert_eq!(cut(0.975).flags, held);
         // Issued is corroborated only while an equality over it holds as
         // read (813 breaks R1 and R4).
         let a = voters(2310, 0.96, true, 813);
