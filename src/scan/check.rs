@@ -46,10 +46,10 @@ pub const HANDWRITTEN_BOUNDED_CONFIDENCE: f32 = 0.95;
 /// at least this surely: where the digits part is then the rule's to
 /// answer for (a digit lost or gained), what they are the network's. (On
 /// seeds 777, 778 and 779, 377 handwritten values cut on a guess read
-/// every digit at 0.98 or surer: the 3 wrong ones had a digit too many or
-/// too few. The surest wrong one with as many digits as the truth read
-/// 0.96 — 66 for 65 — and the next 0.85. At 0.99, 16 voters counts read
-/// 0.981–0.989, all right, went to a person.)
+/// every digit at 0.98 or surer, as their notes round it: the 3 wrong ones
+/// had a digit too many or too few. The surest wrong one with as many
+/// digits as the truth read 0.96 — 66 for 65 — and the next 0.85. At
+/// 0.99, 16 voters counts read 0.981–0.989, all right, went to a person.)
 pub const HANDWRITTEN_BOUNDED_CUT_CONFIDENCE: f32 = 0.98;
 /// The rules may choose a rival reading of a handwritten value when the
 /// network finds it at least this share as likely as its own reading. (At
