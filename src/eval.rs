@@ -7,6 +7,11 @@
 //! chased to a photo. When the truth holds handwritten protocols, every
 //! metric is also given for the printed and the handwritten ones apart
 //! (`printed`, `handwritten`), since the two are read by different means.
+//! And it says where the consistent protocols that went to a person went
+//! and why (`held`): the reasons that held them, which of them were read
+//! right throughout (a person only confirms), and how many hold a
+//! handwritten value whose own evidence is weak — which no acceptance rule
+//! may pass, so they bound what can be accepted without a person.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -52,10 +57,85 @@ pub struct Scores {
     pub silent_error_files: Vec<String>,
     /// The same metrics over the printed protocols only, and over the
     /// handwritten ones only; present when the truth holds handwritten ones.
+    /// Where the consistent protocols not accepted went, and why.
+    pub held: Held,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub printed: Option<Box<Scores>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handwritten: Option<Box<Scores>>,
+}
+
+/// The consistent protocols (byte copies left out) that were not accepted:
+/// each cost a reviewer's look, and `false_flag_rate` is their share.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Held {
+    pub protocols: usize,
+    /// Of them, read right throughout (every value, station and election).
+    pub read_right: usize,
+    /// Per reason (a flag's kind; an unsure value, station and election
+    /// apart), the protocols it held and those it alone held.
+    pub reasons: BTreeMap<String, ReasonCount>,
+    /// Of them, handwritten with a value whose own evidence is weak: the
+    /// network gives readings of as many digits but other ones, together,
+    /// [`WEAK_RIVAL`] of its belief or more (its doubt which digits they
+    /// are, not how many). No rule may accept such a value without a
+    /// person, however well the arithmetic fits, so these bound what a
+    /// better checking step could still accept with this network.
+    pub weak_evidence: usize,
+}
+
+/// How many held protocols one reason held, and held alone.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct ReasonCount {
+    pub held: usize,
+    pub only: usize,
+}
+
+/// Rival readings this likely together are a live doubt: the value itself
+/// is then read below the scan's confidence threshold (a fifth of the
+/// network's belief or more is elsewhere), its evidence weak.
+pub const WEAK_RIVAL: f64 = 1.0 - crate::scan::check::CONFIDENCE_THRESHOLD as f64;
+
+/// Why a protocol was not accepted: its flags' kinds (an unsure station
+/// or election told apart from an unsure value), else its status.
+fn held_reasons(result: Option<&ProtocolResult>) -> std::collections::BTreeSet<String> {
+    let Some(r) = result else { return ["no result".to_string()].into() };
+    let mut reasons: std::collections::BTreeSet<String> = r
+        .flags
+        .iter()
+        .map(|flag| match flag.split_once(':') {
+            Some(("low_confidence", what @ ("station" | "election"))) => format!("low_confidence:{what}"),
+            Some(("low_confidence", _)) => "low_confidence:value".to_string(),
+            Some((kind, _)) => kind.to_string(),
+            None => flag.clone(),
+        })
+        .collect();
+    if reasons.is_empty() {
+        reasons.insert(r.status.as_str().to_string());
+    }
+    reasons
+}
+
+/// The value `result` shows for a line key (`votes.PARTY` for votes).
+fn shown_value(result: &ProtocolResult, key: &str) -> Option<u64> {
+    match key.strip_prefix("votes.") {
+        Some(party) => result.votes.get(party).copied().flatten(),
+        None => result.fields.get(key).copied().flatten(),
+    }
+}
+
+/// Whether a handwritten value of `result` has rival readings of as many
+/// digits holding [`WEAK_RIVAL`] or more of the network's belief (only the
+/// candidates the result keeps are summed, so this may miss a doubt, never
+/// invent one).
+fn has_weak_value(result: &ProtocolResult) -> bool {
+    result.candidates.iter().any(|(key, readings)| {
+        let Some(shown) = shown_value(result, key) else { return false };
+        let digits = shown.to_string().len();
+        let rivals: f64 =
+            readings.iter().filter(|&&(v, _)| v != shown && v.to_string().len() == digits).map(|&(_, p)| p).sum();
+        rivals >= WEAK_RIVAL
+    })
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
@@ -117,6 +197,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
     let mut consistent_flagged = 0;
     let mut copies = 0;
     let mut copies_found = 0;
+    let mut held = Held::default();
     let mut wrong_by_field: BTreeMap<String, usize> = BTreeMap::new();
     let mut status: BTreeMap<String, usize> = BTreeMap::new();
     for t in truth {
@@ -156,6 +237,16 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
             consistent += 1;
             if !accepted {
                 consistent_flagged += 1;
+                held.protocols += 1;
+                held.read_right += all_right as usize;
+                held.weak_evidence += result.is_some_and(has_weak_value) as usize;
+                let reasons = held_reasons(result);
+                let alone = reasons.len() == 1;
+                for reason in reasons {
+                    let count = held.reasons.entry(reason).or_default();
+                    count.held += 1;
+                    count.only += alone as usize;
+                }
             }
         } else {
             inconsistent += 1;
@@ -179,6 +270,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         status,
         worst_fields,
         silent_error_files: silent,
+        held,
         printed: None,
         handwritten: None,
     }
@@ -221,8 +313,115 @@ pub fn render_table(s: &Scores) -> String {
         let worst: Vec<String> = s.worst_fields.iter().take(5).map(|(k, n)| format!("{k} ({n})")).collect();
         out.push_str(&format!("fields read wrong most often: {}\n", worst.join(", ")));
     }
+    // Held protocols per part where the set has parts, else for all.
+    let held_parts = match (s.printed.as_deref(), s.handwritten.as_deref()) {
+        (Some(printed), Some(handwritten)) => vec![(" printed", printed), (" handwritten", handwritten)],
+        _ => vec![("", s)],
+    };
+    for (name, part) in held_parts.into_iter().filter(|(_, p)| p.held.protocols > 0) {
+        out.push_str(&render_held(name, &part.held));
+    }
     for f in &s.silent_error_files {
         out.push_str(&format!("silent error: {f}\n"));
     }
     out
+}
+
+/// The held protocols of one part in a few lines: reasons, most frequent
+/// first, each with how many it held alone.
+fn render_held(part: &str, held: &Held) -> String {
+    let mut reasons: Vec<(&String, &ReasonCount)> = held.reasons.iter().collect();
+    reasons.sort_by(|a, b| b.1.held.cmp(&a.1.held).then(a.0.cmp(b.0)));
+    let listed: Vec<String> = reasons.iter().map(|(r, c)| format!("{r} {} (alone {})", c.held, c.only)).collect();
+    let mut out = format!(
+        "held{part} (consistent, not accepted): {}, read right throughout {}; reasons: {}\n",
+        held.protocols,
+        held.read_right,
+        listed.join(", ")
+    );
+    if held.weak_evidence > 0 {
+        out.push_str(&format!(
+            "  weak evidence in {}: a handwritten value the network reads as other digits at {WEAK_RIVAL:.2} or \
+             more, for a person whatever the rules\n",
+            held.weak_evidence
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn truth(file: &str, votes: u64, consistent: bool) -> Truth {
+        Truth {
+            file: file.into(),
+            election: "mazhilis".into(),
+            station: "217".into(),
+            fields: [("ballots_issued".to_string(), Some(146))].into(),
+            votes: [("qhp".to_string(), Some(votes))].into(),
+            consistent,
+            duplicate_of: None,
+            handwritten: true,
+        }
+    }
+
+    /// A result showing `votes` for the party, with `flags` and, for the
+    /// flagged, `candidates` as the scan keeps them.
+    fn result(file: &str, votes: u64, flags: &[&str], candidates: &[(&str, Vec<(u64, f64)>)]) -> ProtocolResult {
+        let mut r = ProtocolResult::empty(file, "0", &["ballots_issued".into()], &["qhp".into()]);
+        r.status = if flags.is_empty() { Status::Accepted } else { Status::Flagged };
+        r.election = Some("mazhilis".into());
+        r.station = Some("217".into());
+        r.fields.insert("ballots_issued".into(), Some(146));
+        r.votes.insert("qhp".into(), Some(votes));
+        r.flags = flags.iter().map(|f| f.to_string()).collect();
+        r.candidates = candidates.iter().map(|(k, c)| (k.to_string(), c.clone())).collect();
+        r.handwritten = true;
+        r
+    }
+
+    #[test]
+    fn held_protocols_are_told_by_reason_rightness_and_weak_evidence() {
+        let truths = [
+            truth("accepted.jpg", 17, true),
+            truth("station.jpg", 17, true),
+            truth("weak.jpg", 17, true),
+            truth("cut.jpg", 17, true),
+            truth("inconsistent.jpg", 17, false),
+        ];
+        let results = [
+            result("accepted.jpg", 17, &[], &[]),
+            result("station.jpg", 17, &["low_confidence:station"], &[]),
+            // 19 and 11 read as the value's digits otherwise, together 0.35
+            // of the network's belief; misread besides.
+            result(
+                "weak.jpg",
+                19,
+                &["low_confidence:votes.qhp", "rule:R4"],
+                &[("votes.qhp", vec![(19, 0.6), (17, 0.25), (11, 0.1), (1, 0.05)])],
+            ),
+            // Its doubt is how many digits (1461), not which: not weak.
+            result(
+                "cut.jpg",
+                17,
+                &["low_confidence:ballots_issued"],
+                &[("ballots_issued", vec![(146, 0.3), (1461, 0.67), (148, 0.03)])],
+            ),
+            result("inconsistent.jpg", 17, &["rule:R1"], &[]),
+        ];
+        let scores = score(&truths, &results);
+        let held = &scores.handwritten.as_ref().expect("a handwritten part").held;
+        assert_eq!(held.protocols, 3, "the inconsistent protocol is rightly held, not counted: {held:?}");
+        assert_eq!(held.read_right, 2, "{held:?}");
+        assert_eq!(held.weak_evidence, 1, "{held:?}");
+        let count = |r: &str| held.reasons.get(r).copied().unwrap_or_default();
+        assert_eq!(count("low_confidence:station"), ReasonCount { held: 1, only: 1 });
+        assert_eq!(count("low_confidence:value"), ReasonCount { held: 2, only: 1 });
+        assert_eq!(count("rule"), ReasonCount { held: 1, only: 0 });
+        assert_eq!(held, &scores.held, "every protocol is handwritten: the part is the whole");
+        let table = render_table(&scores);
+        assert!(table.contains("held handwritten (consistent, not accepted): 3, read right throughout 2;"), "{table}");
+        assert!(table.contains("weak evidence in 1: a handwritten value"), "{table}");
+    }
 }
