@@ -55,10 +55,10 @@ pub struct Scores {
     pub worst_fields: Vec<(String, usize)>,
     /// Files accepted with a wrong value.
     pub silent_error_files: Vec<String>,
-    /// The same metrics over the printed protocols only, and over the
-    /// handwritten ones only; present when the truth holds handwritten ones.
     /// Where the consistent protocols not accepted went, and why.
     pub held: Held,
+    /// The same metrics over the printed protocols only, and over the
+    /// handwritten ones only; present when the truth holds handwritten ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub printed: Option<Box<Scores>>,
     #[serde(skip_serializing_if = "Option::is_none")]
