@@ -82,6 +82,10 @@ pub struct Held {
     /// person, however well the arithmetic fits, so these bound what a
     /// better checking step could still accept with this network.
     pub weak_evidence: usize,
+    /// Of them, read right throughout with no value of weak evidence: the
+    /// most that a better checking step could still accept with this
+    /// network (the rest are wrong, or weak, which no check may pass).
+    pub passable: usize,
 }
 
 /// How many held protocols one reason held, and held alone.
@@ -239,7 +243,9 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
                 consistent_flagged += 1;
                 held.protocols += 1;
                 held.read_right += all_right as usize;
-                held.weak_evidence += result.is_some_and(has_weak_value) as usize;
+                let weak = result.is_some_and(has_weak_value);
+                held.weak_evidence += weak as usize;
+                held.passable += (all_right && !weak) as usize;
                 let reasons = held_reasons(result);
                 let alone = reasons.len() == 1;
                 for reason in reasons {
@@ -342,8 +348,9 @@ fn render_held(part: &str, held: &Held) -> String {
     if held.weak_evidence > 0 {
         out.push_str(&format!(
             "  weak evidence in {}: a handwritten value the network reads as other digits at {WEAK_RIVAL:.2} or \
-             more, for a person whatever the rules\n",
-            held.weak_evidence
+             more, for a person whatever the rules; read right with none: {} (the most a better check could \
+             still accept)\n",
+            held.weak_evidence, held.passable
         ));
     }
     out
@@ -415,6 +422,7 @@ mod tests {
         assert_eq!(held.protocols, 3, "the inconsistent protocol is rightly held, not counted: {held:?}");
         assert_eq!(held.read_right, 2, "{held:?}");
         assert_eq!(held.weak_evidence, 1, "{held:?}");
+        assert_eq!(held.passable, 2, "station.jpg and cut.jpg are right and not weak: {held:?}");
         let count = |r: &str| held.reasons.get(r).copied().unwrap_or_default();
         assert_eq!(count("low_confidence:station"), ReasonCount { held: 1, only: 1 });
         assert_eq!(count("low_confidence:value"), ReasonCount { held: 2, only: 1 });
@@ -423,5 +431,6 @@ mod tests {
         let table = render_table(&scores);
         assert!(table.contains("held handwritten (consistent, not accepted): 3, read right throughout 2;"), "{table}");
         assert!(table.contains("weak evidence in 1: a handwritten value"), "{table}");
+        assert!(table.contains("read right with none: 2"), "{table}");
     }
 }
