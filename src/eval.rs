@@ -400,8 +400,8 @@ mod tests {
         let results = [
             result("accepted.jpg", 17, &[], &[]),
             result("station.jpg", 17, &["low_confidence:station"], &[]),
-            // 19 and 11 read as the value's digits otherwise, together 0.35
-            // of the network's belief; misread besides.
+            // Shows 19 (a misread of 17); 17 and 11, as many digits, hold
+            // 0.35 of the network's belief together.
             result(
                 "weak.jpg",
                 19,
