@@ -107,11 +107,11 @@ fn held_reasons(result: Option<&ProtocolResult>) -> std::collections::BTreeSet<S
     let mut reasons: std::collections::BTreeSet<String> = r
         .flags
         .iter()
-        .map(|flag| match flag.split_once(':') {
-            Some(("low_confidence", what @ ("station" | "election"))) => format!("low_confidence:{what}"),
-            Some(("low_confidence", _)) => "low_confidence:value".to_string(),
-            Some((kind, _)) => kind.to_string(),
-            None => flag.clone(),
+        .zip(r.flag_kinds())
+        .map(|(flag, kind)| match (kind, flag.split_once(':').map(|(_, detail)| detail)) {
+            ("low_confidence", Some(what @ ("station" | "election"))) => format!("low_confidence:{what}"),
+            ("low_confidence", _) => "low_confidence:value".to_string(),
+            _ => kind.to_string(),
         })
         .collect();
     if reasons.is_empty() {
@@ -156,16 +156,16 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>> {
 
 /// Which values of `result` equal the truth: (key, right).
 fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    for (key, want) in &truth.fields {
-        let got = result.and_then(|r| r.fields.get(key).copied().flatten());
-        out.push((key.clone(), got.is_some() && got == *want));
-    }
-    for (key, want) in &truth.votes {
-        let got = result.and_then(|r| r.votes.get(key).copied().flatten());
-        out.push((format!("votes.{key}"), got.is_some() && got == *want));
-    }
-    out
+    let fields = truth.fields.iter().map(|(key, want)| (key.clone(), want));
+    let votes = truth.votes.iter().map(|(party, want)| (format!("votes.{party}"), want));
+    fields
+        .chain(votes)
+        .map(|(key, want)| {
+            let got = result.and_then(|r| shown_value(r, &key));
+            let right = got.is_some() && got == *want;
+            (key, right)
+        })
+        .collect()
 }
 
 /// Scores `results` against `truth`, and, where some protocols are
