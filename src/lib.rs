@@ -7,10 +7,12 @@
 //! [`scan`] (discover, hash, decode, normalise, read, check, write) →
 //! [`eval`] (scores against truth) → [`review`] (reviewers' decisions,
 //! a hash-chained log) → [`verify`] (inputs and log against the
-//! [`manifest`]) → [`report`] (totals of the verified set).
+//! [`manifest`] and a published [`evidence`] head) → [`report`] (totals of
+//! the verified set).
 
 pub mod digits;
 pub mod eval;
+pub mod evidence;
 pub mod fonts;
 pub mod manifest;
 pub mod model;
@@ -19,6 +21,7 @@ pub mod result;
 pub mod review;
 pub mod rules;
 pub mod scan;
+pub mod spreadsheet;
 pub mod synth;
 pub mod textmatch;
 pub mod verify;

@@ -89,6 +89,10 @@ enum Command {
         /// Form model file (default: the bundled Kazakhstan 2021 model).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Write report.json, report.csv and report.html into DIR instead of OUT_DIR (for an
+        /// archived, write-protected OUT_DIR, which is only read).
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
     },
     /// Start the reviewers' web page for OUT_DIR (a scan's output folder).
     ///
@@ -117,7 +121,9 @@ enum Command {
     /// Re-hash the inputs and the review log and say what changed since the scan.
     ///
     /// Compares every file under the input folder with OUT_DIR/manifest.json (added, missing, altered),
-    /// checks the manifest's root hash, results.jsonl, and the reviewers' decision log's hash chain.
+    /// checks the manifest's root hash, that results.jsonl is the file the scan wrote, the reviewers'
+    /// decision log's hash chain (which starts from the manifest's root), and every evidence head
+    /// published earlier. Prints the evidence head to publish now. Never writes to OUT_DIR.
     ///
     /// Exit codes: 0 nothing changed; 1 something changed (listed); 2 bad usage or no manifest.
     Verify {
@@ -126,6 +132,10 @@ enum Command {
         /// The photos' folder (default: the one the scan read, as named in the manifest).
         #[arg(long)]
         input: Option<PathBuf>,
+        /// An evidence head published earlier (printed by scan, review, report and verify): it must
+        /// be one this output's chain has had. May be given more than once.
+        #[arg(long, value_name = "SHA256")]
+        head: Vec<String>,
     },
     /// Write N synthetic protocol photos and DIR/truth.jsonl with their true values.
     Synth {
@@ -165,6 +175,10 @@ enum Command {
         /// assets/mnist/). Digits 0–4999 are trained on, 5000–9999 only measure.
         #[arg(long, value_name = "DIR")]
         mnist: Option<PathBuf>,
+        /// A folder holding MNIST's training set (train-images-idx3-ubyte.gz and
+        /// train-labels-idx1-ubyte.gz, 60 000 digits): trained on in full instead of t10k's 0–4999.
+        #[arg(long, value_name = "DIR")]
+        mnist_train: Option<PathBuf>,
     },
 }
 
@@ -214,6 +228,9 @@ fn review(
     let running = web::App::open(out, model, token)?.serve(bind)?;
     let hint = if with_token { "/?token=…" } else { "/" };
     println!("review page: http://{}{hint}  (Ctrl-C stops it; every decision is already saved)", running.address);
+    if let Ok(evidence) = protocol_ocr::evidence::Evidence::current(out) {
+        println!("{}", evidence.render());
+    }
     running.wait();
     Ok(())
 }
@@ -286,6 +303,10 @@ fn main() -> ExitCode {
                             count(Status::Failed)
                         );
                         println!("wrote {}/results.jsonl, results.csv, summary.json, manifest.json", out.display());
+                        match protocol_ocr::evidence::Evidence::current(&out) {
+                            Ok(evidence) => println!("{}", evidence.render()),
+                            Err(e) => eprintln!("warning: no evidence head: {e:#}"),
+                        }
                     }
                     ExitCode::SUCCESS
                 }
@@ -309,14 +330,15 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Report { out_dir, official, model } => {
-            let result = FormModel::load(model.as_deref())
-                .map_err(anyhow::Error::from)
-                .and_then(|model| Ok((protocol_ocr::report::run(&out_dir, &model, official.as_deref())?, model)));
+        Command::Report { out_dir, official, model, to } => {
+            let result = FormModel::load(model.as_deref()).map_err(anyhow::Error::from).and_then(|model| {
+                Ok((protocol_ocr::report::run(&out_dir, &model, official.as_deref(), to.as_deref())?, model))
+            });
             match result {
                 Ok((report, model)) => {
                     print!("{}", report.render(&model));
-                    println!("\nwrote {}, report.csv, report.html", out_dir.join("report.json").display());
+                    let dest = to.as_deref().unwrap_or(&out_dir);
+                    println!("\nwrote {}, report.csv, report.html", dest.join("report.json").display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -332,7 +354,7 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Verify { out_dir, input } => match verify::verify(&out_dir, input.as_deref()) {
+        Command::Verify { out_dir, input, head } => match verify::verify(&out_dir, input.as_deref(), &head) {
             Ok(report) => {
                 print!("{}", verify::render(&report));
                 if report.ok() {
@@ -373,8 +395,13 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::TrainDigits { out, seed, epochs, mnist } => {
-            let options = protocol_ocr::digits::train::TrainOptions { seed, epochs, mnist_dir: mnist };
+        Command::TrainDigits { out, seed, epochs, mnist, mnist_train } => {
+            let options = protocol_ocr::digits::train::TrainOptions {
+                seed,
+                epochs,
+                mnist_dir: mnist,
+                training_set_dir: mnist_train,
+            };
             let trained =
                 protocol_ocr::digits::train::train(&options, |line| eprintln!("{line}")).and_then(|(net, report)| {
                     scan::write::write_atomically(&out, &net.to_bytes())?;

@@ -1,9 +1,10 @@
 //! The hash manifest: one root hash an observer organisation can publish,
 //! so anyone can later check that a photo, or the whole set, is the one the
-//! results were made from.
+//! results were made from, and that the results are the ones the scan wrote.
 //!
 //! `OUT_DIR/manifest.json` lists every input's path, size and SHA-256, the
-//! form model's SHA-256 and the tool's version. The root hash is the SHA-256
+//! form model's SHA-256, the tool's version and the SHA-256 of
+//! `results.jsonl` (so an edited figure changes the root). The root hash is the SHA-256
 //! of a plain text anyone can rebuild with standard tools (see
 //! [`ROOT_METHOD`]): a hash over the sorted list, not a Merkle tree — the
 //! list is small enough to publish whole, and checking one photo means
@@ -20,12 +21,16 @@ use crate::scan::hash::hash_bytes;
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// First line of the text the root hash is taken over; names the method.
-pub const MANIFEST_FORMAT: &str = "protocol-ocr manifest 1";
+pub const MANIFEST_FORMAT: &str = "protocol-ocr manifest 2";
+/// The format before the root covered results.jsonl: still read, and
+/// verified for what it covers.
+pub const MANIFEST_FORMAT_WITHOUT_RESULTS: &str = "protocol-ocr manifest 1";
 
 /// How the root hash is made, written into every manifest.
-pub const ROOT_METHOD: &str = "SHA-256 (lowercase hex) of the UTF-8 text made of the line 'protocol-ocr manifest 1', \
-the line 'tool VERSION', the line 'model MODEL_SHA256', then one line per input file sorted by path: \
-'SHA256 SIZE PATH' (a '-' for the SHA-256 of a file that could not be read), every line ending in a newline";
+pub const ROOT_METHOD: &str = "SHA-256 (lowercase hex) of the UTF-8 text made of the line 'protocol-ocr manifest 2', \
+the line 'tool VERSION', the line 'model MODEL_SHA256', the line 'results RESULTS_SHA256' (the SHA-256 of \
+results.jsonl's bytes), then one line per input file sorted by path: 'SHA256 SIZE PATH' (a '-' for the SHA-256 \
+of a file that could not be read), every line ending in a newline";
 
 /// One input file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,23 +58,37 @@ pub struct Manifest {
     /// Whether `scan` followed symbolic links (so `verify` lists the same files).
     pub follow_symlinks: bool,
     pub model: ManifestModel,
+    /// SHA-256 of `results.jsonl` as the scan wrote it (`None` in a
+    /// format-1 manifest, which did not cover it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_sha256: Option<String>,
     pub files: Vec<ManifestFile>,
     pub root_method: String,
     pub root_sha256: String,
 }
 
 impl Manifest {
-    /// A manifest over `files` (sorted here by path).
-    pub fn new(input: &Path, follow_symlinks: bool, model: ManifestModel, mut files: Vec<ManifestFile>) -> Manifest {
+    /// A manifest over `files` (sorted here by path) and the bytes of
+    /// results.jsonl they were read into.
+    pub fn new(
+        input: &Path,
+        follow_symlinks: bool,
+        model: ManifestModel,
+        results_jsonl: &[u8],
+        mut files: Vec<ManifestFile>,
+    ) -> Manifest {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let tool_version = env!("CARGO_PKG_VERSION").to_string();
-        let root_sha256 = root_hash(&tool_version, &model.sha256, &files);
+        let results_sha256 = Some(hash_bytes(results_jsonl));
+        let root_sha256 =
+            hash_bytes(root_text(&tool_version, &model.sha256, results_sha256.as_deref(), &files).as_bytes());
         Manifest {
             format: MANIFEST_FORMAT.into(),
             tool_version,
             input: input.display().to_string(),
             follow_symlinks,
             model,
+            results_sha256,
             files,
             root_method: ROOT_METHOD.into(),
             root_sha256,
@@ -82,29 +101,45 @@ impl Manifest {
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let manifest: Manifest =
             serde_json::from_str(&text).with_context(|| format!("{}: not a manifest", path.display()))?;
-        if manifest.format != MANIFEST_FORMAT {
-            bail!("{}: unknown manifest format {:?}", path.display(), manifest.format);
+        let covers_results = match manifest.format.as_str() {
+            MANIFEST_FORMAT => true,
+            MANIFEST_FORMAT_WITHOUT_RESULTS => false,
+            other => bail!("{}: unknown manifest format {other:?}", path.display()),
+        };
+        if covers_results != manifest.results_sha256.is_some() {
+            bail!(
+                "{}: a {:?} manifest {} results_sha256",
+                path.display(),
+                manifest.format,
+                if covers_results { "needs" } else { "has no" }
+            );
         }
         Ok(manifest)
     }
 
     /// The root hash recomputed from this manifest's own entries.
     pub fn recomputed_root(&self) -> String {
-        root_hash(&self.tool_version, &self.model.sha256, &self.files)
+        let text = root_text(&self.tool_version, &self.model.sha256, self.results_sha256.as_deref(), &self.files);
+        hash_bytes(text.as_bytes())
     }
 }
 
-/// The text the root hash is taken over ([`ROOT_METHOD`]).
-pub fn root_text(tool_version: &str, model_sha256: &str, files: &[ManifestFile]) -> String {
-    let mut text = format!("{MANIFEST_FORMAT}\ntool {tool_version}\nmodel {model_sha256}\n");
+/// The text the root hash is taken over ([`ROOT_METHOD`]); without a
+/// results hash, the format-1 text.
+pub fn root_text(
+    tool_version: &str,
+    model_sha256: &str,
+    results_sha256: Option<&str>,
+    files: &[ManifestFile],
+) -> String {
+    let mut text = match results_sha256 {
+        Some(results) => format!("{MANIFEST_FORMAT}\ntool {tool_version}\nmodel {model_sha256}\nresults {results}\n"),
+        None => format!("{MANIFEST_FORMAT_WITHOUT_RESULTS}\ntool {tool_version}\nmodel {model_sha256}\n"),
+    };
     for f in files {
         text.push_str(&format!("{} {} {}\n", f.sha256.as_deref().unwrap_or("-"), f.size, f.path));
     }
     text
-}
-
-fn root_hash(tool_version: &str, model_sha256: &str, files: &[ManifestFile]) -> String {
-    hash_bytes(root_text(tool_version, model_sha256, files).as_bytes())
 }
 
 #[cfg(test)]
@@ -118,15 +153,29 @@ mod tests {
     #[test]
     fn the_root_covers_every_entry_and_not_their_order() {
         let model = ManifestModel { id: "m".into(), sha256: "abc".into() };
-        let a = Manifest::new(Path::new("in"), false, model.clone(), vec![file("b", "2"), file("a", "1")]);
-        let b = Manifest::new(Path::new("in"), false, model.clone(), vec![file("a", "1"), file("b", "2")]);
+        let results = b"{}\n";
+        let a = Manifest::new(Path::new("in"), false, model.clone(), results, vec![file("b", "2"), file("a", "1")]);
+        let b = Manifest::new(Path::new("in"), false, model.clone(), results, vec![file("a", "1"), file("b", "2")]);
         assert_eq!(a.root_sha256, b.root_sha256);
         assert_eq!(a.recomputed_root(), a.root_sha256);
-        let c = Manifest::new(Path::new("in"), false, model, vec![file("a", "1"), file("b", "3")]);
+        let c = Manifest::new(Path::new("in"), false, model.clone(), results, vec![file("a", "1"), file("b", "3")]);
         assert_ne!(a.root_sha256, c.root_sha256);
+        let results_sha = hash_bytes(results);
         assert_eq!(
-            root_text("0.1.0", "abc", &a.files),
+            root_text("0.1.0", "abc", Some(&results_sha), &a.files),
+            format!("protocol-ocr manifest 2\ntool 0.1.0\nmodel abc\nresults {results_sha}\n1 3 a\n2 3 b\n")
+        );
+        assert_eq!(
+            root_text("0.1.0", "abc", None, &a.files),
             "protocol-ocr manifest 1\ntool 0.1.0\nmodel abc\n1 3 a\n2 3 b\n"
         );
+    }
+
+    #[test]
+    fn an_edited_results_file_changes_the_root() {
+        let model = ManifestModel { id: "m".into(), sha256: "abc".into() };
+        let read = Manifest::new(Path::new("in"), false, model.clone(), b"{\"votes\":1}\n", vec![file("a", "1")]);
+        let edited = Manifest::new(Path::new("in"), false, model, b"{\"votes\":5001}\n", vec![file("a", "1")]);
+        assert_ne!(read.root_sha256, edited.root_sha256);
     }
 }

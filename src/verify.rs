@@ -2,9 +2,13 @@
 //!
 //! Re-hashes every input and compares with `manifest.json` (added, missing
 //! and altered files), checks that the manifest's root hash matches its own
-//! entries (an edited manifest), that `results.jsonl` names the same bytes,
-//! and that the reviewers' decision log is an unbroken hash chain. Anything
-//! found is a mismatch: the command exits non-zero.
+//! entries (an edited manifest), that `results.jsonl` is the file the scan
+//! wrote (its SHA-256 is in the manifest's root) and names the same bytes,
+//! that the reviewers' decision log is an unbroken hash chain from the
+//! manifest's root, and that every evidence head published earlier (given
+//! with `--head`, or recorded in report.json) is one this log has had.
+//! Anything found is a mismatch: the command exits non-zero. Nothing in
+//! OUT_DIR is written, so an archived, write-protected copy verifies.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,9 +17,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use rayon::prelude::*;
 
+use crate::evidence::{self, Evidence};
 use crate::manifest::Manifest;
 use crate::result::read_results;
-use crate::review::store::{verify_chain, ChainReport, REVIEW_DB_FILE};
+use crate::review::store::{verify_chain, ChainReport};
 use crate::scan::discover;
 use crate::scan::hash;
 
@@ -41,8 +46,12 @@ pub struct VerifyReport {
     pub altered: Vec<Altered>,
     /// Lines of results.jsonl that disagree with the manifest, in words.
     pub results_mismatches: Vec<String>,
-    /// The review log's chain, when there is a review store.
-    pub review_log: Option<ChainReport>,
+    /// The review log's chain (empty when no reviewer has decided yet).
+    pub review_log: ChainReport,
+    /// Heads published earlier that this log never had, in words.
+    pub head_mismatches: Vec<String>,
+    /// The head to publish now.
+    pub evidence: Evidence,
 }
 
 impl VerifyReport {
@@ -53,13 +62,14 @@ impl VerifyReport {
             && self.missing.is_empty()
             && self.altered.is_empty()
             && self.results_mismatches.is_empty()
-            && self.review_log.as_ref().is_none_or(ChainReport::ok)
+            && self.review_log.ok()
+            && self.head_mismatches.is_empty()
     }
 }
 
 /// Checks OUT_DIR against the inputs in `input` (default: the folder the
-/// manifest names).
-pub fn verify(out: &Path, input: Option<&Path>) -> Result<VerifyReport> {
+/// manifest names) and against evidence heads published earlier.
+pub fn verify(out: &Path, input: Option<&Path>, published_heads: &[String]) -> Result<VerifyReport> {
     let manifest = Manifest::load(out)?;
     let input = input.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(&manifest.input));
     if !input.is_dir() {
@@ -87,7 +97,23 @@ pub fn verify(out: &Path, input: Option<&Path>) -> Result<VerifyReport> {
     }
 
     let mut results_mismatches = Vec::new();
-    match read_results(&out.join("results.jsonl")) {
+    let results_path = out.join("results.jsonl");
+    let results_as_scanned = match evidence::results_as_scanned(out, &manifest) {
+        Ok(true) => true,
+        Ok(false) => {
+            results_mismatches.push(
+                "results.jsonl was changed after the scan wrote it (its SHA-256 is not the manifest's): \
+                 its figures are not the ones read"
+                    .into(),
+            );
+            false
+        }
+        Err(e) => {
+            results_mismatches.push(format!("{e:#}"));
+            false
+        }
+    };
+    match read_results(&results_path) {
         Ok(results) => {
             let in_results: BTreeMap<&str, &str> =
                 results.iter().map(|r| (r.file.as_str(), r.sha256.as_str())).collect();
@@ -107,8 +133,25 @@ pub fn verify(out: &Path, input: Option<&Path>) -> Result<VerifyReport> {
         Err(e) => results_mismatches.push(format!("{e:#}")),
     }
 
-    let db = out.join(REVIEW_DB_FILE);
-    let review_log = if db.exists() { Some(verify_chain(&db)?) } else { None };
+    let review_log = verify_chain(out, &manifest.root_sha256)?;
+    let mut head_mismatches = Vec::new();
+    for head in published_heads {
+        if !review_log.had_head(head) {
+            head_mismatches.push(format!(
+                "the published head {head} is not one this log has had: the manifest, the results or the \
+                 decisions were rewritten or removed since it was published"
+            ));
+        }
+    }
+    match evidence::recorded_in_report(out) {
+        Ok(Some(recorded)) if !review_log.had_head(&recorded) => head_mismatches.push(format!(
+            "report.json was made at evidence head {recorded}, which this output never had: the manifest, the \
+             results or the decisions were rewritten or removed since (or the report is from another scan)"
+        )),
+        Ok(_) => {}
+        Err(e) => head_mismatches.push(format!("{e:#}")),
+    }
+    let evidence = Evidence::of(&manifest, &review_log, results_as_scanned);
     let recomputed = manifest.recomputed_root();
     Ok(VerifyReport {
         input,
@@ -120,6 +163,8 @@ pub fn verify(out: &Path, input: Option<&Path>) -> Result<VerifyReport> {
         altered,
         results_mismatches,
         review_log,
+        head_mismatches,
+        evidence,
     })
 }
 
@@ -147,12 +192,11 @@ pub fn render(report: &VerifyReport) -> String {
     for m in &report.results_mismatches {
         let _ = writeln!(text, "RESULTS  {m}");
     }
-    match &report.review_log {
-        None => {
-            let _ = writeln!(text, "review log: none (no review.db yet)");
-        }
-        Some(chain) => text.push_str(&chain.render()),
+    text.push_str(&report.review_log.render());
+    for m in &report.head_mismatches {
+        let _ = writeln!(text, "HEAD     {m}");
     }
+    let _ = writeln!(text, "{}", report.evidence.render());
     let _ = writeln!(text, "{}", if report.ok() { "OK: nothing changed" } else { "CHANGED: see the lines above" });
     text
 }

@@ -230,3 +230,169 @@ fn a_token_guards_every_request_and_the_network_needs_one() {
     let with_bearer = send(server.address, "GET", "/api/queue", &[("Authorization", "Bearer s3cret-token")], b"");
     assert_eq!(with_bearer.status, 200);
 }
+
+#[test]
+fn a_crafted_token_link_cannot_write_headers_or_replace_a_good_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &["--token", "s3cret-token"]);
+    // A reviewer already signed in (a good cookie) follows a link whose
+    // token ends the headers early and adds its own.
+    let cookie = [("Cookie", "protocol_ocr_token=s3cret-token")];
+    let crafted = "/?token=x%0d%0aX-Injected:%201%0d%0a%0d%0a%3Cscript%3Ealert(1)%3C/script%3E";
+    let answer = send(server.address, "GET", crafted, &cookie, b"");
+    assert_eq!(answer.status, 200);
+    assert!(!answer.headers.contains_key("x-injected"), "{:?}", answer.headers);
+    assert!(!answer.headers.contains_key("set-cookie"), "{:?}", answer.headers);
+    assert!(answer.headers["content-security-policy"].contains("script-src 'self'"));
+    assert!(!answer.text().contains("alert(1)"));
+    // Without the cookie the same link is refused outright.
+    assert_eq!(get(server.address, crafted).status, 401);
+    // A reviewer with a good cookie who follows a link with a wrong token
+    // is neither logged out nor handed the link's token.
+    let followed = send(server.address, "GET", "/?token=wrong", &cookie, b"");
+    assert_eq!(followed.status, 200);
+    assert!(!followed.headers.contains_key("set-cookie"), "{:?}", followed.headers);
+    // The right token sets the server's own token as the cookie.
+    let opened = get(server.address, "/?token=s3cret-token");
+    assert_eq!(opened.headers["set-cookie"], "protocol_ocr_token=s3cret-token; HttpOnly; SameSite=Strict; Path=/");
+    // A token that could not travel safely in a cookie is refused at start.
+    let unsafe_token = std::process::Command::new(env!("CARGO_BIN_EXE_protocol-ocr"))
+        .args(["review", dir.path().to_str().unwrap(), "--bind", "127.0.0.1:0", "--token", "a;b"])
+        .output()
+        .unwrap();
+    assert_eq!(unsafe_token.status.code(), Some(2));
+}
+
+#[test]
+fn a_request_to_a_foreign_host_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    let body = json!({"sha256": sha("a.jpg"), "version": 0, "action": "confirm", "values": values_of(&a),
+                      "reviewer": "Mallory"})
+    .to_string();
+    let headers = [("Host", "evil.example:8080"), ("Content-Type", "application/json"), ("X-Protocol-OCR", "1")];
+    let rebound = send(server.address, "POST", "/api/decide", &headers, body.as_bytes());
+    assert_eq!(rebound.status, 421, "{}", rebound.text());
+    assert_eq!(send(server.address, "GET", "/api/queue", &[("Host", "evil.example")], b"").status, 421);
+    let port = server.address.port();
+    let by_name = send(server.address, "GET", "/api/queue", &[("Host", &format!("localhost:{port}"))], b"");
+    assert_eq!(by_name.status, 200);
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    assert_eq!(a["version"], 0, "nothing was saved");
+}
+
+#[test]
+fn values_no_protocol_can_hold_are_refused_at_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    let decide = |values: &serde_json::Value| {
+        post_json(
+            server.address,
+            "/api/decide",
+            &json!({"sha256": sha("a.jpg"), "version": 0, "action": "correct", "values": values, "reviewer": "Alice"}),
+        )
+    };
+    let mut huge = values_of(&a);
+    huge["votes"]["nur_otan"] = json!(18446744073709551615u64);
+    let refused = decide(&huge);
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.json()["error"].as_str().unwrap().contains("votes.nur_otan"), "{}", refused.text());
+    assert_eq!(post_json(server.address, "/api/check", &json!({ "values": huge })).status, 400);
+    let mut seven_digits = values_of(&a);
+    seven_digits["fields"]["voters_on_list"] = json!(1_000_000);
+    assert_eq!(decide(&seven_digits).status, 400);
+    let mut station = values_of(&a);
+    station["station"] = json!("=1+1");
+    assert_eq!(decide(&station).status, 400);
+    let mut election = values_of(&a);
+    election["election"] = json!("senate");
+    assert_eq!(decide(&election).status, 400);
+    let mut extra = values_of(&a);
+    extra["votes"]["new_party"] = json!(1);
+    assert_eq!(decide(&extra).status, 400);
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    assert_eq!(a["version"], 0, "nothing was saved");
+    let mut fine = values_of(&a);
+    fine["votes"]["nur_otan"] = json!(999_999);
+    assert_eq!(decide(&fine).status, 200);
+}
+
+#[test]
+fn clients_stalled_in_their_bodies_hold_up_nobody_else() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    // Four connections announce a chunked body, send a piece, and stall.
+    let stalled: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(server.address).unwrap();
+            let head = format!(
+                "POST /api/check HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nX-Protocol-OCR: 1\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n5\r\n{{\"val",
+                server.address
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let queue = get(server.address, "/api/queue");
+    assert_eq!(queue.status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "answered in {:?}", started.elapsed());
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    let checked = post_json(server.address, "/api/check", &json!({ "values": values_of(&a) }));
+    assert_eq!(checked.status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "answered in {:?}", started.elapsed());
+    drop(stalled);
+}
+
+#[test]
+fn without_the_token_a_body_is_never_read() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &["--token", "s3cret-token"]);
+    // A stalled chunked body without a token is refused on its headers alone.
+    let mut s = std::net::TcpStream::connect(server.address).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let head = format!(
+        "POST /api/decide HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nX-Protocol-OCR: 1\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\n{{\"sha",
+        server.address
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 12];
+    s.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 401");
+}
+
+#[test]
+fn a_head_file_that_cannot_be_written_is_reported_truthfully() {
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let a = get(server.address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    let body = json!({"sha256": sha("a.jpg"), "version": 0, "action": "confirm", "values": values_of(&a),
+                      "reviewer": "Alice"});
+    let head = dir.path().join(protocol_ocr::review::store::REVIEW_HEAD_FILE);
+    std::fs::create_dir(&head).unwrap();
+    let failed = post_json(server.address, "/api/decide", &body);
+    assert_eq!(failed.status, 500);
+    assert!(failed.json()["error"].as_str().unwrap().contains("not saved"), "{}", failed.text());
+    std::fs::remove_dir(&head).unwrap();
+    // The page's retry, with the same version, is saved: no 409 naming the same reviewer.
+    let retried = post_json(server.address, "/api/decide", &body);
+    assert_eq!(retried.status, 200, "{}", retried.text());
+    assert_eq!(retried.json()["evidence_head"], retried.json()["saved"]["hash"]);
+    let chain =
+        protocol_ocr::review::store::verify_chain(dir.path(), protocol_ocr::review::store::GENESIS_HASH).unwrap();
+    assert!(chain.ok(), "{:?}", chain.problems);
+    assert_eq!(chain.entries, 1);
+}

@@ -4,7 +4,9 @@
 #[path = "common/review_fixture.rs"]
 mod review_fixture;
 
-use protocol_ocr::review::store::{verify_chain, Action, Decision, ReviewStore, SqliteStore, Values, REVIEW_DB_FILE};
+use protocol_ocr::review::store::{
+    verify_chain, Action, Decision, ReviewStore, SqliteStore, Values, GENESIS_HASH, REVIEW_DB_FILE, REVIEW_HEAD_FILE,
+};
 use rusqlite::Connection;
 
 fn decide_three(dir: &std::path::Path) {
@@ -23,7 +25,7 @@ fn decide_three(dir: &std::path::Path) {
 }
 
 fn problems(dir: &std::path::Path) -> Vec<String> {
-    verify_chain(&dir.join(REVIEW_DB_FILE)).unwrap().problems
+    verify_chain(dir, GENESIS_HASH).unwrap().problems
 }
 
 /// Opens the database as an attacker would, without the append-only triggers.
@@ -39,7 +41,7 @@ fn an_intact_log_verifies_and_the_store_refuses_edits() {
     let dir = tempfile::tempdir().unwrap();
     review_fixture::out_dir(dir.path());
     decide_three(dir.path());
-    let report = verify_chain(&dir.path().join(REVIEW_DB_FILE)).unwrap();
+    let report = verify_chain(dir.path(), GENESIS_HASH).unwrap();
     assert_eq!(report.entries, 3);
     assert!(report.ok(), "{:?}", report.problems);
     let conn = Connection::open(dir.path().join(REVIEW_DB_FILE)).unwrap();
@@ -83,7 +85,80 @@ fn verify_reports_a_broken_review_log() {
     review_fixture::out_dir(dir.path());
     decide_three(dir.path());
     tamper(dir.path(), "UPDATE decisions SET reviewer = 'Mallory' WHERE seq = 1");
-    let report = verify_chain(&dir.path().join(REVIEW_DB_FILE)).unwrap();
+    let report = verify_chain(dir.path(), GENESIS_HASH).unwrap();
     assert!(!report.ok());
     assert!(report.render().contains("REVIEW   entry 1 (a.jpg, by Mallory) was altered"), "{}", report.render());
+}
+
+#[test]
+fn a_deleted_log_is_found_while_its_head_file_remains() {
+    let dir = tempfile::tempdir().unwrap();
+    review_fixture::out_dir(dir.path());
+    decide_three(dir.path());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("{REVIEW_DB_FILE}{suffix}")));
+    }
+    let found = problems(dir.path());
+    assert!(found.iter().any(|p| p.contains("records 3 decisions: the decision log was deleted")), "{found:?}");
+}
+
+#[test]
+fn an_emptied_log_is_found_against_its_head_file() {
+    let dir = tempfile::tempdir().unwrap();
+    review_fixture::out_dir(dir.path());
+    decide_three(dir.path());
+    tamper(dir.path(), "DELETE FROM decisions");
+    let found = problems(dir.path());
+    assert!(found.iter().any(|p| p.contains("records entry 3 as the newest")), "{found:?}");
+}
+
+#[test]
+fn a_head_file_that_cannot_be_written_leaves_the_decision_unsaved() {
+    let dir = tempfile::tempdir().unwrap();
+    review_fixture::out_dir(dir.path());
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let p = store.protocol("a.jpg").unwrap().unwrap();
+    let decision = Decision {
+        file: "a.jpg".into(),
+        reviewer: "Alice".into(),
+        action: Action::Confirm,
+        values: Values::of(&p.result),
+        note: String::new(),
+    };
+    // A folder where the head file should go: it cannot be replaced.
+    let head = dir.path().join(REVIEW_HEAD_FILE);
+    std::fs::create_dir(&head).unwrap();
+    let refused = store.decide(&decision, 0).unwrap_err().to_string();
+    assert!(refused.contains("the decision was not saved"), "{refused}");
+    assert_eq!(store.protocol("a.jpg").unwrap().unwrap().version, 0, "nothing was committed");
+    assert!(store.log().unwrap().is_empty());
+
+    // Once the head can be written, the same save (same version) goes through,
+    // and the log verifies: no false alarm from the failed attempt.
+    std::fs::remove_dir(&head).unwrap();
+    let saved = store.decide(&decision, 0).unwrap();
+    assert_eq!(saved.seq, 1);
+    let report = verify_chain(dir.path(), GENESIS_HASH).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.head(), saved.hash);
+}
+
+#[test]
+fn overlong_names_notes_and_control_characters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    review_fixture::out_dir(dir.path());
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let p = store.protocol("a.jpg").unwrap().unwrap();
+    let decision = |reviewer: &str, note: &str| Decision {
+        file: "a.jpg".into(),
+        reviewer: reviewer.into(),
+        action: Action::Confirm,
+        values: Values::of(&p.result),
+        note: note.into(),
+    };
+    assert!(store.decide(&decision(&"A".repeat(101), ""), 0).is_err());
+    assert!(store.decide(&decision("Alice\r\nX-Evil: 1", ""), 0).is_err());
+    assert!(store.decide(&decision("Alice", &"n".repeat(2001)), 0).is_err());
+    assert!(store.log().unwrap().is_empty());
+    assert!(store.decide(&decision("Alice", "fine"), 0).is_ok());
 }

@@ -25,6 +25,11 @@ static BUNDLED_LABELS: &[u8] = include_bytes!("../../assets/mnist/t10k-labels-id
 
 const IMAGES_FILE: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS_FILE: &str = "t10k-labels-idx1-ubyte.gz";
+/// The files of MNIST's training set: 60 000 digits by about 250 writers,
+/// none of whom wrote the test set (so training on all of it leaves the
+/// held-out digits unseen).
+const TRAINING_IMAGES_FILE: &str = "train-images-idx3-ubyte.gz";
+const TRAINING_LABELS_FILE: &str = "train-labels-idx1-ubyte.gz";
 const IMAGES_MAGIC: u32 = 2051;
 const LABELS_MAGIC: u32 = 2049;
 
@@ -50,8 +55,17 @@ impl Mnist {
         })
     }
 
-    /// Reads both files of the set from `dir`.
+    /// Reads both files of the test set (`t10k-…`) from `dir`.
     pub fn load(dir: &Path) -> anyhow::Result<Mnist> {
+        Mnist::load_files(dir, IMAGES_FILE, LABELS_FILE)
+    }
+
+    /// Reads both files of the training set (`train-…`) from `dir`.
+    pub fn load_training(dir: &Path) -> anyhow::Result<Mnist> {
+        Mnist::load_files(dir, TRAINING_IMAGES_FILE, TRAINING_LABELS_FILE)
+    }
+
+    fn load_files(dir: &Path, images_file: &str, labels_file: &str) -> anyhow::Result<Mnist> {
         let read = |name: &str| -> anyhow::Result<Vec<u8>> {
             let path = dir.join(name);
             let file = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -59,7 +73,7 @@ impl Mnist {
             GzDecoder::new(file).read_to_end(&mut bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             Ok(bytes)
         };
-        Mnist::parse(read(IMAGES_FILE)?, read(LABELS_FILE)?)
+        Mnist::parse(read(images_file)?, read(labels_file)?)
     }
 
     /// The set from the two files' unzipped bytes.
@@ -68,16 +82,16 @@ impl Mnist {
             let word = b.get(at..at + 4).ok_or_else(|| anyhow::anyhow!("IDX header cut short"))?;
             Ok(u32::from_be_bytes(word.try_into().expect("four bytes")))
         };
-        anyhow::ensure!(be(&images, 0)? == IMAGES_MAGIC, "{IMAGES_FILE}: not an IDX image file");
-        anyhow::ensure!(be(&labels, 0)? == LABELS_MAGIC, "{LABELS_FILE}: not an IDX label file");
+        anyhow::ensure!(be(&images, 0)? == IMAGES_MAGIC, "the image file is not an IDX image file");
+        anyhow::ensure!(be(&labels, 0)? == LABELS_MAGIC, "the label file is not an IDX label file");
         let count = be(&images, 4)? as usize;
         let (rows, cols) = (be(&images, 8)?, be(&images, 12)?);
-        anyhow::ensure!(rows == cols, "{IMAGES_FILE}: digits are not square");
+        anyhow::ensure!(rows == cols, "the image file's digits are not square");
         anyhow::ensure!(be(&labels, 4)? as usize == count, "the image and label files hold different counts");
         let pixels = images[16..].to_vec();
         let labels = labels[8..].to_vec();
         anyhow::ensure!(pixels.len() == count * (rows * cols) as usize && labels.len() == count, "IDX files cut short");
-        anyhow::ensure!(labels.iter().all(|&l| l < 10), "{LABELS_FILE}: a label above 9");
+        anyhow::ensure!(labels.iter().all(|&l| l < 10), "the label file holds a label above 9");
         Ok(Mnist { side: rows, pixels, labels })
     }
 

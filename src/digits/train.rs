@@ -29,8 +29,13 @@ use crate::fonts;
 
 /// Printed digits per epoch, over all trained faces.
 const PRINTED_SAMPLES: usize = 24_000;
-/// Distorted copies of each MNIST training digit, per epoch.
+/// Distorted copies of each MNIST training digit, per epoch, when only the
+/// test set's first half (5 000 digits) is trained on.
 const MNIST_COPIES: usize = 8;
+/// The same with MNIST's whole training set (60 000 digits): one distorted
+/// copy of each per epoch keeps an epoch near the same length, and each
+/// epoch still sees every writer.
+const MNIST_TRAINING_SET_COPIES: usize = 1;
 /// Share of MNIST copies also photographed (small, on shaded paper, blurred).
 const PHOTOGRAPHED_SHARE: f64 = 0.5;
 /// Digits in the trained handwriting faces, each varied like another hand.
@@ -74,6 +79,28 @@ pub struct TrainOptions {
     pub epochs: usize,
     /// An MNIST folder; `None` is the bundled copy.
     pub mnist_dir: Option<PathBuf>,
+    /// A folder with MNIST's training set (`train-…` files, 60 000 digits):
+    /// trained on in full instead of the test set's digits 0–4999.
+    pub training_set_dir: Option<PathBuf>,
+}
+
+/// The written digits a run trains on: which set, which of its digits, and
+/// how many distorted copies of each an epoch makes.
+struct WrittenDigits<'a> {
+    set: &'a Mnist,
+    range: std::ops::Range<usize>,
+    copies: usize,
+}
+
+impl WrittenDigits<'_> {
+    fn samples(&self) -> usize {
+        self.range.len() * self.copies
+    }
+
+    /// The `n`-th training digit of an epoch (wrapping over the range).
+    fn index(&self, n: usize) -> usize {
+        self.range.start + n % self.range.len()
+    }
 }
 
 /// The figures of a finished run.
@@ -175,7 +202,7 @@ fn photographed(rng: &mut impl Rng, written: &GrayImage) -> GrayImage {
 /// one hand and pen for both), touching or overlapping a little: ink that
 /// is not one digit. A fifth of the time one is a 1, whose pair is hardly
 /// wider than a single digit and so the likeliest to be read as one.
-fn touching_pair(rng: &mut impl Rng, mnist: &Mnist, hand_faces: &[FontRef]) -> GrayImage {
+fn touching_pair(rng: &mut impl Rng, written_digits: &WrittenDigits, hand_faces: &[FontRef]) -> GrayImage {
     let with_a_one = rng.gen_bool(PAIR_WITH_A_ONE_SHARE);
     let one_first = rng.gen_bool(0.5);
     let face = rng.gen_bool(PAIR_FACE_SHARE).then(|| &hand_faces[rng.gen_range(0..hand_faces.len())]);
@@ -186,8 +213,8 @@ fn touching_pair(rng: &mut impl Rng, mnist: &Mnist, hand_faces: &[FontRef]) -> G
         let source = match face {
             Some(font) => hand::face_digit(font, digit),
             None => {
-                let choices = mnist.indices_of(digit, mnist::TRAIN);
-                mnist.as_print(choices[rng.gen_range(0..choices.len())])
+                let choices = written_digits.set.indices_of(digit, written_digits.range.clone());
+                written_digits.set.as_print(choices[rng.gen_range(0..choices.len())])
             }
         };
         hand::crop_to_ink(&hand::vary(rng, &source, Some(pen)), |v| v < 128)
@@ -331,12 +358,13 @@ fn digit_piece(rng: &mut impl Rng, glyph: &GrayImage) -> GrayImage {
 
 /// Makes the training set: every sample from its own seeded generator, so
 /// the set is the same whatever the number of threads.
-fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
+fn training_set(seed: u64, written_digits: &WrittenDigits) -> Vec<Sample> {
+    let mnist = written_digits.set;
     let (trained, _) = faces();
     let hand_faces: Vec<FontRef<'static>> =
         fonts::hand_faces().into_iter().filter(|f| f.trained).map(|f| f.font).collect();
     let letters: Vec<char> = LETTERS.chars().collect();
-    let mnist_samples = mnist::TRAIN.len() * MNIST_COPIES;
+    let mnist_samples = written_digits.samples();
     let hand_start = PRINTED_SAMPLES + mnist_samples;
     let total = hand_start + HAND_FACE_SAMPLES + NOT_A_DIGIT_SAMPLES;
     (0..total)
@@ -349,7 +377,7 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
                 let size = print_size(&mut rng);
                 (printed(&mut rng, font, &digit.to_string(), size), digit)
             } else if i < hand_start {
-                let index = mnist::TRAIN.start + (i - PRINTED_SAMPLES) % mnist::TRAIN.len();
+                let index = written_digits.index(i - PRINTED_SAMPLES);
                 (handwritten(&mut rng, mnist, index), mnist.labels[index] as usize)
             } else if i < hand_start + HAND_FACE_SAMPLES {
                 let digit = i % 10;
@@ -357,7 +385,7 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
                 (hand_face_digit(&mut rng, font, digit as u8), digit)
             } else {
                 let glyph = match rng.gen_range(0..NOT_A_DIGIT_KINDS) {
-                    0..=2 => touching_pair(&mut rng, mnist, &hand_faces),
+                    0..=2 => touching_pair(&mut rng, written_digits, &hand_faces),
                     3 => {
                         let font = &trained[rng.gen_range(0..trained.len())];
                         let pair = format!("{}{}", rng.gen_range(0..10), rng.gen_range(0..10));
@@ -374,7 +402,7 @@ fn training_set(seed: u64, mnist: &Mnist) -> Vec<Sample> {
                         // A piece of a handwritten digit other than a 1 (whose
                         // every piece is still a stroke like a 1).
                         let index = loop {
-                            let i = rng.gen_range(mnist::TRAIN);
+                            let i = rng.gen_range(written_digits.range.clone());
                             if mnist.labels[i] != 1 {
                                 break i;
                             }
@@ -419,6 +447,18 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         None => Mnist::bundled(),
     };
     anyhow::ensure!(mnist.len() >= mnist::HELD_OUT.end, "the MNIST set holds {} digits, not 10000", mnist.len());
+    let training_set_loaded;
+    let written_digits = match &options.training_set_dir {
+        Some(dir) => {
+            training_set_loaded = Mnist::load_training(dir)?;
+            WrittenDigits {
+                set: &training_set_loaded,
+                range: 0..training_set_loaded.len(),
+                copies: MNIST_TRAINING_SET_COPIES,
+            }
+        }
+        None => WrittenDigits { set: mnist, range: mnist::TRAIN, copies: MNIST_COPIES },
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut net = Net::initial(|| rng.gen::<f32>());
     let mut adam = Adam::new();
@@ -428,7 +468,7 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         // Every epoch its own variations of the same digits: the network
         // learns the digit, not one picture of it (making them costs a
         // sixth of an epoch's time).
-        let samples = training_set(epoch_seed(options.seed, epoch), mnist);
+        let samples = training_set(epoch_seed(options.seed, epoch), &written_digits);
         seen += samples.len();
         let mut order: Vec<usize> = (0..samples.len()).collect();
         order.shuffle(&mut rng);

@@ -327,6 +327,24 @@ pub fn render(model: &FormModel, report: &Report) -> Result<String> {
             .collect();
         let _ = write!(h, "<p>Stations whose photos still disagree:</p><ul>{}</ul>", items.join(""));
     }
+    if let Some(evidence) = &report.evidence {
+        let warning = if evidence.intact() {
+            String::new()
+        } else {
+            "<p class=\"diff\">The evidence does not check out (results edited or the decision log broken): run \
+             <code>protocol-ocr verify</code> before trusting these totals.</p>"
+                .to_string()
+        };
+        let _ = write!(
+            h,
+            "{warning}<p class=\"note\" id=\"evidence\">Evidence head <code>{}</code>: the photos, the figures read \
+             and the {} reviewers' decisions these totals come from. Anyone holding it can check a copy of the \
+             output with <code>protocol-ocr verify OUT_DIR --head {}</code>.</p>",
+            escape(&evidence.head),
+            evidence.decisions,
+            escape(&evidence.head)
+        );
+    }
     let _ = write!(
         h,
         "<p class=\"note\">Form model {} (SHA-256 {}).</p></body></html>",

@@ -138,6 +138,8 @@ pub struct Report {
     pub left_out: Vec<LeftOut>,
     pub signals: BTreeMap<String, LevelSignals>,
     pub official: Option<Comparison>,
+    /// The evidence head the report was made at (none without a manifest).
+    pub evidence: Option<crate::evidence::Evidence>,
 }
 
 /// Builds the report from a verified set.
@@ -235,6 +237,7 @@ pub fn build(model: &FormModel, set: &VerifiedSet) -> Result<Report> {
         left_out,
         signals,
         official: None,
+        evidence: None,
     })
 }
 
@@ -321,6 +324,9 @@ impl Report {
                 text.push_str(&signals.render(&model.report.name(&level.election)));
             }
         }
+        if let Some(evidence) = &self.evidence {
+            let _ = writeln!(text, "\n{}", evidence.render());
+        }
         text
     }
 
@@ -387,6 +393,12 @@ impl Report {
             root.insert("official".into(), serde_json::to_value(official).expect("comparison serialises"));
         }
         root.insert("model".into(), json!({"id": model.id, "sha256": model.sha256}));
+        if let Some(evidence) = &self.evidence {
+            root.insert(
+                crate::evidence::REPORT_KEY.into(),
+                serde_json::to_value(evidence).expect("evidence serialises"),
+            );
+        }
         Value::Object(root)
     }
 
@@ -416,27 +428,37 @@ impl Report {
         for (label, cells) in rows {
             let mut record = vec![label];
             record.extend(cells);
-            w.write_record(&record)?;
+            crate::spreadsheet::write_record(&mut w, &record)?;
         }
         Ok(w.into_inner()?)
     }
 }
 
 /// Builds the report for OUT_DIR, compares it with `official` if given,
-/// and writes report.json, report.csv and report.html.
-pub fn run(out: &Path, model: &FormModel, official_csv: Option<&Path>) -> Result<Report> {
+/// and writes report.json, report.csv and report.html into `dest` (OUT_DIR
+/// itself unless told otherwise: an archived, write-protected OUT_DIR is
+/// read, never written).
+pub fn run(out: &Path, model: &FormModel, official_csv: Option<&Path>, dest: Option<&Path>) -> Result<Report> {
     if !out.join("results.jsonl").exists() {
         bail!("{} has no results.jsonl: run scan first", out.display());
     }
-    let store = crate::review::store::SqliteStore::open(out)?;
+    let store = crate::review::store::SqliteStore::open_read_only(out)?;
     let set = crate::review::verified::verified_set(&store)?;
     let mut report = build(model, &set)?;
+    report.evidence = match crate::manifest::Manifest::load(out) {
+        Ok(_) => Some(crate::evidence::Evidence::current(out)?),
+        Err(_) => None,
+    };
     if let Some(path) = official_csv {
         let figures = official::read(path, model)?;
         report.official = Some(official::compare(model, &report, &figures));
     }
+    let dest = dest.unwrap_or(out);
     let write = |name: &str, bytes: &[u8]| {
-        crate::scan::write::write_atomically(&out.join(name), bytes).with_context(|| format!("cannot write {name}"))
+        let path = dest.join(name);
+        crate::scan::write::write_atomically(&path, bytes).with_context(|| {
+            format!("cannot write {} (a write-protected folder? give another with --to)", path.display())
+        })
     };
     write("report.json", serde_json::to_string_pretty(&report.to_json(model))?.as_bytes())?;
     write("report.csv", &report.to_csv(model)?)?;

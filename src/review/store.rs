@@ -6,8 +6,11 @@
 //! `results.jsonl`, and a `decisions` table that is only ever appended to:
 //! triggers refuse UPDATE and DELETE, and each entry carries the SHA-256 of
 //! the previous one, so an entry altered or removed behind the tool's back
-//! breaks the chain that `verify` checks. The newest entry's hash is also
-//! written to `review-head.json`, so removing entries from the end shows
+//! breaks the chain that `verify` checks. The chain starts from the scan's
+//! manifest root (which covers the photos and results.jsonl), so the newest
+//! entry's hash stands for everything counted: see [`crate::evidence`].
+//! That hash is also written to `review-head.json` before the decision is
+//! committed, so removing entries from the end, or the whole log, shows
 //! too. Everything above this module goes through [`ReviewStore`], so a
 //! shared PostgreSQL store for several machines can replace it.
 
@@ -27,8 +30,13 @@ use crate::scan::hash::hash_bytes;
 pub const REVIEW_DB_FILE: &str = "review.db";
 /// The newest decision's sequence number and hash, beside the database.
 pub const REVIEW_HEAD_FILE: &str = "review-head.json";
-/// The `prev_hash` of the first entry.
+/// The `prev_hash` of the first entry when OUT_DIR has no manifest (and of
+/// every log written before the chain started from the manifest's root).
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The longest reviewer name and note a decision may carry, in characters:
+/// a name, and a sentence or two on what the photo shows.
+pub const MAX_REVIEWER_CHARS: usize = 100;
+pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// What a reviewer decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,7 +243,10 @@ pub trait ReviewStore: Send + Sync {
 /// The SQLite store of one OUT_DIR.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    head_path: PathBuf,
+    /// Where the newest entry's hash is written; `None` for a read-only copy.
+    head_path: Option<PathBuf>,
+    /// The first entry's `prev_hash`: the manifest's root, when there is one.
+    genesis: String,
 }
 
 const SCHEMA: &str = "
@@ -267,9 +278,28 @@ CREATE TRIGGER IF NOT EXISTS decisions_append_only_delete BEFORE DELETE ON decis
 
 /// The newest entry, as written to `review-head.json`.
 #[derive(Debug, Serialize, Deserialize)]
-struct Head {
-    seq: i64,
-    hash: String,
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Head {
+    /// Reads a head file; `Ok(None)` when there is none.
+    pub fn load(path: &Path) -> Result<Option<Head>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} cannot be read", path.display()))?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::anyhow!("{} cannot be read: {e}", path.display())),
+        }
+    }
+}
+
+/// The first entry's `prev_hash` for OUT_DIR: its manifest's root hash, or
+/// [`GENESIS_HASH`] when it has no manifest.
+pub fn genesis_of(out: &Path) -> String {
+    crate::manifest::Manifest::load(out).map(|m| m.root_sha256).unwrap_or_else(|_| GENESIS_HASH.to_string())
 }
 
 impl SqliteStore {
@@ -278,12 +308,41 @@ impl SqliteStore {
     pub fn open(out: &Path) -> Result<SqliteStore> {
         let path = out.join(REVIEW_DB_FILE);
         let conn = Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .with_context(|| format!("cannot open {} for writing", path.display()))?;
         // Every decision is on disk before the reviewer is told it is saved.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA).with_context(|| format!("cannot set up {}", path.display()))?;
-        let store = SqliteStore { conn: Mutex::new(conn), head_path: out.join(REVIEW_HEAD_FILE) };
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+            head_path: Some(out.join(REVIEW_HEAD_FILE)),
+            genesis: genesis_of(out),
+        };
+        store.import(&out.join("results.jsonl"))?;
+        Ok(store)
+    }
+
+    /// OUT_DIR's store for reading only, never writing a byte of OUT_DIR
+    /// (an archived or write-protected copy can be reported on): the
+    /// results from results.jsonl and the decisions copied from review.db
+    /// (opened read-only, when there is one) into memory. Deciding on it
+    /// is refused.
+    pub fn open_read_only(out: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        let db = out.join(REVIEW_DB_FILE);
+        if db.exists() {
+            let log = read_log(&db)?;
+            let entries: Vec<Entry> = log
+                .into_iter()
+                .collect::<rusqlite::Result<_>>()
+                .with_context(|| format!("{} cannot be read", db.display()))?;
+            for entry in &entries {
+                insert_entry(&conn, entry)?;
+            }
+        }
+        let store = SqliteStore { conn: Mutex::new(conn), head_path: None, genesis: genesis_of(out) };
         store.import(&out.join("results.jsonl"))?;
         Ok(store)
     }
@@ -333,11 +392,79 @@ impl SqliteStore {
             .optional()?;
         json.map(|j| Self::load_protocol(&conn, &j)).transpose()
     }
+}
 
-    fn write_head(&self, entry: &Entry) -> Result<()> {
-        let head = Head { seq: entry.seq, hash: entry.hash.clone() };
-        crate::scan::write::write_atomically(&self.head_path, serde_json::to_string(&head)?.as_bytes())
+/// Writes `review-head.json` (atomically).
+fn write_head(path: &Path, head: &Head) -> Result<()> {
+    crate::scan::write::write_atomically(path, serde_json::to_string(head)?.as_bytes())
+}
+
+fn insert_entry(conn: &Connection, entry: &Entry) -> Result<()> {
+    conn.execute(
+        "INSERT INTO decisions (seq, file, photo_sha256, reviewer, decided_at, action, old_json, new_json, \
+         note, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            entry.seq,
+            entry.file,
+            entry.photo_sha256,
+            entry.reviewer,
+            entry.decided_at,
+            entry.action.as_str(),
+            serde_json::to_string(&entry.old)?,
+            serde_json::to_string(&entry.new)?,
+            entry.note,
+            entry.prev_hash,
+            entry.hash
+        ],
+    )?;
+    Ok(())
+}
+
+/// Opens a review database without ever writing to it or beside it: read
+/// only, and where the folder is write-protected (SQLite cannot make its
+/// shared-memory file there), as an immutable file.
+fn open_read_only_file(db_path: &Path) -> Result<Connection> {
+    let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |conn: Connection| -> rusqlite::Result<Connection> {
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+        Ok(conn)
+    };
+    let plain = Connection::open_with_flags(db_path, read_only).and_then(probe);
+    match plain {
+        Ok(conn) => Ok(conn),
+        Err(_) => {
+            let uri = format!("file:{}?immutable=1", uri_path(db_path));
+            Connection::open_with_flags(uri, read_only)
+                .and_then(probe)
+                .with_context(|| format!("cannot open {} for reading", db_path.display()))
+        }
     }
+}
+
+/// A path as the path part of an SQLite `file:` URI (`?`, `#` and `%` escaped).
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for c in absolute.to_string_lossy().chars() {
+        match c {
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every entry of the log in `db_path`, oldest first, each as read (an
+/// entry whose columns do not parse is an error in its place).
+fn read_log(db_path: &Path) -> Result<Vec<rusqlite::Result<Entry>>> {
+    let conn = open_read_only_file(db_path)?;
+    let mut stmt = conn
+        .prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))
+        .with_context(|| format!("{} holds no decision log", db_path.display()))?;
+    let rows = stmt.query_map([], row_to_entry)?.collect();
+    Ok(rows)
 }
 
 const ENTRY_COLUMNS: &str = "SELECT seq, file, photo_sha256, reviewer, decided_at, action, old_json, new_json, note, \
@@ -388,8 +515,19 @@ impl ReviewStore for SqliteStore {
     }
 
     fn decide(&self, decision: &Decision, expected_version: i64) -> Result<Entry, SaveError> {
+        let Some(head_path) = &self.head_path else {
+            return Err(SaveError::Invalid("this copy of the review is read-only".into()));
+        };
         if decision.reviewer.trim().is_empty() {
             return Err(SaveError::Invalid("a decision needs the reviewer's name".into()));
+        }
+        if decision.reviewer.chars().count() > MAX_REVIEWER_CHARS || decision.reviewer.chars().any(char::is_control) {
+            return Err(SaveError::Invalid(format!(
+                "a reviewer's name is at most {MAX_REVIEWER_CHARS} characters, without control characters"
+            )));
+        }
+        if decision.note.chars().count() > MAX_NOTE_CHARS {
+            return Err(SaveError::Invalid(format!("a note is at most {MAX_NOTE_CHARS} characters")));
         }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(anyhow::Error::from)?;
@@ -429,7 +567,7 @@ impl ReviewStore for SqliteStore {
             })
             .optional()
             .map_err(anyhow::Error::from)?
-            .unwrap_or((0, GENESIS_HASH.to_string()));
+            .unwrap_or_else(|| (0, self.genesis.clone()));
         let mut entry = Entry {
             seq: last_seq + 1,
             file: decision.file.clone(),
@@ -444,29 +582,21 @@ impl ReviewStore for SqliteStore {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        let insert = || -> Result<()> {
-            tx.execute(
-                "INSERT INTO decisions (seq, file, photo_sha256, reviewer, decided_at, action, old_json, new_json, \
-                 note, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    entry.seq,
-                    entry.file,
-                    entry.photo_sha256,
-                    entry.reviewer,
-                    entry.decided_at,
-                    entry.action.as_str(),
-                    serde_json::to_string(&entry.old)?,
-                    serde_json::to_string(&entry.new)?,
-                    entry.note,
-                    entry.prev_hash,
-                    entry.hash
-                ],
-            )?;
-            Ok(())
-        };
-        insert()?;
-        tx.commit().map_err(anyhow::Error::from)?;
-        self.write_head(&entry)?;
+        insert_entry(&tx, &entry)?;
+        // The head goes to disk before the entry is committed: a head that
+        // cannot be written leaves the decision unsaved (and the reviewer is
+        // told so), never saved behind a head that says otherwise.
+        let previous = Head::load(head_path).ok().flatten();
+        write_head(head_path, &Head { seq: entry.seq, hash: entry.hash.clone() })
+            .map_err(|e| anyhow::anyhow!("{e:#}; the decision was not saved"))?;
+        if let Err(e) = tx.commit() {
+            let restored = match &previous {
+                Some(head) => write_head(head_path, head),
+                None => std::fs::remove_file(head_path).map_err(anyhow::Error::from),
+            };
+            let restored = if restored.is_ok() { "" } else { " (and review-head.json could not be put back)" };
+            return Err(SaveError::Store(anyhow::anyhow!("the decision could not be committed: {e}{restored}")));
+        }
         Ok(entry)
     }
 
@@ -479,11 +609,17 @@ impl ReviewStore for SqliteStore {
 }
 
 /// The outcome of checking the decision log's hash chain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ChainReport {
     pub entries: usize,
+    /// The hash the chain starts from (the manifest's root).
+    pub genesis: String,
+    /// Every entry's hash, oldest first: the heads the log has had.
+    pub hashes: Vec<String>,
     /// Each break of the chain, in words.
     pub problems: Vec<String>,
+    /// What is worth knowing but no sign of tampering, in words.
+    pub notes: Vec<String>,
 }
 
 impl ChainReport {
@@ -491,10 +627,29 @@ impl ChainReport {
         self.problems.is_empty()
     }
 
+    /// The newest head: the last entry's hash, or the genesis.
+    pub fn head(&self) -> &str {
+        self.hashes.last().unwrap_or(&self.genesis)
+    }
+
+    /// Whether `hash` was this log's head at some point (the genesis included).
+    pub fn had_head(&self, hash: &str) -> bool {
+        self.genesis == hash || self.hashes.iter().any(|h| h == hash)
+    }
+
     pub fn render(&self) -> String {
         let mut text = String::new();
-        if self.ok() {
-            let _ = writeln!(text, "review log: {} decisions, hash chain intact", self.entries);
+        match (self.ok(), self.entries) {
+            (true, 0) => {
+                let _ = writeln!(text, "review log: no decisions yet");
+            }
+            (true, n) => {
+                let _ = writeln!(text, "review log: {n} decisions, hash chain intact");
+            }
+            (false, _) => {}
+        }
+        for n in &self.notes {
+            let _ = writeln!(text, "note: {n}");
         }
         for p in &self.problems {
             let _ = writeln!(text, "REVIEW   {p}");
@@ -503,59 +658,79 @@ impl ChainReport {
     }
 }
 
-/// Checks the decision log in OUT_DIR's `review.db` (opened read-only):
-/// sequence numbers without gaps, each entry's hash, each link to the
+/// Checks OUT_DIR's decision log (opened read-only; never written): the
+/// review database present whenever the head file says decisions were
+/// made, sequence numbers without gaps, the first entry starting from
+/// `genesis` (the manifest's root), each entry's hash, each link to the
 /// previous entry, and the newest entry against `review-head.json`.
-pub fn verify_chain(db_path: &Path) -> Result<ChainReport> {
-    let conn = Connection::open_with_flags(db_path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .with_context(|| format!("cannot open {}", db_path.display()))?;
-    let mut problems = Vec::new();
-    let mut stmt = conn.prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))?;
-    let rows: Vec<rusqlite::Result<Entry>> = stmt.query_map([], row_to_entry)?.collect();
-    let mut expected_prev = GENESIS_HASH.to_string();
+pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
+    let db_path = out.join(REVIEW_DB_FILE);
+    let head_path = out.join(REVIEW_HEAD_FILE);
+    let mut report = ChainReport { genesis: genesis.to_string(), ..ChainReport::default() };
+    let head = match Head::load(&head_path) {
+        Ok(head) => head,
+        Err(e) => {
+            report.problems.push(format!("{e:#}"));
+            None
+        }
+    };
+    if !db_path.exists() {
+        if let Some(head) = head.filter(|h| h.seq > 0) {
+            report.problems.push(format!(
+                "{REVIEW_DB_FILE} is missing but {REVIEW_HEAD_FILE} records {} decisions: the decision log was deleted",
+                head.seq
+            ));
+        }
+        return Ok(report);
+    }
+    let mut expected_prev = genesis.to_string();
     let mut expected_seq = 1;
-    let mut entries = 0;
-    for row in rows {
-        entries += 1;
+    for (i, row) in read_log(&db_path)?.into_iter().enumerate() {
+        report.entries += 1;
         let entry = match row {
             Ok(e) => e,
             Err(e) => {
-                problems.push(format!("entry {expected_seq} cannot be read: {e}"));
+                report.problems.push(format!("entry {expected_seq} cannot be read: {e}"));
                 expected_seq += 1;
                 continue;
             }
         };
+        if i == 0 && entry.prev_hash == GENESIS_HASH && genesis != GENESIS_HASH {
+            // A log begun before the chain started from the manifest.
+            report.notes.push("the log starts from the zero hash, not from the manifest's root".into());
+            expected_prev = GENESIS_HASH.to_string();
+        }
         if entry.seq != expected_seq {
-            problems.push(format!("entries {expected_seq}–{} are missing (removed from the log)", entry.seq - 1));
+            report
+                .problems
+                .push(format!("entries {expected_seq}–{} are missing (removed from the log)", entry.seq - 1));
         }
         if entry.prev_hash != expected_prev {
-            problems.push(format!("entry {} does not follow the entry before it (the chain is broken)", entry.seq));
+            let what =
+                if i == 0 { "does not start from the manifest's root" } else { "does not follow the entry before it" };
+            report.problems.push(format!("entry {} {what} (the chain is broken)", entry.seq));
         }
         if entry.compute_hash() != entry.hash {
-            problems.push(format!(
+            report.problems.push(format!(
                 "entry {} ({}, by {}) was altered after it was written",
                 entry.seq, entry.file, entry.reviewer
             ));
         }
+        report.hashes.push(entry.hash.clone());
         expected_prev = entry.hash.clone();
         expected_seq = entry.seq + 1;
     }
-    let head_path = db_path.with_file_name(REVIEW_HEAD_FILE);
-    if let Ok(text) = std::fs::read_to_string(&head_path) {
-        match serde_json::from_str::<Head>(&text) {
-            Ok(head) if head.seq != expected_seq - 1 || (head.seq > 0 && head.hash != expected_prev) => {
-                problems.push(format!(
-                    "the log ends at entry {} but {} records entry {} as the newest: entries were removed",
-                    expected_seq - 1,
-                    REVIEW_HEAD_FILE,
-                    head.seq
-                ));
-            }
-            Ok(_) => {}
-            Err(e) => problems.push(format!("{} cannot be read: {e}", head_path.display())),
+    match head {
+        Some(head) if head.seq != expected_seq - 1 || (head.seq > 0 && head.hash != expected_prev) => {
+            report.problems.push(format!(
+                "the log ends at entry {} but {REVIEW_HEAD_FILE} records entry {} as the newest: entries were removed or rewritten",
+                expected_seq - 1,
+                head.seq
+            ));
         }
-    } else if entries > 0 {
-        problems.push(format!("{} is missing", head_path.display()));
+        Some(_) => {}
+        None if report.entries > 0 => report.problems.push(format!("{} is missing", head_path.display())),
+        None => {}
     }
-    Ok(ChainReport { entries, problems })
+    Ok(report)
 }

@@ -122,7 +122,7 @@ pub fn export(out: &Path, model: &FormModel, set: &VerifiedSet) -> Result<(PathB
             row.note.clone(),
             row.sha256.clone(),
         ]);
-        w.write_record(&record)?;
+        crate::spreadsheet::write_record(&mut w, &record)?;
     }
     let csv_path = out.join("verified.csv");
     crate::scan::write::write_atomically(&csv_path, &w.into_inner()?)?;

@@ -8,12 +8,22 @@
 //! body, a custom header and a same-origin check (a cross-site form cannot
 //! send them); bodies are size-limited; bad input is a 4xx with a sentence.
 //! Everything the page shows is inserted as text, never as markup.
+//!
+//! Before anything else a request's `Host` must name the address the server
+//! listens on (a page on another site, its name rebound to 127.0.0.1,
+//! cannot talk to it), and its token must be right; only then is its body
+//! read. Each request is answered on a thread of its own, a bounded number
+//! at once, so a client that stalls in its body holds up nobody else. No
+//! value from a request is ever written into a response header, and the
+//! values of a decision are checked against the form model (digits, range,
+//! keys) before they reach the store.
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -38,8 +48,14 @@ pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 pub const CSRF_HEADER: &str = "X-Protocol-OCR";
 /// Cookie that carries the token once the page was opened with `?token=`.
 const TOKEN_COOKIE: &str = "protocol_ocr_token";
-/// Requests served at once: a small team of reviewers.
-const SERVER_THREADS: usize = 4;
+/// Requests answered at once, each on its own thread: far more than a team
+/// of reviewers sends, so a few clients stalling in their bodies (each
+/// holds one until it gives up) leave room for everyone else. Beyond it a
+/// request is refused at once with 503.
+const MAX_REQUESTS_IN_FLIGHT: usize = 32;
+/// The longest station a decision may name: a number, or codes with
+/// separators (`32/15/04/024`).
+const MAX_STATION_CHARS: usize = 32;
 
 const INDEX_HTML: &str = include_str!("../../assets/review/index.html");
 const APP_JS: &str = include_str!("../../assets/review/app.js");
@@ -53,16 +69,34 @@ pub struct ReviewOptions {
     pub token: Option<String>,
 }
 
-/// Refuses to listen beyond loopback without a token.
+/// Refuses to listen beyond loopback without a token, and a token that
+/// could not travel safely in a link and a cookie.
 pub fn check_bind(bind: &SocketAddr, token: Option<&str>) -> Result<()> {
-    let loopback = match bind.ip() {
-        IpAddr::V4(ip) => ip.is_loopback(),
-        IpAddr::V6(ip) => ip.is_loopback(),
-    };
-    if !loopback && token.is_none_or(str::is_empty) {
+    if !bind.ip().is_loopback() && token.is_none_or(str::is_empty) {
         bail!("binding {bind} opens the review to the network: give a token with --token or {TOKEN_ENV}");
     }
+    if let Some(token) = token {
+        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) {
+            bail!("a token may hold only letters, digits and - . _ ~ (it travels in a link and a cookie)");
+        }
+    }
     Ok(())
+}
+
+/// The `Host` values a request may carry for a server listening on
+/// `address`: its own address, and `localhost` on loopback; `None` (any)
+/// when it listens on every interface, where the token guards it.
+fn allowed_hosts(address: SocketAddr) -> Option<Vec<String>> {
+    let port = address.port();
+    let ip = address.ip();
+    if ip.is_unspecified() {
+        return None;
+    }
+    let mut hosts = vec![address.to_string()];
+    if ip.is_loopback() {
+        hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
+    }
+    Some(hosts)
 }
 
 /// The server's state, shared by its threads.
@@ -72,6 +106,8 @@ pub struct App {
     model: FormModel,
     store: Box<dyn ReviewStore>,
     token: Option<String>,
+    /// Set when the socket is bound: see [`allowed_hosts`].
+    hosts: OnceLock<Option<Vec<String>>>,
 }
 
 /// A started server; dropping it does not stop it (call [`Running::wait`]).
@@ -97,7 +133,7 @@ impl App {
         }
         let store = SqliteStore::open(out)?;
         let input = crate::manifest::Manifest::load(out).ok().map(|m| PathBuf::from(m.input));
-        Ok(App { out: out.to_path_buf(), input, model, store: Box::new(store), token })
+        Ok(App { out: out.to_path_buf(), input, model, store: Box::new(store), token, hosts: OnceLock::new() })
     }
 
     /// Starts listening; returns once the socket is bound.
@@ -105,49 +141,69 @@ impl App {
         check_bind(&bind, self.token.as_deref())?;
         let server = Server::http(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
         let address = server.server_addr().to_ip().context("not an IP address")?;
-        let server = Arc::new(server);
+        let _ = self.hosts.set(allowed_hosts(address));
         let app = Arc::new(self);
-        let threads = (0..SERVER_THREADS)
-            .map(|_| {
-                let (server, app) = (server.clone(), app.clone());
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let accept = std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                if in_flight.fetch_add(1, Ordering::SeqCst) >= MAX_REQUESTS_IN_FLIGHT {
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    let busy = Reply::error(503, "the server is busy: try again in a moment");
+                    let _ = request.respond(busy.into_response());
+                    continue;
+                }
+                let (app, in_flight) = (app.clone(), in_flight.clone());
                 std::thread::spawn(move || {
-                    while let Ok(request) = server.recv() {
-                        app.answer(request);
-                    }
-                })
-            })
-            .collect();
-        Ok(Running { address, threads })
+                    app.answer(request);
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(Running { address, threads: vec![accept] })
     }
 
     fn answer(&self, mut request: Request) {
-        let reply = match read_body(&mut request) {
-            Ok(body) => {
-                let call = Call::of(&request, body);
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.route(&call)))
-                    .unwrap_or_else(|_| Reply::error(500, "internal error (a bug; please report it)"))
-            }
-            Err(reply) => reply,
+        let call = Call::of(&request);
+        let reply = match self.admit(&call) {
+            Err(refusal) => refusal,
+            Ok(()) => match read_body(&mut request) {
+                Ok(body) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.route(&call, &body)))
+                    .unwrap_or_else(|_| Reply::error(500, "internal error (a bug; please report it)")),
+                Err(reply) => reply,
+            },
         };
         let _ = request.respond(reply.into_response());
     }
 
-    fn route(&self, call: &Call) -> Reply {
-        let token_in_query = call.query.get("token").cloned();
+    /// What is checked before a request's body is read: the Host it was
+    /// sent to, its token, and for a state change its same-origin marks.
+    fn admit(&self, call: &Call) -> Result<(), Reply> {
+        if let Some(Some(hosts)) = self.hosts.get() {
+            let host = call.header("host").unwrap_or_default();
+            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+                return Err(Reply::error(
+                    421,
+                    "refused: the request was sent to another host name than this server's address",
+                ));
+            }
+        }
         if let Some(token) = &self.token {
-            let presented = call.bearer().or_else(|| call.cookie(TOKEN_COOKIE)).or_else(|| token_in_query.clone());
-            if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes())) {
-                return Reply::error(
+            let right = |p: &str| constant_time_eq(p.as_bytes(), token.as_bytes());
+            let presented = [call.bearer(), call.cookie(TOKEN_COOKIE), call.query.get("token").cloned()];
+            if !presented.iter().flatten().any(|p| right(p)) {
+                return Err(Reply::error(
                     401,
                     "a token is needed: open the page with ?token=… or send Authorization: Bearer …",
-                );
+                ));
             }
         }
         if call.method == Method::Post {
-            if let Err(why) = call.same_origin_json() {
-                return Reply::error(403, &why);
-            }
+            call.same_origin_json().map_err(|why| Reply::error(403, &why))?;
         }
+        Ok(())
+    }
+
+    fn route(&self, call: &Call, body: &[u8]) -> Reply {
         let path = call.path.as_str();
         let reply = match (&call.method, path) {
             (Method::Get, "/") => Reply::asset(INDEX_HTML, "text/html; charset=utf-8"),
@@ -157,8 +213,8 @@ impl App {
             (Method::Get, "/api/model") => Reply::json(200, self.model_json()),
             (Method::Get, p) if p.starts_with("/api/protocols/") => self.protocol(&p["/api/protocols/".len()..]),
             (Method::Get, p) if p.starts_with("/photos/") => self.photo(&p["/photos/".len()..]),
-            (Method::Post, "/api/check") => self.check(call),
-            (Method::Post, "/api/decide") => self.decide(call),
+            (Method::Post, "/api/check") => self.check(body),
+            (Method::Post, "/api/decide") => self.decide(body),
             (Method::Post, "/api/export") => self.export(),
             (
                 _,
@@ -167,11 +223,13 @@ impl App {
             ) => Reply::error(405, "method not allowed here"),
             _ => Reply::error(404, "no such page"),
         };
-        // Opening the page with ?token= keeps the token in a cookie that
-        // only this site's same-site requests carry.
-        match (&self.token, token_in_query) {
-            (Some(_), Some(t)) if path == "/" => {
-                reply.with_header("Set-Cookie", &format!("{TOKEN_COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"))
+        // Opening the page with the right ?token= keeps the token in a
+        // cookie that only this site's same-site requests carry. The cookie
+        // holds the server's own token (checked safe at start), never the
+        // request's text; a wrong one in the link leaves a good cookie alone.
+        match (&self.token, call.query.get("token")) {
+            (Some(token), Some(t)) if path == "/" && constant_time_eq(t.as_bytes(), token.as_bytes()) => {
+                reply.with_header("Set-Cookie", &format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"))
             }
             _ => reply,
         }
@@ -397,19 +455,22 @@ impl App {
         }
     }
 
-    fn check(&self, call: &Call) -> Reply {
+    fn check(&self, body: &[u8]) -> Reply {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct CheckRequest {
             values: Values,
         }
-        match serde_json::from_slice::<CheckRequest>(&call.body) {
-            Ok(req) => Reply::json(200, json!({"checks": self.checks_json(&req.values)})),
+        match serde_json::from_slice::<CheckRequest>(body) {
+            Ok(req) => match validate_values(&self.model, &req.values) {
+                Ok(()) => Reply::json(200, json!({"checks": self.checks_json(&req.values)})),
+                Err(why) => Reply::error(400, &why),
+            },
             Err(e) => Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")),
         }
     }
 
-    fn decide(&self, call: &Call) -> Reply {
+    fn decide(&self, body: &[u8]) -> Reply {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct DecideRequest {
@@ -421,12 +482,15 @@ impl App {
             note: String,
             reviewer: String,
         }
-        let req: DecideRequest = match serde_json::from_slice(&call.body) {
+        let req: DecideRequest = match serde_json::from_slice(body) {
             Ok(r) => r,
             Err(e) => return Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")),
         };
         if !is_sha256(&req.sha256) {
             return Reply::error(400, "sha256 must be 64 hex digits");
+        }
+        if let Err(why) = validate_values(&self.model, &req.values) {
+            return Reply::error(400, &why);
         }
         let file = match self.store.protocol_by_sha(&req.sha256) {
             Ok(Some(p)) => p.result.file,
@@ -436,7 +500,7 @@ impl App {
         let decision =
             Decision { file, reviewer: req.reviewer, action: req.action, values: req.values, note: req.note };
         match self.store.decide(&decision, req.version) {
-            Ok(entry) => Reply::json(200, json!({"saved": entry})),
+            Ok(entry) => Reply::json(200, json!({"evidence_head": entry.hash, "saved": entry})),
             Err(e @ SaveError::Conflict { .. }) => Reply::error(409, &e.to_string()),
             Err(e @ SaveError::NotFound(_)) => Reply::error(404, &e.to_string()),
             Err(e @ SaveError::Invalid(_)) => Reply::error(400, &e.to_string()),
@@ -482,6 +546,50 @@ pub fn line_name(model: &FormModel, key: &str) -> String {
     key.trim_start_matches("ballots_").trim_start_matches("votes.").replace('_', " ")
 }
 
+/// Values as a protocol of `model` can hold them: exactly its lines, each
+/// count of at most the form's digits, the election one of its levels, the
+/// station a short code of digits and separators.
+pub fn validate_values(model: &FormModel, values: &Values) -> Result<(), String> {
+    let keys = |kind: LineKind| model.lines.iter().filter(move |l| l.kind == kind).map(|l| l.short_key.as_str());
+    if !values.fields.keys().map(String::as_str).eq(sorted(keys(LineKind::Field)))
+        || !values.votes.keys().map(String::as_str).eq(sorted(keys(LineKind::Party)))
+    {
+        return Err("the values must name exactly the form's lines".into());
+    }
+    let limit = 10u64.checked_pow(model.max_digits).unwrap_or(u64::MAX);
+    let counts = values
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v))
+        .chain(values.votes.iter().map(|(k, v)| (format!("votes.{k}"), v)));
+    for (key, value) in counts {
+        if let Some(v) = value.filter(|&v| v >= limit) {
+            return Err(format!("{key}: {v} has more than the form's {} digits", model.max_digits));
+        }
+    }
+    if let Some(election) = &values.election {
+        if !model.elections.iter().any(|e| &e.key == election) {
+            return Err(format!("{election:?} is not an election of this form"));
+        }
+    }
+    if let Some(station) = &values.station {
+        let allowed = |c: char| c.is_ascii_digit() || "/-.".contains(c);
+        if station.is_empty() || station.chars().count() > MAX_STATION_CHARS || !station.chars().all(allowed) {
+            return Err(format!(
+                "a station is up to {MAX_STATION_CHARS} digits and separators (/ - .), not {:?}",
+                station.chars().take(MAX_STATION_CHARS + 1).collect::<String>()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sorted<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = keys.collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
@@ -490,17 +598,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A request, read: what routing needs.
+/// A request's line and headers: what admitting and routing need (the body
+/// is read apart, once the request is admitted).
 struct Call {
     method: Method,
     path: String,
     query: BTreeMap<String, String>,
     headers: BTreeMap<String, String>,
-    body: Vec<u8>,
 }
 
 impl Call {
-    fn of(request: &Request, body: Vec<u8>) -> Call {
+    fn of(request: &Request) -> Call {
         let url = request.url();
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let query = query
@@ -516,7 +624,7 @@ impl Call {
             .iter()
             .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
             .collect();
-        Call { method: request.method().clone(), path: path.to_string(), query, headers, body }
+        Call { method: request.method().clone(), path: path.to_string(), query, headers }
     }
 
     fn header(&self, name: &str) -> Option<&str> {

@@ -63,7 +63,7 @@ pub fn write_outputs(
     }
     write_atomically(&out.join("results.jsonl"), jsonl.as_bytes())?;
     write_atomically(&out.join("results.csv"), &csv_bytes(model, results)?)?;
-    let manifest = manifest(model, results, options);
+    let manifest = manifest(model, results, jsonl.as_bytes(), options);
     write_atomically(&out.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     let mut summary = summary(model, results, times, wall_seconds, options);
     summary["manifest_root_sha256"] = json!(manifest.root_sha256);
@@ -76,8 +76,14 @@ pub fn write_outputs(
     Ok(())
 }
 
-/// The manifest of the inputs the results were made from.
-pub fn manifest(model: &FormModel, results: &[ProtocolResult], options: &ScanOptions) -> Manifest {
+/// The manifest of the inputs the results were made from, and of the
+/// results file's bytes.
+pub fn manifest(
+    model: &FormModel,
+    results: &[ProtocolResult],
+    results_jsonl: &[u8],
+    options: &ScanOptions,
+) -> Manifest {
     let files = results
         .iter()
         .map(|r| ManifestFile {
@@ -89,7 +95,7 @@ pub fn manifest(model: &FormModel, results: &[ProtocolResult], options: &ScanOpt
     let model = ManifestModel { id: model.id.clone(), sha256: model.sha256.clone() };
     // An absolute path, so `verify` finds the photos from any folder.
     let input = options.input.canonicalize().unwrap_or_else(|_| options.input.clone());
-    Manifest::new(&input, options.follow_symlinks, model, files)
+    Manifest::new(&input, options.follow_symlinks, model, results_jsonl, files)
 }
 
 /// The most memory this process has held (resident), in MiB, where the
@@ -128,7 +134,7 @@ fn csv_bytes(model: &FormModel, results: &[ProtocolResult]) -> Result<Vec<u8>> {
         row.push(r.duplicate_of.clone().unwrap_or_default());
         row.push(r.error.clone().unwrap_or_default());
         row.push(r.sha256.clone());
-        w.write_record(&row)?;
+        crate::spreadsheet::write_record(&mut w, &row)?;
     }
     Ok(w.into_inner()?)
 }
