@@ -229,7 +229,10 @@ fn review(
     let hint = if with_token { "/?token=…" } else { "/" };
     println!("review page: http://{}{hint}  (Ctrl-C stops it; every decision is already saved)", running.address);
     if let Ok(evidence) = protocol_ocr::evidence::Evidence::current(out) {
-        println!("{}", evidence.render());
+        // Whoever started the server may have stopped reading its output:
+        // the server goes on all the same.
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "{}", evidence.render());
     }
     running.wait();
     Ok(())

@@ -251,6 +251,27 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
     driver.click_containing("#queue a.item", "day1/IMG_0007.jpg");
     driver.wait_text("#p-file", "day1/IMG_0007.jpg");
     driver.wait_text("#checks li.fail", "R3");
+    // The boxes of the failing rule's values are red on the photo, once
+    // it has loaded (the boxes are drawn again then).
+    let red_boxes =
+        "const img = document.getElementById('photo'); if (!img.complete || !img.naturalWidth) return null; \
+        return [...document.querySelectorAll('#boxes .box')].filter(b => \
+        getComputedStyle(b).borderTopColor === 'rgb(198, 40, 40)').map(b => b.dataset.key)";
+    let started = Instant::now();
+    let red: Vec<String> = loop {
+        let found = driver.script(red_boxes);
+        if let Some(keys) = found.as_array().filter(|k| !k.is_empty()) {
+            break keys.iter().map(|k| k.as_str().unwrap().to_string()).collect();
+        }
+        assert!(started.elapsed() < STEP_TIMEOUT, "no red box on the photo: {found}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let r3 = driver.texts("#checks li.fail").join(" ");
+    assert!(red.iter().any(|k| k == "ballots_issued"), "R3's values are red ({red:?}; {r3})");
+    // The reviewer holds a claim on it: the queue says so to everyone else.
+    let queue = send(server.address, "GET", "/api/queue", &[], b"").json();
+    let open = queue["items"].as_array().unwrap().iter().find(|i| i["file"] == "day1/IMG_0007.jpg").unwrap();
+    assert_eq!(open["open_by"], REVIEWER);
     let issued = driver.find("#lines input[data-key='ballots_issued']");
     let new_issued = votes + spoiled;
     driver.type_into(&issued, &new_issued.to_string());
@@ -260,8 +281,17 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(driver.texts("#correct")[0].contains("Save correction"));
+    // Scrolled down to the buttons, as a reviewer at the bottom of a long form.
+    driver.script("document.getElementById('correct').scrollIntoView({block: 'end'})");
     driver.click(&driver.find("#correct"));
     driver.wait_text("#message", "Saved: correct");
+    // Wherever the reviewer has scrolled the next protocol to, the outcome shows.
+    let shown = driver.script(
+        "document.getElementById('form-pane').scrollTop = 0; \
+         const r = document.getElementById('message').getBoundingClientRect(); \
+         return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth",
+    );
+    assert_eq!(shown, json!(true), "the save message is in view without scrolling");
     driver.wait_text("#remaining", "2 waiting for review");
 
     // Confirm the soft warning with the keyboard.

@@ -396,3 +396,45 @@ fn a_head_file_that_cannot_be_written_is_reported_truthfully() {
     assert!(chain.ok(), "{:?}", chain.problems);
     assert_eq!(chain.entries, 1);
 }
+
+#[test]
+fn a_protocol_one_reviewer_has_open_is_not_decided_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    out_dir(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let address = server.address;
+    let claim = |who: &str| post_json(address, "/api/claim", &json!({"sha256": sha("a.jpg"), "reviewer": who}));
+    assert_eq!(claim("Alice").status, 200);
+    assert_eq!(claim("Alice").status, 200, "renewing one's own claim");
+    let taken = claim("Bob");
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.json()["open_by"], "Alice");
+    let queue = get(address, "/api/queue").json();
+    let item = queue["items"].as_array().unwrap().iter().find(|i| i["file"] == "a.jpg").unwrap().clone();
+    assert_eq!(item["open_by"], "Alice");
+
+    let a = get(address, &format!("/api/protocols/{}", sha("a.jpg"))).json();
+    let decide = |who: &str| {
+        post_json(
+            address,
+            "/api/decide",
+            &json!({"sha256": sha("a.jpg"), "version": 0, "action": "confirm", "values": values_of(&a), "reviewer": who}),
+        )
+    };
+    let refused = decide("Bob");
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused.json()["error"].as_str().unwrap().starts_with("Alice has this protocol open"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(decide("Alice").status, 200);
+    // Deciding frees the claim.
+    assert_eq!(claim("Bob").status, 200);
+    let released = post_json(address, "/api/release", &json!({"sha256": sha("a.jpg"), "reviewer": "Bob"}));
+    assert_eq!(released.status, 200);
+    let queue = get(address, "/api/queue?state=all").json();
+    let item = queue["items"].as_array().unwrap().iter().find(|i| i["file"] == "a.jpg").unwrap().clone();
+    assert!(item["open_by"].is_null(), "{item}");
+    assert_eq!(post_json(address, "/api/claim", &json!({"sha256": sha("a.jpg"), "reviewer": " "})).status, 400);
+}

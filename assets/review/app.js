@@ -6,6 +6,12 @@
 const CSRF_HEADER = "X-Protocol-OCR";
 const CHECK_DELAY_MS = 150;
 const ZOOM_STEP = 1.25;
+// The queue is fetched again this often, so decisions and claims made by
+// the rest of the team show up without a reload.
+const QUEUE_REFRESH_MS = 15000;
+// A claim on the open protocol lasts three minutes on the server; it is
+// renewed this often while the protocol stays open.
+const CLAIM_RENEW_MS = 60000;
 
 const state = {
   model: null,
@@ -14,6 +20,8 @@ const state = {
   flash: null, // [text, kind] to show once the next protocol is open
   zoom: 0, // 0 = fit
   checkTimer: null,
+  involved: new Set(), // keys of the values in a failing rule
+  claimTimer: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -97,7 +105,8 @@ async function loadQueue() {
       el("div", { class: "file" }, item.file),
       el("div", { class: "chips" }, item.flags.slice(0, 4).map((f) => el("span", { class: "chip" }, f)),
         item.flags.length > 4 ? el("span", { class: "chip" }, `+${item.flags.length - 4}`) : null),
-      item.state !== "pending" ? el("div", { class: `state ${item.state}` }, item.state) : null))));
+      item.state !== "pending" ? el("div", { class: `state ${item.state}` }, item.state) : null,
+      item.open_by && item.open_by !== reviewer() ? el("div", { class: "open-by" }, `open by ${item.open_by}`) : null))));
   if (state.queue.length === 0) list.append(el("li", { class: "done" }, "Nothing here. Well done."));
 }
 
@@ -110,10 +119,29 @@ function step(delta) {
 
 // ---------- one protocol ----------
 
+// Claims the open protocol for this reviewer (renewed while it stays
+// open); says so when someone else has it open.
+async function claim(sha) {
+  if (!reviewer() || !state.current || state.current.sha256 !== sha) return;
+  const { ok, data } = await api("/api/claim", { sha256: sha, reviewer: reviewer() });
+  const banner = $("claim-banner");
+  banner.hidden = ok;
+  if (!ok) banner.textContent = `${data.error}. You can look; saving is refused until they leave it.`;
+}
+
+async function release(sha) {
+  if (reviewer()) await api("/api/release", { sha256: sha, reviewer: reviewer() });
+}
+
 async function openProtocol(sha) {
   const { ok, data } = await api(`/api/protocols/${encodeURIComponent(sha)}`);
   if (!ok) return message(data.error, "error");
+  const previous = state.current && state.current.sha256;
   state.current = data;
+  if (previous && previous !== sha) release(previous);
+  clearInterval(state.claimTimer);
+  claim(sha);
+  state.claimTimer = setInterval(() => claim(sha), CLAIM_RENEW_MS);
   render();
   if (state.flash) message(...state.flash);
   else message("");
@@ -290,6 +318,7 @@ function renderChecks(checks) {
   for (const input of document.querySelectorAll("#lines input.value[data-key]")) {
     input.closest("tr").classList.toggle("involved", involved.has(input.dataset.key));
   }
+  state.involved = involved;
   for (const b of document.querySelectorAll("#boxes .box")) b.classList.toggle("involved", involved.has(b.dataset.key));
   // Failures first: they are what the reviewer is here for.
   const sorted = [...checks].sort((x, y) => Number(x.ok) - Number(y.ok));
@@ -330,7 +359,10 @@ function layoutPhoto() {
   const boxes = $("boxes");
   boxes.replaceChildren();
   for (const [key, [l, t, r, b]] of Object.entries(state.current.boxes)) {
-    const box = el("div", { class: "box" + (lineFlagged(state.current, key) ? " flagged" : ""), data: { key }, title: key });
+    const box = el("div", {
+      class: "box" + (lineFlagged(state.current, key) ? " flagged" : "") + (state.involved.has(key) ? " involved" : ""),
+      data: { key }, title: key,
+    });
     box.style.left = `${l * scale}px`;
     box.style.top = `${t * scale}px`;
     box.style.width = `${(r - l) * scale}px`;
@@ -469,6 +501,8 @@ async function start() {
   $("who").textContent = reviewer() ? `Reviewer: ${reviewer()}` : "Reviewer: ?";
   if (!reviewer()) askName();
   await loadQueue();
+  setInterval(() => { if (!document.hidden) loadQueue(); }, QUEUE_REFRESH_MS);
+  window.addEventListener("pagehide", () => { if (state.current) release(state.current.sha256); });
   const sha = location.hash.slice(1);
   if (sha) openProtocol(sha);
 }

@@ -53,6 +53,10 @@ const TOKEN_COOKIE: &str = "protocol_ocr_token";
 /// holds one until it gives up) leave room for everyone else. Beyond it a
 /// request is refused at once with 503.
 const MAX_REQUESTS_IN_FLIGHT: usize = 32;
+/// How long a reviewer's claim on the protocol they have open lasts; the
+/// page renews it every minute while the protocol stays open, so a closed
+/// tab frees it within this time.
+pub const LEASE_SECONDS: u64 = 180;
 /// The longest station a decision may name: a number, or codes with
 /// separators (`32/15/04/024`).
 const MAX_STATION_CHARS: usize = 32;
@@ -108,6 +112,22 @@ pub struct App {
     token: Option<String>,
     /// Set when the socket is bound: see [`allowed_hosts`].
     hosts: OnceLock<Option<Vec<String>>>,
+    /// Who has which protocol open (by photo SHA-256), so two reviewers do
+    /// not work the same one. Kept in memory: a restart frees every claim.
+    leases: std::sync::Mutex<BTreeMap<String, Lease>>,
+}
+
+/// A reviewer's claim on an open protocol.
+#[derive(Debug, Clone)]
+struct Lease {
+    reviewer: String,
+    until: std::time::Instant,
+}
+
+impl Lease {
+    fn seconds_left(&self) -> u64 {
+        self.until.saturating_duration_since(std::time::Instant::now()).as_secs()
+    }
 }
 
 /// A started server; dropping it does not stop it (call [`Running::wait`]).
@@ -133,7 +153,15 @@ impl App {
         }
         let store = SqliteStore::open(out)?;
         let input = crate::manifest::Manifest::load(out).ok().map(|m| PathBuf::from(m.input));
-        Ok(App { out: out.to_path_buf(), input, model, store: Box::new(store), token, hosts: OnceLock::new() })
+        Ok(App {
+            out: out.to_path_buf(),
+            input,
+            model,
+            store: Box::new(store),
+            token,
+            hosts: OnceLock::new(),
+            leases: Default::default(),
+        })
     }
 
     /// Starts listening; returns once the socket is bound.
@@ -215,11 +243,13 @@ impl App {
             (Method::Get, p) if p.starts_with("/photos/") => self.photo(&p["/photos/".len()..]),
             (Method::Post, "/api/check") => self.check(body),
             (Method::Post, "/api/decide") => self.decide(body),
+            (Method::Post, "/api/claim") => self.claim(body),
+            (Method::Post, "/api/release") => self.release(body),
             (Method::Post, "/api/export") => self.export(),
             (
                 _,
                 "/" | "/app.js" | "/app.css" | "/api/queue" | "/api/model" | "/api/check" | "/api/decide"
-                | "/api/export",
+                | "/api/claim" | "/api/release" | "/api/export",
             ) => Reply::error(405, "method not allowed here"),
             _ => Reply::error(404, "no such page"),
         };
@@ -294,6 +324,7 @@ impl App {
             items.push((severity, p, values, state));
         }
         items.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.result.file.cmp(&b.1.result.file)));
+        let leases = self.live_leases();
         let items: Vec<Value> = items
             .iter()
             .map(|(severity, p, values, state)| {
@@ -306,6 +337,7 @@ impl App {
                     "flags": p.result.flags,
                     "state": state.as_str(),
                     "severity": severity,
+                    "open_by": leases.get(&p.result.sha256).map(|l| l.reviewer.clone()),
                 })
             })
             .collect();
@@ -492,6 +524,16 @@ impl App {
         if let Err(why) = validate_values(&self.model, &req.values) {
             return Reply::error(400, &why);
         }
+        if let Some(lease) = self.live_leases().get(&req.sha256).filter(|l| l.reviewer != req.reviewer.trim()) {
+            return Reply::error(
+                409,
+                &format!(
+                    "{} has this protocol open (for {} more seconds): leave it to them",
+                    lease.reviewer,
+                    lease.seconds_left()
+                ),
+            );
+        }
         let file = match self.store.protocol_by_sha(&req.sha256) {
             Ok(Some(p)) => p.result.file,
             Ok(None) => return Reply::error(404, "no photo with this SHA-256 in this review"),
@@ -500,12 +542,70 @@ impl App {
         let decision =
             Decision { file, reviewer: req.reviewer, action: req.action, values: req.values, note: req.note };
         match self.store.decide(&decision, req.version) {
-            Ok(entry) => Reply::json(200, json!({"evidence_head": entry.hash, "saved": entry})),
+            Ok(entry) => {
+                self.lock_leases().remove(&req.sha256);
+                Reply::json(200, json!({"evidence_head": entry.hash, "saved": entry}))
+            }
             Err(e @ SaveError::Conflict { .. }) => Reply::error(409, &e.to_string()),
             Err(e @ SaveError::NotFound(_)) => Reply::error(404, &e.to_string()),
             Err(e @ SaveError::Invalid(_)) => Reply::error(400, &e.to_string()),
             Err(SaveError::Store(e)) => Reply::error(500, &format!("the decision was not saved: {e:#}")),
         }
+    }
+
+    fn lock_leases(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Lease>> {
+        self.leases.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The claims not yet run out (those that have are dropped).
+    fn live_leases(&self) -> BTreeMap<String, Lease> {
+        let now = std::time::Instant::now();
+        let mut leases = self.lock_leases();
+        leases.retain(|_, lease| lease.until > now);
+        leases.clone()
+    }
+
+    /// `{sha256, reviewer}`: claims the protocol for the reviewer for
+    /// [`LEASE_SECONDS`] (renewing their own claim), or says who has it.
+    fn claim(&self, body: &[u8]) -> Reply {
+        let req = match ClaimRequest::parse(body) {
+            Ok(r) => r,
+            Err(reply) => return reply,
+        };
+        match self.store.protocol_by_sha(&req.sha256) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Reply::error(404, "no photo with this SHA-256 in this review"),
+            Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
+        }
+        let now = std::time::Instant::now();
+        let mut leases = self.lock_leases();
+        match leases.get(&req.sha256) {
+            Some(lease) if lease.until > now && lease.reviewer != req.reviewer => Reply::json(
+                409,
+                json!({
+                    "error": format!("{} has this protocol open (for {} more seconds)", lease.reviewer, lease.seconds_left()),
+                    "open_by": lease.reviewer,
+                }),
+            ),
+            _ => {
+                let until = now + std::time::Duration::from_secs(LEASE_SECONDS);
+                leases.insert(req.sha256, Lease { reviewer: req.reviewer, until });
+                Reply::json(200, json!({"claimed_for_seconds": LEASE_SECONDS}))
+            }
+        }
+    }
+
+    /// `{sha256, reviewer}`: gives up the reviewer's own claim.
+    fn release(&self, body: &[u8]) -> Reply {
+        let req = match ClaimRequest::parse(body) {
+            Ok(r) => r,
+            Err(reply) => return reply,
+        };
+        let mut leases = self.lock_leases();
+        if leases.get(&req.sha256).is_some_and(|l| l.reviewer == req.reviewer) {
+            leases.remove(&req.sha256);
+        }
+        Reply::json(200, json!({"released": true}))
     }
 
     fn export(&self) -> Reply {
@@ -523,6 +623,32 @@ impl App {
             Ok(v) => Reply::json(200, v),
             Err(e) => Reply::error(500, &format!("the export failed: {e:#}")),
         }
+    }
+}
+
+/// The body of a claim or a release.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimRequest {
+    sha256: String,
+    reviewer: String,
+}
+
+impl ClaimRequest {
+    fn parse(body: &[u8]) -> Result<ClaimRequest, Reply> {
+        let mut req: ClaimRequest = serde_json::from_slice(body)
+            .map_err(|e| Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")))?;
+        if !is_sha256(&req.sha256) {
+            return Err(Reply::error(400, "sha256 must be 64 hex digits"));
+        }
+        req.reviewer = req.reviewer.trim().to_string();
+        if req.reviewer.is_empty()
+            || req.reviewer.chars().count() > super::store::MAX_REVIEWER_CHARS
+            || req.reviewer.chars().any(char::is_control)
+        {
+            return Err(Reply::error(400, "a claim needs the reviewer's name (at most 100 characters)"));
+        }
+        Ok(req)
     }
 }
 
