@@ -59,10 +59,14 @@ bench-memory: build
 	bash scripts/bench.sh memory
 
 # The property tests (parsers fed arbitrary text, rules against a reference)
-# with many more cases than `make test` runs: about two minutes.
+# with many more cases than `make test` runs: about two minutes; then the
+# review server driven with arbitrary requests (REVIEW_FUZZ_CASES of each
+# kind, about ten seconds per 5 000).
 FUZZ_CASES ?= 500000
+REVIEW_FUZZ_CASES ?= 20000
 fuzz: deps
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release --test properties
+	PROPTEST_CASES=$(REVIEW_FUZZ_CASES) cargo test --release --test review_fuzz
 
 # Regenerates the committed sample (only when synth changes on purpose).
 fixtures: build

@@ -155,9 +155,28 @@ enum Command {
         /// and handwriting fonts, in blue or black ink); truth.jsonl marks them "handwritten": true.
         #[arg(long, default_value_t = 0.0)]
         handwritten: f64,
+        /// Which MNIST digits the real-handwriting writers draw from: `trainable` (t10k 0-4999, which
+        /// the glyph reader may train on) or `held-out` (t10k 5000-9999, which no reader trains on:
+        /// writers the reader never saw, for measuring).
+        #[arg(long, value_enum, default_value_t = HandDigitsArg::Trainable)]
+        hand_digits: HandDigitsArg,
         /// Form model file (default: the bundled Kazakhstan 2021 model).
         #[arg(long)]
         model: Option<PathBuf>,
+    },
+    /// Measure the glyph network on handwriting it never saw (MNIST test digits 5000-9999): its
+    /// accuracy, and a calibration table (the network's probability for its answer against how
+    /// often it was right).
+    EvalDigits {
+        /// An MNIST folder holding the two t10k .gz files (default: the copy bundled from assets/mnist/).
+        #[arg(long, value_name = "DIR")]
+        mnist: Option<PathBuf>,
+        /// A network file to measure instead of the one built in (as train-digits writes it).
+        #[arg(long, value_name = "FILE")]
+        network: Option<PathBuf>,
+        /// Print the figures as one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Train the glyph network that second-reads counts (models/digits.bin),
     /// from a seed, and print its accuracy on digits it never saw.
@@ -180,6 +199,13 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         mnist_train: Option<PathBuf>,
     },
+}
+
+/// `synth --hand-digits`: see [`synth::hand::HandDigits`].
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum HandDigitsArg {
+    Trainable,
+    HeldOut,
 }
 
 /// libtesseract's OpenMP runtime reads `OMP_THREAD_LIMIT` once, when the
@@ -236,6 +262,33 @@ fn review(
     }
     running.wait();
     Ok(())
+}
+
+/// `eval-digits`: the built-in network (or `network_file`) on MNIST's held-out digits.
+fn eval_digits(
+    mnist_dir: Option<&std::path::Path>,
+    network_file: Option<&std::path::Path>,
+) -> anyhow::Result<protocol_ocr::digits::measure::DigitScores> {
+    use protocol_ocr::digits::{self, mnist::Mnist};
+    let loaded;
+    let set = match mnist_dir {
+        Some(dir) => {
+            loaded = Mnist::load(dir)?;
+            &loaded
+        }
+        None => Mnist::bundled(),
+    };
+    anyhow::ensure!(set.len() >= digits::mnist::HELD_OUT.end, "the MNIST set holds {} digits, not 10000", set.len());
+    let from_file;
+    let net = match network_file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            from_file = digits::Net::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            &from_file
+        }
+        None => digits::network(),
+    };
+    Ok(digits::measure::score(net, set, digits::mnist::HELD_OUT))
 }
 
 fn main() -> ExitCode {
@@ -371,7 +424,7 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Synth { out, count, seed, inconsistent, handwritten, model } => {
+        Command::Synth { out, count, seed, inconsistent, handwritten, hand_digits, model } => {
             let model = match FormModel::load(model.as_deref()) {
                 Ok(m) => m,
                 Err(e) => {
@@ -379,7 +432,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_USAGE);
                 }
             };
-            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent, handwritten };
+            let hand_digits = match hand_digits {
+                HandDigitsArg::Trainable => synth::hand::HandDigits::Trainable,
+                HandDigitsArg::HeldOut => synth::hand::HandDigits::HeldOut,
+            };
+            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent, handwritten, hand_digits };
             match synth::run(&model, &options) {
                 Ok(truth) => {
                     let inconsistent = truth.iter().filter(|t| !t.consistent).count();
@@ -398,6 +455,20 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::EvalDigits { mnist, network, json } => match eval_digits(mnist.as_deref(), network.as_deref()) {
+            Ok(scores) => {
+                if json {
+                    println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+                } else {
+                    print!("{}", scores.render());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::TrainDigits { out, seed, epochs, mnist, mnist_train } => {
             let options = protocol_ocr::digits::train::TrainOptions {
                 seed,

@@ -24,8 +24,14 @@ fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
     let model = FormModel::load(None).unwrap();
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     for (dir, seed) in dirs.iter().zip([11, 11, 12]) {
-        let options =
-            SynthOptions { out: dir.path().to_path_buf(), count: 4, seed, inconsistent: 0.5, handwritten: 0.5 };
+        let options = SynthOptions {
+            out: dir.path().to_path_buf(),
+            count: 4,
+            seed,
+            inconsistent: 0.5,
+            handwritten: 0.5,
+            hand_digits: Default::default(),
+        };
         synth::run(&model, &options).unwrap();
     }
     let a = all_files(dirs[0].path());
@@ -38,8 +44,14 @@ fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
 fn truth_agrees_with_the_rules_and_photos_decode_at_phone_sizes() {
     let model = FormModel::load(None).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let options =
-        SynthOptions { out: dir.path().to_path_buf(), count: 10, seed: 5, inconsistent: 0.4, handwritten: 0.0 };
+    let options = SynthOptions {
+        out: dir.path().to_path_buf(),
+        count: 10,
+        seed: 5,
+        inconsistent: 0.4,
+        handwritten: 0.0,
+        hand_digits: Default::default(),
+    };
     let truth = synth::run(&model, &options).unwrap();
     assert_eq!(truth.len(), 10);
     let text = std::fs::read_to_string(dir.path().join("truth.jsonl")).unwrap();

@@ -10,6 +10,7 @@
 
 pub mod glyph;
 pub mod hand;
+pub mod measure;
 pub mod mnist;
 pub mod net;
 pub mod train;

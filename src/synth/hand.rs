@@ -63,6 +63,26 @@ const INK_COVERAGE: u8 = 40;
 /// rim is soft (a ballpoint's line, not a pencil's).
 const STROKE_CORE_GAIN: f32 = 1.3;
 
+/// Which MNIST digits real-handwriting writers draw from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HandDigits {
+    /// The digits the glyph reader may be trained on (t10k 0–4999).
+    #[default]
+    Trainable,
+    /// The digits no reader is ever trained on (t10k 5000–9999): for
+    /// measuring a reader on writers it never saw.
+    HeldOut,
+}
+
+impl HandDigits {
+    fn range(self) -> std::ops::Range<usize> {
+        match self {
+            HandDigits::Trainable => mnist::TRAIN,
+            HandDigits::HeldOut => mnist::HELD_OUT,
+        }
+    }
+}
+
 /// One writer: the source of their digits and their ink.
 pub struct Writer {
     /// `None` for real handwriting (MNIST), else the index of a hand face.
@@ -72,13 +92,15 @@ pub struct Writer {
     gap: f32,
     /// Their pen's stroke against the source digits' (one pen per protocol).
     pen: digits::hand::Pen,
+    /// Which MNIST digits a real-handwriting writer draws from.
+    digits: HandDigits,
     pub ink: [f32; 3],
     pub description: String,
 }
 
 impl Writer {
-    /// A random writer.
-    pub fn random(rng: &mut impl Rng, faces: &[HandFace]) -> Writer {
+    /// A random writer; one who writes real handwriting draws from `digits`.
+    pub fn random(rng: &mut impl Rng, faces: &[HandFace], digits: HandDigits) -> Writer {
         let face = (!rng.gen_bool(MNIST_WRITER_SHARE)).then(|| rng.gen_range(0..faces.len()));
         let blue = rng.gen_bool(BLUE_SHARE);
         let ink = if blue { BLUE_INK } else { BLACK_INK }.map(|c| c * rng.gen_range(0.8..1.15));
@@ -99,6 +121,7 @@ impl Writer {
             gap,
             ink,
             pen,
+            digits,
             description: format!("{source}, {} ink, {stroke}", if blue { "blue" } else { "black" }),
         }
     }
@@ -108,7 +131,7 @@ impl Writer {
     fn digit(&self, rng: &mut impl Rng, faces: &[HandFace], digit: u8) -> GrayImage {
         let written = match self.face {
             None => {
-                let choices = training_digits(digit);
+                let choices = digits_of(digit, self.digits);
                 let index = choices[rng.gen_range(0..choices.len())];
                 mnist_digit(rng, index, self.pen)
             }
@@ -129,12 +152,15 @@ fn mnist_digit(rng: &mut impl Rng, index: usize, pen: digits::hand::Pen) -> Gray
     digits::hand::vary(rng, &source, Some(pen))
 }
 
-/// The MNIST digits of one label that may be drawn (the training half only).
-fn training_digits(digit: u8) -> &'static [usize] {
-    static BY_LABEL: std::sync::OnceLock<Vec<Vec<usize>>> = std::sync::OnceLock::new();
-    &BY_LABEL.get_or_init(|| {
+/// The MNIST digits of one label that may be drawn from `which` half.
+fn digits_of(digit: u8, which: HandDigits) -> &'static [usize] {
+    type ByLabel = std::sync::OnceLock<Vec<Vec<usize>>>;
+    static TRAINABLE: ByLabel = ByLabel::new();
+    static HELD_OUT: ByLabel = ByLabel::new();
+    let cache = if which == HandDigits::Trainable { &TRAINABLE } else { &HELD_OUT };
+    &cache.get_or_init(|| {
         let set = mnist::Mnist::bundled();
-        (0..10).map(|d| set.indices_of(d, mnist::TRAIN)).collect()
+        (0..10).map(|d| set.indices_of(d, which.range())).collect()
     })[digit as usize]
 }
 

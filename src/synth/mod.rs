@@ -36,6 +36,8 @@ pub struct SynthOptions {
     pub inconsistent: f64,
     /// Share of protocols whose counts and station number are handwritten.
     pub handwritten: f64,
+    /// Which MNIST digits real-handwriting writers draw from.
+    pub hand_digits: hand::HandDigits,
 }
 
 /// Share of files that are exact byte copies of an earlier file (a photo
@@ -222,7 +224,8 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
             // The writing belongs to the protocol, not the photo: a second
             // photo shows the same handwriting.
             let mut hand_rng = ChaCha8Rng::seed_from_u64(options.seed ^ HAND_SEED_SALT ^ protocol_index as u64);
-            let writer = protocol.handwritten.then(|| hand::Writer::random(&mut hand_rng, &hand_faces));
+            let writer =
+                protocol.handwritten.then(|| hand::Writer::random(&mut hand_rng, &hand_faces, options.hand_digits));
             let coverage = writer
                 .as_ref()
                 .map(|w| hand::write_all(&mut hand_rng, page.width(), page.height(), w, &spots, &hand_faces));
