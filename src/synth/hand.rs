@@ -258,6 +258,7 @@ mod tests {
             size: 0.9,
             gap: 0.2,
             pen: digits::hand::Pen::Thicker,
+            digits: HandDigits::Trainable,
             ink: BLUE_INK,
             description: String::new(),
         };
