@@ -20,27 +20,27 @@ fn the_glyph_reader_reads_print_it_never_saw() {
     }
 }
 
-/// Issue 8's bar: real handwriting the network never trained on (MNIST
-/// digits 5000–9999, the bundled copy) read at 0.98 or better, by the digit
-/// the network finds likeliest (0.9906 measured) and even counting every
-/// "not one digit" answer as wrong (0.9848; 0.9812 for the narrower
-/// network before it, 0.979 for one trained on one fixed set of
-/// variations).
+/// Real handwriting by people the network never saw (MNIST's test digits
+/// 5000–9999; it trains on MNIST's 60 000 training digits, by other
+/// writers): by the digit it finds likeliest at least 0.995 (0.9964
+/// measured), and even counting every "not one digit" answer as wrong at
+/// least 0.99 (0.9930; the network trained on 5 000 digits read 0.9906 and
+/// 0.9848).
 #[test]
 fn the_glyph_reader_reads_handwriting_it_never_saw() {
     let set = digits::mnist::Mnist::bundled();
     let likeliest = train::mnist_likeliest_digit_accuracy(digits::network(), set, digits::mnist::HELD_OUT);
     let strict = train::mnist_accuracy(digits::network(), set, digits::mnist::HELD_OUT);
     println!("MNIST 5000-9999: likeliest digit {likeliest:.4}, not-one-digit answers wrong {strict:.4}");
-    assert!(likeliest >= 0.98, "MNIST 5000-9999, likeliest digit: {likeliest}");
-    assert!(strict >= 0.98, "MNIST 5000-9999, not-one-digit answers wrong: {strict}");
+    assert!(likeliest >= 0.995, "MNIST 5000-9999, likeliest digit: {likeliest}");
+    assert!(strict >= 0.99, "MNIST 5000-9999, not-one-digit answers wrong: {strict}");
 }
 
 /// Two held-out MNIST digits run together (touching, as a hand writes a
 /// count) are "not one digit" to the network, so the reader cuts them
 /// instead of reading a lost digit surely. Pairs of unlike digits from
 /// 5000–9999 (924 pairs): the network before touching pairs were trained
-/// called 0.79 of them not one digit, the committed one 0.998.
+/// called 0.79 of them not one digit, the committed one 0.992.
 #[test]
 fn the_glyph_reader_knows_touching_handwritten_digits_are_two() {
     use rand::SeedableRng;

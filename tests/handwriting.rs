@@ -110,6 +110,10 @@ fn a_station_line_the_layout_pass_missed_is_read_from_the_header_read_again() {
     let results = read_results(&out.path().join("results.jsonl")).unwrap();
     let [result] = results.as_slice() else { panic!("one photo, one result: {results:?}") };
     assert!(result.handwritten);
+    // Found at all only on the header read again; how surely is the
+    // glyph network's to say (0.49 with the network trained on MNIST's
+    // 60 000, which never saw this writer; 0.8 or more with the one before,
+    // which had trained on these very digits).
     assert_eq!(result.station.as_deref(), Some("411"), "{:?}", result.flags);
-    assert!(result.confidence["station"] >= 0.8, "station read unsurely: {:?}", result.confidence);
+    assert!(result.confidence.contains_key("station"), "{:?}", result.confidence);
 }
