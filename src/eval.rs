@@ -57,6 +57,10 @@ pub struct Scores {
     pub silent_error_files: Vec<String>,
     /// Where the consistent protocols not accepted went, and why.
     pub held: Held,
+    /// Values read as handwriting, by the confidence the scan gave them:
+    /// how often a value in each band was right (empty without any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handwritten_calibration: Vec<CalibrationBand>,
     /// The same metrics over the printed protocols only, and over the
     /// handwritten ones only; present when the truth holds handwritten ones.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +90,36 @@ pub struct Held {
     /// most that a better checking step could still accept with this
     /// network (the rest are wrong, or weak, which no check may pass).
     pub passable: usize,
+}
+
+/// One band of a calibration table: values whose confidence was at least
+/// `from` and below `to` (1.0 included), and how many were right.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct CalibrationBand {
+    pub from: f32,
+    pub to: f32,
+    pub values: usize,
+    pub right: usize,
+}
+
+/// The handwritten values of `truth` by the confidence `results` gave
+/// them, in the bands of [`crate::digits::measure::BANDS`].
+fn handwritten_calibration(values: &[(f32, bool)]) -> Vec<CalibrationBand> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let bands = crate::digits::measure::BANDS;
+    let mut table: Vec<CalibrationBand> = bands
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| CalibrationBand { from, to: bands.get(i + 1).copied().unwrap_or(1.0), values: 0, right: 0 })
+        .collect();
+    for &(confidence, right) in values {
+        let band = bands.iter().rposition(|&from| confidence >= from).unwrap_or(0);
+        table[band].values += 1;
+        table[band].right += right as usize;
+    }
+    table
 }
 
 /// How many held protocols one reason held, and held alone.
@@ -204,6 +238,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
     let mut held = Held::default();
     let mut wrong_by_field: BTreeMap<String, usize> = BTreeMap::new();
     let mut status: BTreeMap<String, usize> = BTreeMap::new();
+    let mut handwritten_values: Vec<(f32, bool)> = Vec::new();
     for t in truth {
         let result = by_file.get(t.file.as_str()).copied();
         if let Some(r) = result {
@@ -224,6 +259,14 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
                 pairs_right += 1;
             } else {
                 *wrong_by_field.entry(key.clone()).or_default() += 1;
+            }
+        }
+        if let Some(r) = result.filter(|r| r.handwritten && t.handwritten) {
+            // A value read at all, with the confidence the scan gave it.
+            for (key, right) in &values {
+                if let Some(&confidence) = r.confidence.get(key).filter(|_| shown_value(r, key).is_some()) {
+                    handwritten_values.push((confidence as f32, *right));
+                }
             }
         }
         let header_right = result.is_some_and(|r| {
@@ -277,6 +320,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         worst_fields,
         silent_error_files: silent,
         held,
+        handwritten_calibration: handwritten_calibration(&handwritten_values),
         printed: None,
         handwritten: None,
     }
@@ -327,9 +371,30 @@ pub fn render_table(s: &Scores) -> String {
     for (name, part) in held_parts.into_iter().filter(|(_, p)| p.held.protocols > 0) {
         out.push_str(&render_held(name, &part.held));
     }
+    if !s.handwritten_calibration.is_empty() {
+        out.push_str(&render_calibration(&s.handwritten_calibration));
+    }
     for f in &s.silent_error_files {
         out.push_str(&format!("silent error: {f}\n"));
     }
+    out
+}
+
+/// The calibration table of handwritten values, one band a line.
+fn render_calibration(table: &[CalibrationBand]) -> String {
+    let mut out = String::from("handwritten values by the confidence given them (band: values, share right):");
+    for band in table.iter().filter(|b| b.values > 0) {
+        let close = if band.to >= 1.0 { "]" } else { ")" };
+        out.push_str(&format!(
+            " [{:.3}, {:.3}{close}: {}, {:.3};",
+            band.from,
+            band.to,
+            band.values,
+            band.right as f64 / band.values as f64
+        ));
+    }
+    out.pop();
+    out.push('\n');
     out
 }
 
@@ -432,5 +497,24 @@ mod tests {
         assert!(table.contains("held handwritten (consistent, not accepted): 3, read right throughout 2;"), "{table}");
         assert!(table.contains("weak evidence in 1: a handwritten value"), "{table}");
         assert!(table.contains("read right with none: 2"), "{table}");
+    }
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+
+    #[test]
+    fn handwritten_values_are_banded_by_their_confidence() {
+        let table = handwritten_calibration(&[(0.999, true), (0.999, false), (0.85, true), (0.3, false), (1.0, true)]);
+        let band = |from: f32| *table.iter().find(|b| b.from == from).unwrap();
+        assert_eq!((band(0.995).values, band(0.995).right), (3, 2), "1.0 belongs to the top band");
+        assert_eq!((band(0.8).values, band(0.8).right), (1, 1));
+        assert_eq!((band(0.0).values, band(0.0).right), (1, 0));
+        assert_eq!(table.iter().map(|b| b.values).sum::<usize>(), 5);
+        assert!(handwritten_calibration(&[]).is_empty(), "no table without handwritten values");
+        let text = render_calibration(&table);
+        assert!(text.contains("[0.995, 1.000]: 3, 0.667"), "{text}");
+        assert!(!text.contains("[0.500, 0.800)"), "empty bands are left out: {text}");
     }
 }

@@ -232,9 +232,10 @@ fn a_reviewer_corrects_and_confirms_in_a_real_browser() {
     let server = Server::start(&out, &[]);
     let driver = Driver::start(&dir.path().join("profile"));
 
-    // The reviewer is asked for a name once.
+    // The reviewer is asked for a name once (the dialog opens when the page
+    // has loaded the form; its input is not typed into before).
     driver.go(&format!("http://{}/", server.address));
-    let name = driver.find("#name-input");
+    let name = driver.find("#name-dialog[open] #name-input");
     driver.type_into(&name, REVIEWER);
     driver.click(&driver.find("#name-form button"));
     driver.wait_text("#who", REVIEWER);
@@ -373,7 +374,7 @@ fn a_handwritten_cell_shows_its_crop_and_readings_in_a_real_browser() {
     let server = Server::start(&out, &[]);
     let driver = Driver::start(&dir.path().join("profile"));
     driver.go(&format!("http://{}/", server.address));
-    driver.type_into(&driver.find("#name-input"), REVIEWER);
+    driver.type_into(&driver.find("#name-dialog[open] #name-input"), REVIEWER);
     driver.click(&driver.find("#name-form button"));
     driver.wait_text("#who", REVIEWER);
     driver.click(&driver.find("#queue a.item"));
