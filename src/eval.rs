@@ -19,6 +19,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::flag::Flag;
 use crate::result::{read_jsonl, read_results, ProtocolResult, Status};
 
 /// One line of truth.jsonl (the contract's fields; extras ignored).
@@ -141,11 +142,13 @@ fn held_reasons(result: Option<&ProtocolResult>) -> std::collections::BTreeSet<S
     let mut reasons: std::collections::BTreeSet<String> = r
         .flags
         .iter()
-        .zip(r.flag_kinds())
-        .map(|(flag, kind)| match (kind, flag.split_once(':').map(|(_, detail)| detail)) {
-            ("low_confidence", Some(what @ ("station" | "election"))) => format!("low_confidence:{what}"),
-            ("low_confidence", _) => "low_confidence:value".to_string(),
-            _ => kind.to_string(),
+        .map(|text| match text.parse::<Flag>() {
+            Ok(Flag::LowConfidence(what)) if what == "station" || what == "election" => {
+                format!("low_confidence:{what}")
+            }
+            Ok(Flag::LowConfidence(_)) => "low_confidence:value".to_string(),
+            Ok(flag) => flag.kind().to_string(),
+            Err(_) => text.clone(),
         })
         .collect();
     if reasons.is_empty() {

@@ -13,6 +13,7 @@
 pub mod digits;
 pub mod eval;
 pub mod evidence;
+pub mod flag;
 pub mod fonts;
 pub mod manifest;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod result;
 pub mod review;
 pub mod rules;
 pub mod scan;
+pub mod signing;
 pub mod spreadsheet;
 pub mod synth;
 pub mod textmatch;

@@ -136,6 +136,32 @@ enum Command {
         /// be one this output's chain has had. May be given more than once.
         #[arg(long, value_name = "SHA256")]
         head: Vec<String>,
+        /// The organisation's public key (FILE.pub from keygen): a valid signature by it on a head
+        /// of this output is required (see `sign`).
+        #[arg(long, value_name = "FILE.pub")]
+        key: Option<PathBuf>,
+    },
+    /// Sign OUT_DIR's evidence head with the organisation's secret key (from keygen).
+    ///
+    /// Appends the Ed25519 signature to OUT_DIR/evidence-signatures.jsonl; `verify --key FILE.pub`
+    /// then requires it. Refuses when the evidence does not check out.
+    ///
+    /// Exit codes: 0 signed; 2 bad usage, an unreadable key, or evidence that does not check out.
+    Sign {
+        /// The output folder of a scan.
+        out_dir: PathBuf,
+        /// The secret key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Make an Ed25519 key pair for signing evidence heads: FILE (secret, keep it safe) and
+    /// FILE.pub (public, give it to whoever verifies).
+    ///
+    /// Exit codes: 0 made; 2 a file exists already or cannot be written.
+    Keygen {
+        /// Where to write the secret key (the public one goes to FILE.pub).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Write N synthetic protocol photos and DIR/truth.jsonl with their true values.
     Synth {
@@ -410,7 +436,12 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Verify { out_dir, input, head } => match verify::verify(&out_dir, input.as_deref(), &head) {
+        Command::Verify { out_dir, input, head, key } => match key
+            .as_deref()
+            .map(protocol_ocr::signing::read_public_key)
+            .transpose()
+            .and_then(|key| verify::verify(&out_dir, input.as_deref(), &head, key.as_ref()))
+        {
             Ok(report) => {
                 print!("{}", verify::render(&report));
                 if report.ok() {
@@ -418,6 +449,36 @@ fn main() -> ExitCode {
                 } else {
                     ExitCode::from(EXIT_CHANGED)
                 }
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Sign { out_dir, key } => match protocol_ocr::signing::sign(&out_dir, &key) {
+            Ok(signed) => {
+                println!(
+                    "signed evidence head {} ({} decisions) with key {}; appended to {}",
+                    signed.head,
+                    signed.decisions,
+                    signed.public_key,
+                    out_dir.join(protocol_ocr::signing::SIGNATURES_FILE).display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Keygen { out } => match protocol_ocr::signing::keygen(&out) {
+            Ok(public) => {
+                println!(
+                    "secret key: {} (keep it safe)\npublic key: {} ({public})",
+                    out.display(),
+                    protocol_ocr::signing::public_path_of(&out).display()
+                );
+                ExitCode::SUCCESS
             }
             Err(e) => {
                 eprintln!("error: {e:#}");

@@ -1,6 +1,6 @@
 //! One line of `results.jsonl`: the shape other tools rely on.
 //!
-//! The fields and their meaning are fixed by `shared/contract.md`; this
+//! The fields and their meaning are fixed by `docs/output-format.md`; this
 //! struct is that contract in code, used both to write results and to read
 //! them back (`eval`, later `review` and `report`). Extra fields beyond the
 //! contract are additions, never renames.
@@ -132,9 +132,10 @@ impl ProtocolResult {
         r
     }
 
-    /// The flag kinds (`rule`, `missing`, …) of this result.
+    /// The flag kinds (`rule`, `missing`, …) of this result; a string
+    /// that is no flag stands for itself.
     pub fn flag_kinds(&self) -> impl Iterator<Item = &str> {
-        self.flags.iter().map(|f| f.split(':').next().unwrap_or(f))
+        self.flags.iter().map(|f| f.parse::<crate::flag::Flag>().map_or(f.as_str(), |flag| flag.kind()))
     }
 }
 

@@ -6,7 +6,9 @@
 //! wrote (its SHA-256 is in the manifest's root) and names the same bytes,
 //! that the reviewers' decision log is an unbroken hash chain from the
 //! manifest's root, and that every evidence head published earlier (given
-//! with `--head`, or recorded in report.json) is one this log has had.
+//! with `--head`, or recorded in report.json) is one this log has had, and
+//! that every signature on a head is valid and on a head of this chain
+//! (with `--key`, that the organisation's key signed one).
 //! Anything found is a mismatch: the command exits non-zero. Nothing in
 //! OUT_DIR is written, so an archived, write-protected copy verifies.
 
@@ -23,6 +25,8 @@ use crate::result::read_results;
 use crate::review::store::{verify_chain, ChainReport};
 use crate::scan::discover;
 use crate::scan::hash;
+use crate::signing::{self, SignatureReport};
+use ed25519_dalek::VerifyingKey;
 
 /// A file whose bytes are not those in the manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +54,8 @@ pub struct VerifyReport {
     pub review_log: ChainReport,
     /// Heads published earlier that this log never had, in words.
     pub head_mismatches: Vec<String>,
+    /// The signatures on heads of this output (see [`crate::signing`]).
+    pub signatures: SignatureReport,
     /// The head to publish now.
     pub evidence: Evidence,
 }
@@ -64,12 +70,18 @@ impl VerifyReport {
             && self.results_mismatches.is_empty()
             && self.review_log.ok()
             && self.head_mismatches.is_empty()
+            && self.signatures.problems.is_empty()
     }
 }
 
 /// Checks OUT_DIR against the inputs in `input` (default: the folder the
 /// manifest names) and against evidence heads published earlier.
-pub fn verify(out: &Path, input: Option<&Path>, published_heads: &[String]) -> Result<VerifyReport> {
+pub fn verify(
+    out: &Path,
+    input: Option<&Path>,
+    published_heads: &[String],
+    required_key: Option<&VerifyingKey>,
+) -> Result<VerifyReport> {
     let manifest = Manifest::load(out)?;
     let input = input.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(&manifest.input));
     if !input.is_dir() {
@@ -151,6 +163,7 @@ pub fn verify(out: &Path, input: Option<&Path>, published_heads: &[String]) -> R
         Ok(_) => {}
         Err(e) => head_mismatches.push(format!("{e:#}")),
     }
+    let signatures = signing::check(out, &review_log, required_key)?;
     let evidence = Evidence::of(&manifest, &review_log, results_as_scanned);
     let recomputed = manifest.recomputed_root();
     Ok(VerifyReport {
@@ -164,6 +177,7 @@ pub fn verify(out: &Path, input: Option<&Path>, published_heads: &[String]) -> R
         results_mismatches,
         review_log,
         head_mismatches,
+        signatures,
         evidence,
     })
 }
@@ -195,6 +209,16 @@ pub fn render(report: &VerifyReport) -> String {
     text.push_str(&report.review_log.render());
     for m in &report.head_mismatches {
         let _ = writeln!(text, "HEAD     {m}");
+    }
+    for p in &report.signatures.problems {
+        let _ = writeln!(text, "SIGNED   {p}");
+    }
+    if let Some(since) = report.signatures.decisions_since {
+        let _ = writeln!(
+            text,
+            "signed: {} signature(s) by the key on heads of this output; {since} decisions made since the newest",
+            report.signatures.by_key
+        );
     }
     let _ = writeln!(text, "{}", report.evidence.render());
     let _ = writeln!(text, "{}", if report.ok() { "OK: nothing changed" } else { "CHANGED: see the lines above" });

@@ -121,6 +121,12 @@ fn an_edited_figure_is_reported_by_verify_and_by_the_report() {
     assert_eq!(json["evidence"]["results_as_scanned"], false);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("The evidence does not check out"), "the page warns too");
+    // Nobody signs an edited output.
+    let key = dir.path().join("org.key");
+    assert!(run(&["keygen", "--out", key.to_str().unwrap()]).status.success());
+    let refused = run(&["sign", out.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("does not check out"), "{}", text(&refused));
 }
 
 #[test]
@@ -160,20 +166,11 @@ fn an_emptied_log_without_its_head_file_is_found_by_the_report_and_the_published
     assert!(said.contains(&format!("the published head {published} is not one this log has had")), "{said}");
 }
 
-#[test]
-fn a_rewritten_chain_is_found_against_a_published_head() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, out) = scanned(dir.path());
-    decide_three(&out);
-    let published = head_of(&out);
-    let after_first = SqliteStore::open(&out).unwrap().log().unwrap()[0].hash.clone();
-    assert_eq!(verify(&out, &[&published, &after_first]).0, 0, "every earlier head checks out");
-
-    // Decision 2 rewritten (another reviewer, another value), every hash
-    // after it recomputed and the head file rewritten: a perfect forgery
-    // without a key.
-    let log = SqliteStore::open(&out).unwrap().log().unwrap();
-    let conn = without_triggers(&out);
+/// Rewrites decision 2 (another reviewer, another value), recomputes every
+/// hash after it and rewrites the head file: a perfect forgery without a key.
+fn forge_decision_two(out: &Path) {
+    let log = SqliteStore::open(out).unwrap().log().unwrap();
+    let conn = without_triggers(out);
     let mut prev = log[0].hash.clone();
     for entry in &log[1..] {
         let mut forged: Entry = entry.clone();
@@ -204,6 +201,18 @@ fn a_rewritten_chain_is_found_against_a_published_head() {
         serde_json::json!({"seq": 3, "hash": prev}).to_string(),
     )
     .unwrap();
+}
+
+#[test]
+fn a_rewritten_chain_is_found_against_a_published_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, out) = scanned(dir.path());
+    decide_three(&out);
+    let published = head_of(&out);
+    let after_first = SqliteStore::open(&out).unwrap().log().unwrap()[0].hash.clone();
+    assert_eq!(verify(&out, &[&published, &after_first]).0, 0, "every earlier head checks out");
+
+    forge_decision_two(&out);
 
     let (code, said) = verify(&out, &[]);
     assert_eq!(code, 0, "the forgery is self-consistent: {said}");
@@ -309,4 +318,72 @@ fn values_of_a_decision_survive_in_the_read_only_store() {
         3,
     );
     assert!(refused.unwrap_err().to_string().contains("read-only"));
+}
+
+#[test]
+fn a_signed_head_holds_and_a_rewritten_chain_loses_its_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, out) = scanned(dir.path());
+    decide_three(&out);
+    let key = dir.path().join("org.key");
+    let made = run(&["keygen", "--out", key.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", text(&made));
+    assert_eq!(run(&["keygen", "--out", key.to_str().unwrap()]).status.code(), Some(2), "a key is never overwritten");
+    let public = dir.path().join("org.key.pub");
+    let signed = run(&["sign", out.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    assert!(signed.status.success(), "{}", text(&signed));
+
+    let verify_with_key = |out: &Path| {
+        let output = run(&["verify", out.to_str().unwrap(), "--key", public.to_str().unwrap()]);
+        (output.status.code().unwrap(), text(&output))
+    };
+    let (code, said) = verify_with_key(&out);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("signed: 1 signature(s) by the key on heads of this output; 0 decisions made since"),
+        "{said}"
+    );
+
+    // Another organisation's key proves nothing for this one.
+    let other = dir.path().join("other.key");
+    assert!(run(&["keygen", "--out", other.to_str().unwrap()]).status.success());
+    let other_out = dir.path().join("copy");
+    copy_dir(&out, &other_out);
+    std::fs::remove_file(other_out.join(protocol_ocr::signing::SIGNATURES_FILE)).unwrap();
+    assert!(run(&["sign", other_out.to_str().unwrap(), "--key", other.to_str().unwrap()]).status.success());
+    let (code, said) = verify_with_key(&other_out);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("SIGNED   no valid signature by the key"), "{said}");
+
+    // A signature altered by one digit no longer verifies.
+    let path = out.join(protocol_ocr::signing::SIGNATURES_FILE);
+    let line = std::fs::read_to_string(&path).unwrap();
+    let mut signed: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let signature = signed["signature"].as_str().unwrap().to_string();
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    signed["signature"] = serde_json::json!(format!("{flipped}{}", &signature[1..]));
+    std::fs::write(&path, format!("{signed}\n")).unwrap();
+    let (code, said) = verify_with_key(&out);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("does not verify"), "{said}");
+    std::fs::write(&path, line).unwrap();
+
+    // The forger rewrites the chain: the signed head is gone from it.
+    forge_decision_two(&out);
+    assert_eq!(verify(&out, &[]).0, 1, "even without the key, a signature on a head the log never had shows");
+    let (code, said) = verify_with_key(&out);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("was signed, but this log never had it"), "{said}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

@@ -1,11 +1,13 @@
-//! The MNIST handwritten digits (IDX files, gzipped): the test half of the
-//! set, 10 000 digits written by real people, as `../shared/data` ships it
-//! and as `assets/mnist/` keeps a copy of it (CC BY-SA 3.0, see its README).
+//! The MNIST handwritten digits (IDX files, gzipped): the test set, 10 000
+//! digits written by real people, as `assets/mnist/` keeps a copy of it
+//! (CC BY-SA 3.0, see its README), and the 60 000-digit training set, read
+//! from a folder given to `train-digits` (other writers than the test
+//! set's).
 //!
-//! The set is split for good: digits [`TRAIN`] may be trained on (and drawn
-//! into synthetic protocols); digits [`HELD_OUT`] only ever measure. The
-//! copy is compiled into the binary, so `synth --handwritten` and
-//! `train-digits` work from any folder.
+//! The test set is split for good: digits [`TRAIN`] may be trained on (and
+//! drawn into synthetic protocols); digits [`HELD_OUT`] only ever measure.
+//! The copy is compiled into the binary, so `synth --handwritten` and
+//! `eval-digits` work from any folder.
 
 use std::io::Read;
 use std::ops::Range;

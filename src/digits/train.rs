@@ -1,9 +1,10 @@
 //! Training the glyph network: `protocol-ocr train-digits`.
 //!
 //! The data is made on the spot, from a seed, out of what the repository
-//! and `../shared/data` hold: digits printed in the bundled fonts (every
-//! face but DejaVu Serif, kept back to measure print the network has never
-//! seen), MNIST handwriting (digits 0–4999 only), four of the bundled
+//! holds and the MNIST folder given: digits printed in the bundled fonts
+//! (every face but DejaVu Serif, kept back to measure print the network has
+//! never seen), MNIST handwriting (the 60 000 training digits with
+//! `--mnist-train`, else the test set's 0–4999 only), four of the bundled
 //! handwriting faces, and ink that is not one digit (written digits run
 //! together, printed ones side by side, letters, pieces of a digit). Each
 //! glyph is degraded like a phone photo (turned a little, blurred, noisy,

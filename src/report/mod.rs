@@ -9,7 +9,8 @@
 //! with a value still empty, or without its election or station, is left
 //! out and listed. Pending and rejected protocols are counted and listed,
 //! never added in. The table's layout is the reference report's
-//! (`shared/protocol-form.md`); the keys of `report.json` are the contract's.
+//! (see `docs/report.md`); the keys of `report.json` are those of
+//! `docs/output-format.md`.
 
 pub mod html;
 pub mod official;

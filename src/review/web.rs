@@ -32,7 +32,8 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use super::store::{Action, Decision, Protocol, ReviewState, ReviewStore, SaveError, SqliteStore, Values};
 use super::verified::{export, verified_set};
-use crate::model::{FormModel, LineKind, RuleKind};
+use crate::flag::{severity_of, Flag};
+use crate::model::{FormModel, LineKind};
 use crate::result::Status;
 use crate::rules;
 use crate::scan::write::PAGES_DIR;
@@ -269,22 +270,6 @@ impl App {
         self.store.protocols().map_err(|e| Reply::error(500, &format!("the store cannot be read: {e:#}")))
     }
 
-    /// Flags' severity, worst first: hard rules, conflicts, missing or
-    /// unreadable values, low confidence, soft rules.
-    fn severity(&self, flag: &str) -> u8 {
-        let (kind, detail) = flag.split_once(':').unwrap_or((flag, ""));
-        match kind {
-            "rule" => match self.model.rule(detail).map(|r| r.kind) {
-                Some(RuleKind::Hard) => 0,
-                _ => 4,
-            },
-            "conflict" => 1,
-            "missing" | "unreadable_station" | "unreadable_election" | "not_a_protocol" | "chosen_by_rules" => 2,
-            "low_confidence" => 3,
-            _ => 2,
-        }
-    }
-
     fn queue(&self, call: &Call) -> Reply {
         let protocols = match self.protocols() {
             Ok(p) => p,
@@ -320,7 +305,7 @@ impl App {
             {
                 continue;
             }
-            let severity = p.result.flags.iter().map(|f| self.severity(f)).min().unwrap_or(9);
+            let severity = p.result.flags.iter().map(|f| severity_of(&self.model, f)).min().unwrap_or(9);
             items.push((severity, p, values, state));
         }
         items.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.result.file.cmp(&b.1.result.file)));
@@ -652,13 +637,10 @@ impl ClaimRequest {
     }
 }
 
-/// A flag's reason for counting: `rule:R1` stays, `missing:votes.qhp` → `missing`.
+/// A flag's reason for counting ([`Flag::reason`]); a string that is no
+/// flag counts as itself.
 fn reason(flag: &str) -> String {
-    match flag.split_once(':') {
-        Some(("rule", _)) => flag.to_string(),
-        Some((kind, _)) => kind.to_string(),
-        None => flag.to_string(),
-    }
+    flag.parse::<Flag>().map_or_else(|_| flag.to_string(), |f| f.reason())
 }
 
 /// A line's short English name for sentences: `ballots_received` → "received",

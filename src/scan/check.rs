@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 
 use super::read::{Reading, ValueReading};
-use crate::model::{split_values, FormModel, Rule, RuleCheck, RuleKind};
+use crate::flag::{severity_of, Flag};
+use crate::model::{split_values, FormModel, Rule, RuleCheck};
 use crate::result::{Check, ProtocolResult, Status};
 use crate::rules::{Comparison, Values};
 
@@ -82,7 +83,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         let mut read = reading.values.get(&line.key).cloned().unwrap_or_default();
         if let Some(&value) = chosen.get(&line.key) {
             choose(&mut read, value);
-            flags.push(format!("chosen_by_rules:{}", line.key));
+            flags.push(Flag::ChosenByRules(line.key.clone()).to_string());
         }
         // A doubt about a value Tesseract itself read confidently is cleared
         // when an equality over it holds exactly: a misread that keeps an
@@ -152,9 +153,11 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
             result.candidates.insert(line.key.clone(), rounded);
         }
         match read.value {
-            None => flags.push(format!("missing:{}", line.key)),
+            None => flags.push(Flag::Missing(line.key.clone()).to_string()),
             Some(_) if chosen.contains_key(&line.key) => {}
-            Some(_) if read.confidence < CONFIDENCE_THRESHOLD => flags.push(format!("low_confidence:{}", line.key)),
+            Some(_) if read.confidence < CONFIDENCE_THRESHOLD => {
+                flags.push(Flag::LowConfidence(line.key.clone()).to_string())
+            }
             Some(_) => {}
         }
         result.confidence.insert(line.key.clone(), round3(read.confidence));
@@ -175,19 +178,19 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
     result.confidence.insert("election".into(), round3(reading.election_confidence));
     result.confidence.insert("station".into(), round3(reading.station_confidence));
     if reading.election.is_none() {
-        flags.push("unreadable_election".into());
+        flags.push(Flag::UnreadableElection.to_string());
     } else if reading.election_confidence < CONFIDENCE_THRESHOLD {
-        flags.push("low_confidence:election".into());
+        flags.push(Flag::LowConfidence("election".into()).to_string());
     }
     if reading.station.is_none() {
-        flags.push("unreadable_station".into());
+        flags.push(Flag::UnreadableStation.to_string());
     } else if reading.station_confidence < CONFIDENCE_THRESHOLD {
-        flags.push("low_confidence:station".into());
+        flags.push(Flag::LowConfidence("station".into()).to_string());
     }
 
     let checks = model.check(&values);
     for c in checks.iter().filter(|c| c.holds == Some(false)) {
-        flags.push(format!("rule:{}", c.rule));
+        flags.push(Flag::Rule(c.rule.clone()).to_string());
     }
     result.checks = checks
         .into_iter()
@@ -365,22 +368,9 @@ fn corroborated_keys(model: &FormModel, checks: &[RuleCheck]) -> BTreeMap<String
     keys
 }
 
-/// Orders flags worst first, as a reviewer takes them: hard rules,
-/// conflicts, unread values, low confidence, then soft rules.
+/// Orders flags worst first, as a reviewer takes them ([`Flag::severity`]).
 pub fn sort_flags(model: &FormModel, flags: &mut Vec<String>) {
-    let rank = |flag: &str| -> u8 {
-        let (kind, detail) = flag.split_once(':').unwrap_or((flag, ""));
-        match kind {
-            "rule" if model.rule(detail).is_some_and(|r| r.kind == RuleKind::Hard) => 0,
-            "conflict" => 1,
-            "unreadable_station" | "unreadable_election" | "missing" => 2,
-            "chosen_by_rules" => 2,
-            "low_confidence" => 3,
-            "rule" => 4,
-            _ => 5,
-        }
-    };
-    flags.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    flags.sort_by(|a, b| severity_of(model, a).cmp(&severity_of(model, b)).then(a.cmp(b)));
     flags.dedup();
 }
 
@@ -410,7 +400,7 @@ pub fn mark_conflicts(model: &FormModel, results: &mut [ProtocolResult]) {
         }
         for &i in &members {
             let r = &mut results[i];
-            r.flags.push(format!("conflict:{election}/{station}"));
+            r.flags.push(Flag::Conflict { election: election.clone(), station: station.clone() }.to_string());
             sort_flags(model, &mut r.flags);
             r.status = Status::Flagged;
         }

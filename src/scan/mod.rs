@@ -31,6 +31,7 @@ use anyhow::{bail, Context, Result};
 use image::GrayImage;
 use rayon::prelude::*;
 
+use crate::flag::Flag;
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
 use discover::Found;
@@ -193,12 +194,12 @@ fn process_image(
     result.turns = normalised.turns;
     if normalised.reading.lines_found == 0 {
         result.status = Status::Flagged;
-        result.flags.push("not_a_protocol".into());
+        result.flags.push(Flag::NotAProtocol.to_string());
         result.error = Some("no line of the protocol form was found on this image".into());
         for line in &model.lines {
-            result.flags.push(format!("missing:{}", line.key));
+            result.flags.push(Flag::Missing(line.key.clone()).to_string());
         }
-        result.flags.push("unreadable_station".into());
+        result.flags.push(Flag::UnreadableStation.to_string());
     } else {
         check::assess(model, &normalised.reading, result);
     }

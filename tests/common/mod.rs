@@ -1,5 +1,5 @@
 //! Shared by the integration tests: the example protocol of
-//! `shared/contract.md`, on which every control relation holds.
+//! `docs/output-format.md`, on which every control relation holds.
 
 use protocol_ocr::rules::Values;
 
