@@ -34,8 +34,9 @@ fn stages(c: &mut Criterion) {
     }
     c.bench_function("evaluate the rules", |b| b.iter(|| model.check(&values)));
 
-    // The OCR stages take tenths of a second: fewer samples.
-    protocol_ocr::scan::ocr::limit_openmp_threads();
+    // The OCR stages take tenths of a second: fewer samples. (OpenMP's
+    // threads are limited by OMP_THREAD_LIMIT=1, which .cargo/config.toml
+    // sets for every process cargo runs, before libtesseract loads.)
     let mut engines = Engines::new().expect("Tesseract with the kaz, rus and eng models");
     let times = StageTimes::default();
     let read = normalise_and_read(&mut engines, &gray, &model, &targets, &times).expect("a reading");

@@ -227,6 +227,24 @@ enum Command {
     },
 }
 
+/// A progress bar on stderr (hidden when it is not a terminal), driven by
+/// the scan's progress events.
+fn progress_bar() -> scan::ProgressSink {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {per_sec}, ETA {eta}").expect("a valid template"),
+    );
+    scan::ProgressSink(Arc::new(move |event| match event {
+        scan::Progress::Started { files } => bar.set_length(files),
+        scan::Progress::FileDone => bar.inc(1),
+        scan::Progress::Finished => bar.finish_and_clear(),
+    }))
+}
+
 /// `synth --hand-digits`: see [`synth::hand::HandDigits`].
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum HandDigitsArg {
@@ -319,19 +337,25 @@ fn eval_digits(
 
 fn main() -> ExitCode {
     limit_openmp_before_tesseract_loads();
-    let cli = Cli::parse();
+    // The one place an error becomes a message and an exit code: every
+    // command's failure is bad usage or an unusable input (exit 2); the
+    // other codes are outcomes, returned by `run`.
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Runs one command; `Err` for bad usage or an unusable input.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan { in_dir, out, model, jobs, follow_symlinks, debug_dir, quiet } => {
-            let model = match FormModel::load(model.as_deref()) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_USAGE);
-                }
-            };
+            let model = FormModel::load(model.as_deref())?;
             if !in_dir.is_dir() {
-                eprintln!("error: {} is not a folder", in_dir.display());
-                return ExitCode::from(EXIT_USAGE);
+                anyhow::bail!("{} is not a folder", in_dir.display());
             }
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
             let interrupt = Arc::new(AtomicBool::new(false));
@@ -348,188 +372,104 @@ fn main() -> ExitCode {
                 out: out.clone(),
                 jobs,
                 follow_symlinks,
-                quiet,
+                progress: (!quiet).then(progress_bar),
                 debug_dir,
                 interrupt: Some(interrupt),
             };
-            match scan::run(&model, &options) {
-                Ok(outcome) if outcome.interrupted => {
-                    eprintln!(
-                        "interrupted: {} files done and saved in {}; run the same command again to go on",
-                        outcome.results.len(),
-                        out.join(scan::journal::JOURNAL_FILE).display()
-                    );
-                    ExitCode::from(EXIT_INTERRUPTED)
-                }
-                Ok(outcome) => {
-                    if let Some(why) = &outcome.resume.journal_discarded {
-                        eprintln!("note: the earlier run's saved results were not reused: {why}");
-                    }
-                    for file in &outcome.resume.changed {
-                        eprintln!("changed since the last run, read anew: {file}");
-                    }
-                    if !quiet {
-                        if outcome.resume.reused > 0 {
-                            println!("{} files already read by an earlier run were reused", outcome.resume.reused);
-                        }
-                        let count =
-                            |s: protocol_ocr::result::Status| outcome.results.iter().filter(|r| r.status == s).count();
-                        use protocol_ocr::result::Status;
-                        println!(
-                            "{} files in {:.1} s: {} accepted, {} flagged, {} duplicate, {} failed",
-                            outcome.results.len(),
-                            outcome.wall_seconds,
-                            count(Status::Accepted),
-                            count(Status::Flagged),
-                            count(Status::Duplicate),
-                            count(Status::Failed)
-                        );
-                        println!("wrote {}/results.jsonl, results.csv, summary.json, manifest.json", out.display());
-                        match protocol_ocr::evidence::Evidence::current(&out) {
-                            Ok(evidence) => println!("{}", evidence.render()),
-                            Err(e) => eprintln!("warning: no evidence head: {e:#}"),
-                        }
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
+            let outcome = scan::run(&model, &options)?;
+            if outcome.interrupted {
+                eprintln!(
+                    "interrupted: {} files done and saved in {}; run the same command again to go on",
+                    outcome.results.len(),
+                    out.join(scan::journal::JOURNAL_FILE).display()
+                );
+                return Ok(ExitCode::from(EXIT_INTERRUPTED));
             }
+            if let Some(why) = &outcome.resume.journal_discarded {
+                eprintln!("note: the earlier run's saved results were not reused: {why}");
+            }
+            for file in &outcome.resume.changed {
+                eprintln!("changed since the last run, read anew: {file}");
+            }
+            if !quiet {
+                print_scan_summary(&outcome, &out);
+            }
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { truth, results, json } => match eval::run(&truth, &results) {
-            Ok(scores) => {
-                if json {
-                    println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
-                } else {
-                    print!("{}", eval::render_table(&scores));
-                }
-                ExitCode::SUCCESS
+        Command::Eval { truth, results, json } => {
+            let scores = eval::run(&truth, &results)?;
+            if json {
+                println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+            } else {
+                print!("{}", eval::render_table(&scores));
             }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { out_dir, official, model, to } => {
-            let result = FormModel::load(model.as_deref()).map_err(anyhow::Error::from).and_then(|model| {
-                Ok((protocol_ocr::report::run(&out_dir, &model, official.as_deref(), to.as_deref())?, model))
-            });
-            match result {
-                Ok((report, model)) => {
-                    print!("{}", report.render(&model));
-                    let dest = to.as_deref().unwrap_or(&out_dir);
-                    println!("\nwrote {}, report.csv, report.html", dest.join("report.json").display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-            }
+            let model = FormModel::load(model.as_deref())?;
+            let report = protocol_ocr::report::run(&out_dir, &model, official.as_deref(), to.as_deref())?;
+            print!("{}", report.render(&model));
+            let dest = to.as_deref().unwrap_or(&out_dir);
+            println!("\nwrote {}, report.csv, report.html", dest.join("report.json").display());
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Review { out_dir, bind, token, model, export } => match review(&out_dir, bind, token, model, export) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
-        Command::Verify { out_dir, input, head, key } => match key
-            .as_deref()
-            .map(protocol_ocr::signing::read_public_key)
-            .transpose()
-            .and_then(|key| verify::verify(&out_dir, input.as_deref(), &head, key.as_ref()))
-        {
-            Ok(report) => {
-                print!("{}", verify::render(&report));
-                if report.ok() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(EXIT_CHANGED)
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
-        Command::Sign { out_dir, key } => match protocol_ocr::signing::sign(&out_dir, &key) {
-            Ok(signed) => {
-                println!(
-                    "signed evidence head {} ({} decisions) with key {}; appended to {}",
-                    signed.head,
-                    signed.decisions,
-                    signed.public_key,
-                    out_dir.join(protocol_ocr::signing::SIGNATURES_FILE).display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
-        Command::Keygen { out } => match protocol_ocr::signing::keygen(&out) {
-            Ok(public) => {
-                println!(
-                    "secret key: {} (keep it safe)\npublic key: {} ({public})",
-                    out.display(),
-                    protocol_ocr::signing::public_path_of(&out).display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+        Command::Review { out_dir, bind, token, model, export } => {
+            review(&out_dir, bind, token, model, export)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { out_dir, input, head, key } => {
+            let key = key.as_deref().map(protocol_ocr::signing::read_public_key).transpose()?;
+            let report = verify::verify(&out_dir, input.as_deref(), &head, key.as_ref())?;
+            print!("{}", verify::render(&report));
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHANGED) })
+        }
+        Command::Sign { out_dir, key } => {
+            let signed = protocol_ocr::signing::sign(&out_dir, &key)?;
+            println!(
+                "signed evidence head {} ({} decisions) with key {}; appended to {}",
+                signed.head,
+                signed.decisions,
+                signed.public_key,
+                out_dir.join(protocol_ocr::signing::SIGNATURES_FILE).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen { out } => {
+            let public = protocol_ocr::signing::keygen(&out)?;
+            println!(
+                "secret key: {} (keep it safe)\npublic key: {} ({public})",
+                out.display(),
+                protocol_ocr::signing::public_path_of(&out).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Synth { out, count, seed, inconsistent, handwritten, hand_digits, model } => {
-            let model = match FormModel::load(model.as_deref()) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_USAGE);
-                }
-            };
+            let model = FormModel::load(model.as_deref())?;
             let hand_digits = match hand_digits {
                 HandDigitsArg::Trainable => synth::hand::HandDigits::Trainable,
                 HandDigitsArg::HeldOut => synth::hand::HandDigits::HeldOut,
             };
             let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent, handwritten, hand_digits };
-            match synth::run(&model, &options) {
-                Ok(truth) => {
-                    let inconsistent = truth.iter().filter(|t| !t.consistent).count();
-                    let duplicates = truth.iter().filter(|t| t.duplicate_of.is_some()).count();
-                    let handwritten = truth.iter().filter(|t| t.handwritten).count();
-                    println!(
-                        "wrote {} photos ({inconsistent} inconsistent, {handwritten} handwritten, {duplicates} byte copies) and {}",
-                        truth.len(),
-                        out.join("truth.jsonl").display()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-            }
+            let truth = synth::run(&model, &options)?;
+            let inconsistent = truth.iter().filter(|t| !t.consistent).count();
+            let duplicates = truth.iter().filter(|t| t.duplicate_of.is_some()).count();
+            let handwritten = truth.iter().filter(|t| t.handwritten).count();
+            println!(
+                "wrote {} photos ({inconsistent} inconsistent, {handwritten} handwritten, {duplicates} byte copies) and {}",
+                truth.len(),
+                out.join("truth.jsonl").display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
-        Command::EvalDigits { mnist, network, json } => match eval_digits(mnist.as_deref(), network.as_deref()) {
-            Ok(scores) => {
-                if json {
-                    println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
-                } else {
-                    print!("{}", scores.render());
-                }
-                ExitCode::SUCCESS
+        Command::EvalDigits { mnist, network, json } => {
+            let scores = eval_digits(mnist.as_deref(), network.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+            } else {
+                print!("{}", scores.render());
             }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+            Ok(ExitCode::SUCCESS)
+        }
         Command::TrainDigits { out, seed, epochs, mnist, mnist_train } => {
             let options = protocol_ocr::digits::train::TrainOptions {
                 seed,
@@ -537,22 +477,35 @@ fn main() -> ExitCode {
                 mnist_dir: mnist,
                 training_set_dir: mnist_train,
             };
-            let trained =
-                protocol_ocr::digits::train::train(&options, |line| eprintln!("{line}")).and_then(|(net, report)| {
-                    scan::write::write_atomically(&out, &net.to_bytes())?;
-                    Ok(report)
-                });
-            match trained {
-                Ok(report) => {
-                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
-                    println!("wrote {}", out.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-            }
+            let (net, report) = protocol_ocr::digits::train::train(&options, |line| eprintln!("{line}"))?;
+            scan::write::write_atomically(&out, &net.to_bytes())?;
+            println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// What a finished scan prints: reuse, counts per status, the files
+/// written and the evidence head to publish.
+fn print_scan_summary(outcome: &scan::ScanOutcome, out: &std::path::Path) {
+    use protocol_ocr::result::Status;
+    if outcome.resume.reused > 0 {
+        println!("{} files already read by an earlier run were reused", outcome.resume.reused);
+    }
+    let count = |s: Status| outcome.results.iter().filter(|r| r.status == s).count();
+    println!(
+        "{} files in {:.1} s: {} accepted, {} flagged, {} duplicate, {} failed",
+        outcome.results.len(),
+        outcome.wall_seconds,
+        count(Status::Accepted),
+        count(Status::Flagged),
+        count(Status::Duplicate),
+        count(Status::Failed)
+    );
+    println!("wrote {}/results.jsonl, results.csv, summary.json, manifest.json", out.display());
+    match protocol_ocr::evidence::Evidence::current(out) {
+        Ok(evidence) => println!("{}", evidence.render()),
+        Err(e) => eprintln!("warning: no evidence head: {e:#}"),
     }
 }

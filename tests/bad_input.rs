@@ -152,7 +152,7 @@ fn a_file_deleted_between_discovery_and_reading_fails_alone() {
         out: dir.path().join("out"),
         jobs: 1,
         follow_symlinks: false,
-        quiet: true,
+        progress: None,
         debug_dir: None,
         interrupt: None,
     };

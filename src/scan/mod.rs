@@ -39,6 +39,28 @@ use journal::Journal;
 use ocr::Engines;
 use read::{Reading, Targets};
 
+/// What a run tells its caller as it goes (the library never prints: the
+/// binary draws a progress bar from these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The files are found and hashed; this many will be accounted for.
+    Started { files: u64 },
+    /// One more file has its result.
+    FileDone,
+    /// Every file has its result.
+    Finished,
+}
+
+/// Hears a run's [`Progress`], from any worker thread.
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Fn(Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
 /// Options of one `scan` run.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -46,7 +68,8 @@ pub struct ScanOptions {
     pub out: PathBuf,
     pub jobs: usize,
     pub follow_symlinks: bool,
-    pub quiet: bool,
+    /// Told of the run's progress, when given.
+    pub progress: Option<ProgressSink>,
     pub debug_dir: Option<PathBuf>,
     /// Set (by a Ctrl-C handler) when the run should stop: files not yet
     /// started are left for the next run, what is done stays in the journal.
@@ -257,7 +280,6 @@ fn scan_with_times(
     times: StageTimes,
 ) -> Result<ScanOutcome> {
     let wall = Instant::now();
-    ocr::limit_openmp_threads();
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     if let Some(d) = &options.debug_dir {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
@@ -302,7 +324,12 @@ fn scan_with_times(
         }
     }
 
-    let progress = write::progress_bar(inputs.len() as u64, options.quiet);
+    let tell = |event: Progress| {
+        if let Some(sink) = &options.progress {
+            (sink.0)(event);
+        }
+    };
+    tell(Progress::Started { files: inputs.len() as u64 });
     let targets = Targets::new(model);
     let context = RunContext {
         model,
@@ -350,12 +377,12 @@ fn scan_with_times(
                         }
                     }
                 }
-                progress.inc(1);
+                tell(Progress::FileDone);
                 Some(result)
             })
             .collect()
     });
-    progress.finish_and_clear();
+    tell(Progress::Finished);
     if let Some(e) = journal_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         bail!("cannot save results as they are made: {e}");
     }

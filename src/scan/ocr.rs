@@ -7,8 +7,6 @@
 //! cropped cells. Engines are `Send` but not `Sync`, hence one per thread.
 //! Pixels are handed over as raw grey frames, never re-encoded.
 
-use std::sync::Once;
-
 use image::GrayImage;
 use tesseract::{PageSegMode, Tesseract};
 
@@ -20,18 +18,6 @@ pub const DIGITS_LANGUAGE: &str = "eng";
 /// The resolution of normalised pages, told to Tesseract so it sizes its
 /// expectations (it warns and guesses otherwise).
 pub const PAGE_DPI: i32 = 200;
-
-static OMP_LIMIT: Once = Once::new();
-
-/// libtesseract starts OpenMP threads of its own; with one engine per
-/// worker they fight for the cores. Limit them before the first engine.
-pub fn limit_openmp_threads() {
-    OMP_LIMIT.call_once(|| {
-        if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
-            std::env::set_var("OMP_THREAD_LIMIT", "1");
-        }
-    });
-}
 
 /// One word from the layout pass, in page pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +57,6 @@ pub struct DigitRead {
 pub struct OcrError(pub String);
 
 fn init(language: &str, mode: PageSegMode, whitelist: Option<&str>) -> Result<Tesseract, OcrError> {
-    limit_openmp_threads();
     let mut t = Tesseract::new(None, Some(language)).map_err(|e| {
         OcrError(format!("cannot load the '{language}' model ({e}); is tesseract-ocr-{language} installed?"))
     })?;

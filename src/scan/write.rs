@@ -3,7 +3,7 @@
 //! `results.jsonl` is the contract (one line per input file, ordered by
 //! file); the CSV is the same in a spreadsheet's shape, one column per form
 //! line; the summary counts statuses, flag kinds and elections and says
-//! where the time went. Also the progress bar and the debug images.
+//! where the time went. Also the debug images.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,7 +12,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use image::{Rgb, RgbImage};
 use imageproc::drawing::draw_hollow_rect_mut;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use super::read::Reading;
@@ -20,18 +19,6 @@ use super::{ResumeReport, ScanOptions, StageTimes};
 use crate::manifest::{Manifest, ManifestFile, ManifestModel, MANIFEST_FILE};
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
-
-/// A progress bar on stderr when it is a terminal and not `-q`.
-pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {per_sec}, ETA {eta}").expect("a valid template"),
-    );
-    bar
-}
 
 /// Writes `bytes` to a temporary file beside `path` and renames it over
 /// `path`, so a reader never sees half a file.
