@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::read::{Reading, ValueReading};
+use super::reading::{Reading, ValueReading};
 use crate::flag::{severity_of, Flag};
 use crate::model::{split_values, FormModel, Rule, RuleCheck};
 use crate::result::{Check, ProtocolResult, Status};

@@ -14,10 +14,11 @@
 
 use image::GrayImage;
 
-use super::read::{
-    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, parse_count, rows_by_middle, runs_by_gap, union,
-    white_crop, width, CellInk, ValueReading, RULE_RUN_HORIZONTAL,
+use super::ink::{
+    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, rows_by_middle, runs_by_gap, union, white_crop,
+    width, CellInk, RULE_RUN_HORIZONTAL,
 };
+use super::reading::{parse_count, ValueReading};
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
 type Rect = [u32; 4];

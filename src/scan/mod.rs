@@ -3,7 +3,11 @@
 //! The stages, each its own module with a typed result so it can be tested
 //! and timed alone:
 //! [`discover`] → [`hash`] → [`decode`] → [`page`] (normalise) → [`read`]
-//! → [`check`] → [`write`]. Files are processed in parallel in a rayon pool
+//! (labels, printed counts, the station; on a handwritten page [`hand`]
+//! reads the counts again) → [`check`] → [`write`]. The readers share
+//! [`ink`] (ink, rules and glyph geometry) and fill the types of
+//! [`reading`], which [`check`] judges; none of them imports another in a
+//! cycle. Files are processed in parallel in a rayon pool
 //! sized by `--jobs`, each worker thread with its own Tesseract engines made
 //! once; results are sorted by file, so the output does not depend on the
 //! number of jobs. A failure on one file (even a panic) is recorded on that
@@ -14,10 +18,12 @@ pub mod decode;
 pub mod discover;
 pub mod hand;
 pub mod hash;
+pub mod ink;
 pub mod journal;
 pub mod ocr;
 pub mod page;
 pub mod read;
+pub mod reading;
 pub mod write;
 
 use std::cell::RefCell;
@@ -37,7 +43,8 @@ use crate::result::{ProtocolResult, Status};
 use discover::Found;
 use journal::Journal;
 use ocr::Engines;
-use read::{Reading, Targets};
+use read::Targets;
+use reading::Reading;
 
 /// What a run tells its caller as it goes (the library never prints: the
 /// binary draws a progress bar from these).

@@ -14,7 +14,7 @@ use image::{Rgb, RgbImage};
 use imageproc::drawing::draw_hollow_rect_mut;
 use serde_json::json;
 
-use super::read::Reading;
+use super::reading::Reading;
 use super::{ResumeReport, ScanOptions, StageTimes};
 use crate::manifest::{Manifest, ManifestFile, ManifestModel, MANIFEST_FILE};
 use crate::model::{FormModel, LineKind};
