@@ -88,8 +88,10 @@ pub fn verify(
         anyhow::bail!("{} is not a folder (give the photos' folder with --input)", input.display());
     }
     let inputs = discover::discover(&input, manifest.follow_symlinks, Some(out));
-    let now: BTreeMap<String, Result<String, String>> =
-        inputs.par_iter().map(|i| (i.file.clone(), hash::hash_input(i).map(|(sha, _)| sha))).collect();
+    let now: BTreeMap<String, Result<String, String>> = inputs
+        .par_iter()
+        .map(|i| (i.file.clone(), hash::hash_input(i).map(|(sha, _)| sha).map_err(|e| e.to_string())))
+        .collect();
     let listed: BTreeMap<&str, &Option<String>> = manifest.files.iter().map(|f| (f.path.as_str(), &f.sha256)).collect();
 
     let added = now.keys().filter(|f| !listed.contains_key(f.as_str())).cloned().collect();

@@ -165,7 +165,7 @@ fn a_file_deleted_between_discovery_and_reading_fails_alone() {
 
 #[test]
 fn a_panic_on_one_file_becomes_that_files_error() {
-    let error = protocol_ocr::scan::catch_panics(|| panic!("index out of bounds")).unwrap_err();
+    let error = protocol_ocr::scan::catch_panics(|| panic!("index out of bounds")).unwrap_err().to_string();
     assert!(error.contains("internal error") && error.contains("index out of bounds"), "{error}");
     assert_eq!(protocol_ocr::scan::catch_panics(|| Ok(())), Ok(()));
 }

@@ -8,6 +8,8 @@ use std::io::Cursor;
 
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 
+use super::file_error::FileError;
+
 /// No phone photo is larger than this on a side (a 200-megapixel sensor is
 /// about 16 000 px wide).
 pub const MAX_SIDE: u32 = 20_000;
@@ -16,29 +18,26 @@ pub const MAX_SIDE: u32 = 20_000;
 pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Decodes an image file's bytes and applies its EXIF orientation.
-/// Errors are sentences for a person.
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, FileError> {
     if bytes.is_empty() {
-        return Err("the file is empty (0 bytes)".into());
+        return Err(FileError::Empty);
     }
     let mut reader =
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format!("cannot read the file: {e}"))?;
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| FileError::Unreadable(e.to_string()))?;
     if reader.format().is_none() {
-        return Err("not an image: the contents are not in any known image format".into());
+        return Err(FileError::NotAnImage);
     }
     if reader.format() == Some(image::ImageFormat::Jpeg) && jpeg_is_truncated(bytes) {
-        return Err(
-            "the JPEG is truncated (it ends before its end-of-image marker): part of the photo is missing".into()
-        );
+        return Err(FileError::TruncatedJpeg);
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(describe)?;
+    let mut decoder = reader.into_decoder()?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(describe)?;
+    let mut image = DynamicImage::from_decoder(decoder)?;
     image.apply_orientation(orientation);
     Ok(image)
 }
@@ -68,20 +67,9 @@ static DECODE_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// lives only inside the gate. (Decoding a JPEG's luma plane alone would
 /// save the RGB buffer, but its BT.601 grey differs from the BT.709 grey
 /// the reader is tuned on, and the eval lost 0.6 points on one set.)
-pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, String> {
+pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, FileError> {
     let _one_at_a_time = DECODE_GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     decode(bytes).map(|image| image.to_luma8())
-}
-
-fn describe(e: image::ImageError) -> String {
-    match e {
-        image::ImageError::Limits(l) => format!(
-            "refused: the image declares more pixels than any photo ({l}); a decompression bomb or a corrupt header"
-        ),
-        image::ImageError::Decoding(d) => format!("the image is damaged or truncated: {d}"),
-        image::ImageError::Unsupported(u) => format!("unsupported image: {u}"),
-        other => format!("cannot decode the image: {other}"),
-    }
 }
 
 #[cfg(test)]
@@ -90,8 +78,8 @@ mod tests {
 
     #[test]
     fn empty_text_and_truncated_files_give_sentences() {
-        assert!(decode(b"").unwrap_err().contains("empty"));
-        assert!(decode(b"hello, this is text").unwrap_err().contains("not an image"));
+        assert_eq!(decode(b"").unwrap_err(), FileError::Empty);
+        assert_eq!(decode(b"hello, this is text").unwrap_err(), FileError::NotAnImage);
         let mut png = Vec::new();
         image::GrayImage::new(64, 64).write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let truncated = &png[..png.len() / 2];
@@ -104,7 +92,8 @@ mod tests {
             .unwrap();
         assert!(decode(&jpeg).is_ok());
         let cut = decode(&jpeg[..jpeg.len() - 40]).unwrap_err();
-        assert!(cut.contains("truncated"), "{cut}");
+        assert_eq!(cut, FileError::TruncatedJpeg);
+        assert!(cut.to_string().contains("truncated"), "{cut}");
     }
 
     #[test]
@@ -121,7 +110,8 @@ mod tests {
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
         let err = decode(&png).unwrap_err();
-        assert!(err.contains("refused"), "{err}");
+        assert!(matches!(err, FileError::TooLarge(_)), "{err}");
+        assert!(err.to_string().starts_with("refused: "), "{err}");
     }
 
     fn crc32(data: &[u8]) -> u32 {

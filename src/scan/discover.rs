@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use super::file_error::FileError;
+
 /// File name extensions read as images (compared case-insensitively).
 pub const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp"];
 
@@ -17,8 +19,8 @@ pub const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "w
 pub enum Found {
     Image,
     NotImage,
-    /// The entry could not be listed or followed; the sentence says why.
-    Unreadable(String),
+    /// The entry could not be listed or followed.
+    Unreadable(FileError),
 }
 
 /// One input file.
@@ -80,10 +82,10 @@ pub fn discover(root: &Path, follow_symlinks: bool, skip: Option<&Path>) -> Vec<
             Ok(e) if e.file_type().is_dir() => {}
             Ok(e) => {
                 let found = if e.path_is_symlink() && !follow_symlinks {
-                    Found::Unreadable("a symbolic link, not followed (use --follow-symlinks)".into())
+                    Found::Unreadable(FileError::SymlinkNotFollowed)
                 } else if !e.file_type().is_file() {
                     // Opening a FIFO would block the run; a socket or device is no photo.
-                    Found::Unreadable("not a regular file (a pipe, socket or device)".into())
+                    Found::Unreadable(FileError::NotRegularFile)
                 } else if is_image_name(e.path()) {
                     Found::Image
                 } else {
@@ -94,12 +96,9 @@ pub fn discover(root: &Path, follow_symlinks: bool, skip: Option<&Path>) -> Vec<
             Err(err) => {
                 let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
                 let why = if err.loop_ancestor().is_some() {
-                    "a symbolic link loop".to_string()
+                    FileError::SymlinkLoop
                 } else {
-                    match err.io_error() {
-                        Some(io) => format!("cannot be listed: {io}"),
-                        None => format!("cannot be listed: {err}"),
-                    }
+                    FileError::Unlisted(err.io_error().map_or_else(|| err.to_string(), |io| io.to_string()))
                 };
                 inputs.push(Input { file: relative_name(root, &path), path, found: Found::Unreadable(why) });
             }

@@ -30,12 +30,12 @@ pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex::encode(hasher.finalize()), size))
 }
 
-/// Hashes a discovered input: (SHA-256, size), or the sentence saying why
-/// it cannot be read. `scan` and `verify` must agree on this to the letter.
-pub fn hash_input(input: &super::discover::Input) -> Result<(String, u64), String> {
+/// Hashes a discovered input: (SHA-256, size), or why it cannot be read.
+/// `scan` and `verify` must agree on this to the letter.
+pub fn hash_input(input: &super::discover::Input) -> Result<(String, u64), super::file_error::FileError> {
     match &input.found {
         super::discover::Found::Unreadable(why) => Err(why.clone()),
-        _ => hash_file(&input.path).map_err(|e| format!("cannot read the file: {e}")),
+        _ => hash_file(&input.path).map_err(|e| super::file_error::FileError::Unreadable(e.to_string())),
     }
 }
 

@@ -16,6 +16,7 @@
 pub mod check;
 pub mod decode;
 pub mod discover;
+pub mod file_error;
 pub mod hand;
 pub mod hash;
 pub mod ink;
@@ -41,6 +42,7 @@ use crate::flag::Flag;
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
 use discover::Found;
+use file_error::FileError;
 use journal::Journal;
 use ocr::Engines;
 use read::Targets;
@@ -198,12 +200,12 @@ fn process_image(
     expected_sha: &str,
     run: &RunContext<'_>,
     result: &mut ProtocolResult,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let RunContext { model, targets, times, out, debug_dir } = *run;
     let started = Instant::now();
-    let bytes = std::fs::read(&input.path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let bytes = std::fs::read(&input.path).map_err(|e| FileError::Unreadable(e.to_string()))?;
     if hash::hash_bytes(&bytes) != expected_sha {
-        return Err("the file changed while it was being scanned; scan again".into());
+        return Err(FileError::ChangedDuringScan);
     }
     let gray = decode::decode_gray(&bytes)?;
     drop(bytes);
@@ -212,10 +214,10 @@ fn process_image(
     let normalised = ENGINES.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            *slot = Some(Engines::new().map_err(|e| e.to_string())?);
+            *slot = Some(Engines::new().map_err(|e| FileError::Reader(e.to_string()))?);
         }
         let engines = slot.as_mut().expect("just made");
-        normalise_and_read(engines, &gray, model, targets, times).map_err(|e| e.to_string())
+        normalise_and_read(engines, &gray, model, targets, times).map_err(|e| FileError::Reader(e.to_string()))
     })?;
     drop(gray);
 
@@ -235,18 +237,18 @@ fn process_image(
     }
     StageTimes::add(&times.check, started);
     let started = Instant::now();
-    write::save_page(out, expected_sha, &normalised.page).map_err(|e| format!("cannot save the page: {e:#}"))?;
+    write::save_page(out, expected_sha, &normalised.page).map_err(|e| FileError::PageNotSaved(format!("{e:#}")))?;
     StageTimes::add(&times.write, started);
     if let Some(dir) = debug_dir {
         write::debug_image(dir, &input.file, &normalised.page, &normalised.reading)
-            .map_err(|e| format!("cannot write the debug image: {e}"))?;
+            .map_err(|e| FileError::DebugImageNotWritten(e.to_string()))?;
     }
     Ok(())
 }
 
 /// Runs `work`, turning a panic into an error sentence, so that a bug met
 /// on one file fails that file and the batch goes on.
-pub fn catch_panics(work: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+pub fn catch_panics(work: impl FnOnce() -> Result<(), FileError>) -> Result<(), FileError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(outcome) => outcome,
         Err(panic) => {
@@ -255,7 +257,7 @@ pub fn catch_panics(work: impl FnOnce() -> Result<(), String>) -> Result<(), Str
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Err(format!("internal error while reading this file (a bug; please report it): {what}"))
+            Err(FileError::Internal(what))
         }
     }
 }
@@ -303,7 +305,7 @@ fn scan_with_times(
         model.lines.iter().filter(|l| l.kind == LineKind::Party).map(|l| l.short_key.clone()).collect();
 
     // Hash everything first, so that byte copies are known before reading.
-    let hashes: Vec<Result<(String, u64), String>> = pool.install(|| {
+    let hashes: Vec<Result<(String, u64), FileError>> = pool.install(|| {
         inputs
             .par_iter()
             .map(|input| {
@@ -360,11 +362,9 @@ fn scan_with_times(
                 let mut result = ProtocolResult::empty(&input.file, &sha, &field_keys, &party_keys);
                 result.size = size;
                 match (&hashes[i], &input.found, original_of[i]) {
-                    (Err(why), _, _) => result.error = Some(why.clone()),
+                    (Err(why), _, _) => result.error = Some(why.to_string()),
                     (Ok(_), _, Some(_)) => result.status = Status::Duplicate,
-                    (Ok(_), Found::NotImage, _) => {
-                        result.error = Some("not an image: the file name has no image extension".into())
-                    }
+                    (Ok(_), Found::NotImage, _) => result.error = Some(FileError::NotAnImageName.to_string()),
                     (Ok(_), _, None) => {
                         if let Some(saved) = previous.reusable(&input.file, &sha) {
                             reused.fetch_add(1, Ordering::Relaxed);
@@ -375,7 +375,13 @@ fn scan_with_times(
                             }
                             let outcome = catch_panics(|| process_image(input, &sha, &context, &mut result));
                             if let Err(why) = outcome {
-                                result = ProtocolResult::failed(&input.file, &sha, &field_keys, &party_keys, why);
+                                result = ProtocolResult::failed(
+                                    &input.file,
+                                    &sha,
+                                    &field_keys,
+                                    &party_keys,
+                                    why.to_string(),
+                                );
                                 result.size = size;
                             }
                             if let Err(e) = journal.append(&result) {
