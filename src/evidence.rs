@@ -88,6 +88,18 @@ pub fn results_as_scanned(out: &Path, manifest: &Manifest) -> Result<bool> {
     Ok(crate::scan::hash::hash_bytes(&bytes) == *expected)
 }
 
+/// After a scan: when OUT_DIR already holds reviewers' decisions made on an
+/// earlier scan of the folder, records the new manifest root in the log (a
+/// rescan entry), so the head covers the new results too. `None` when
+/// there is no log, or nothing new to record.
+pub fn record_scan(out: &Path) -> Result<Option<crate::review::store::Entry>> {
+    if !out.join(crate::review::store::REVIEW_DB_FILE).exists() {
+        return Ok(None);
+    }
+    let manifest = Manifest::load(out)?;
+    crate::review::store::SqliteStore::open(out)?.record_rescan(&manifest.root_sha256)
+}
+
 /// The evidence head recorded in OUT_DIR/report.json, when there is a report.
 pub fn recorded_in_report(out: &Path) -> Result<Option<String>> {
     let path = out.join("report.json");

@@ -388,6 +388,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(why) = &outcome.resume.journal_discarded {
                 eprintln!("note: the earlier run's saved results were not reused: {why}");
             }
+            if let Some(entry) = protocol_ocr::evidence::record_scan(&out)? {
+                eprintln!(
+                    "note: reviewers' decisions were made on an earlier scan of this folder: the new scan is entry {} of \
+                     the decision log",
+                    entry.seq
+                );
+            }
             for file in &outcome.resume.changed {
                 eprintln!("changed since the last run, read anew: {file}");
             }

@@ -387,3 +387,49 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn scanning_late_photos_into_a_reviewed_folder_extends_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = scanned(dir.path());
+    decide_three(&out);
+    let published = head_of(&out);
+
+    // Unchanged folder, scanned again: nothing new to record.
+    let again = run(&["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(SqliteStore::open(&out).unwrap().log().unwrap().len(), 3);
+
+    // A late photo: the new scan is recorded in the log, no false alarm.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/day1");
+    std::fs::copy(sample.join("IMG_0004.jpg"), input.join("IMG_0004.jpg")).unwrap();
+    let late = run(&["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(late.status.success(), "{}", text(&late));
+    assert!(text(&late).contains("the new scan is entry 4 of the decision log"), "{}", text(&late));
+    let log = SqliteStore::open(&out).unwrap().log().unwrap();
+    assert_eq!(log.len(), 4);
+    assert_eq!(log[3].action, Action::Rescan);
+    let manifest = protocol_ocr::manifest::Manifest::load(&out).unwrap();
+    assert_eq!(log[3].photo_sha256, manifest.root_sha256);
+    let (code, said) = verify(&out, &[&published]);
+    assert_eq!(code, 0, "the head published before the late photos is still in the chain: {said}");
+    assert_ne!(head_of(&out), published, "the head now covers the new scan");
+    assert_eq!(SqliteStore::open(&out).unwrap().protocol(FLAGGED).unwrap().unwrap().version, 3, "decisions stand");
+
+    // A manifest replaced behind the log's back is found.
+    let edited = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&edited).unwrap();
+    manifest["files"].as_array_mut().unwrap().pop();
+    let files = manifest["files"].as_array().unwrap().clone();
+    let rebuilt = protocol_ocr::manifest::Manifest::new(
+        Path::new(manifest["input"].as_str().unwrap()),
+        false,
+        serde_json::from_value(manifest["model"].clone()).unwrap(),
+        &std::fs::read(out.join("results.jsonl")).unwrap(),
+        serde_json::from_value(serde_json::Value::Array(files)).unwrap(),
+    );
+    std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&rebuilt).unwrap()).unwrap();
+    let (code, said) = verify(&out, &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("no rescan entry records this one"), "{said}");
+}

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,11 @@ pub enum Action {
     Correct,
     /// Not a protocol, unreadable, or the wrong station: left out of the totals.
     Reject,
+    /// Not a reviewer's: the folder was scanned again (late photos added),
+    /// and the entry's `photo_sha256` holds the new manifest root, so the
+    /// chain covers every scan the decisions were made on. Never a
+    /// protocol's (its `file` is empty), never sent by a reviewer.
+    Rescan,
 }
 
 impl Action {
@@ -57,6 +62,7 @@ impl Action {
             Action::Confirm => "confirm",
             Action::Correct => "correct",
             Action::Reject => "reject",
+            Action::Rescan => "rescan",
         }
     }
 
@@ -65,6 +71,7 @@ impl Action {
             "confirm" => Some(Action::Confirm),
             "correct" => Some(Action::Correct),
             "reject" => Some(Action::Reject),
+            "rescan" => Some(Action::Rescan),
             _ => None,
         }
     }
@@ -200,6 +207,8 @@ impl Protocol {
                 Action::Confirm => ReviewState::Confirmed,
                 Action::Correct => ReviewState::Corrected,
                 Action::Reject => ReviewState::Rejected,
+                // A rescan entry names no file, so it is no protocol's last.
+                Action::Rescan => ReviewState::Pending,
             },
             (None, Status::Accepted) => ReviewState::Accepted,
             (None, Status::Flagged) => ReviewState::Pending,
@@ -323,6 +332,42 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// After a scan of this folder again: when decisions were made on an
+    /// earlier scan's results and the manifest's root is new, appends a
+    /// rescan entry carrying `root`, so the chain (and its head) covers the
+    /// new scan too. `None` when there was nothing to record.
+    pub fn record_rescan(&self, root: &str) -> Result<Option<Entry>> {
+        let Some(head_path) = &self.head_path else { bail!("this copy of the review is read-only") };
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let log: Vec<Entry> = {
+            let mut stmt = tx.prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))?;
+            let rows = stmt.query_map([], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        let Some(last) = log.last() else { return Ok(None) };
+        if scan_root_of(&log).is_some_and(|r| r == root) {
+            return Ok(None);
+        }
+        let empty = Values { election: None, station: None, fields: BTreeMap::new(), votes: BTreeMap::new() };
+        let mut entry = Entry {
+            seq: last.seq + 1,
+            file: String::new(),
+            photo_sha256: root.to_string(),
+            reviewer: "protocol-ocr scan".into(),
+            decided_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            action: Action::Rescan,
+            old: empty.clone(),
+            new: empty,
+            note: "the folder was scanned again; later decisions are on this scan's results".into(),
+            prev_hash: last.hash.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        append(tx, head_path, &entry).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(entry))
+    }
+
     /// OUT_DIR's store for reading only, never writing a byte of OUT_DIR
     /// (an archived or write-protected copy can be reported on): the
     /// results from results.jsonl and the decisions copied from review.db
@@ -394,6 +439,26 @@ impl SqliteStore {
     }
 }
 
+/// Appends `entry` within `tx` and commits. The head goes to disk before
+/// the entry is committed: a head that cannot be written leaves the entry
+/// unsaved (and the caller is told so), never saved behind a head that
+/// says otherwise; a commit that fails puts the head back.
+fn append(tx: rusqlite::Transaction<'_>, head_path: &Path, entry: &Entry) -> Result<(), SaveError> {
+    insert_entry(&tx, entry)?;
+    let previous = Head::load(head_path).ok().flatten();
+    write_head(head_path, &Head { seq: entry.seq, hash: entry.hash.clone() })
+        .map_err(|e| anyhow::anyhow!("{e:#}; the decision was not saved"))?;
+    if let Err(e) = tx.commit() {
+        let restored = match &previous {
+            Some(head) => write_head(head_path, head),
+            None => std::fs::remove_file(head_path).map_err(anyhow::Error::from),
+        };
+        let restored = if restored.is_ok() { "" } else { " (and review-head.json could not be put back)" };
+        return Err(SaveError::Store(anyhow::anyhow!("the decision could not be committed: {e}{restored}")));
+    }
+    Ok(())
+}
+
 /// Writes `review-head.json` (atomically).
 fn write_head(path: &Path, head: &Head) -> Result<()> {
     crate::scan::write::write_atomically(path, serde_json::to_string(head)?.as_bytes())
@@ -418,6 +483,14 @@ fn insert_entry(conn: &Connection, entry: &Entry) -> Result<()> {
         ],
     )?;
     Ok(())
+}
+
+/// The manifest root a log's newest decisions were made on: the newest
+/// rescan entry's, else the first entry's `prev_hash` (the root the log
+/// began on); `None` for an empty log.
+fn scan_root_of(log: &[Entry]) -> Option<&str> {
+    let rescan = log.iter().rev().find(|e| e.action == Action::Rescan).map(|e| e.photo_sha256.as_str());
+    rescan.or_else(|| log.first().map(|e| e.prev_hash.as_str()))
 }
 
 /// Opens a review database without ever writing to it or beside it: read
@@ -521,6 +594,9 @@ impl ReviewStore for SqliteStore {
         if decision.reviewer.trim().is_empty() {
             return Err(SaveError::Invalid("a decision needs the reviewer's name".into()));
         }
+        if decision.action == Action::Rescan {
+            return Err(SaveError::Invalid("a rescan is recorded by scan, not decided".into()));
+        }
         if decision.reviewer.chars().count() > MAX_REVIEWER_CHARS || decision.reviewer.chars().any(char::is_control) {
             return Err(SaveError::Invalid(format!(
                 "a reviewer's name is at most {MAX_REVIEWER_CHARS} characters, without control characters"
@@ -582,21 +658,7 @@ impl ReviewStore for SqliteStore {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        insert_entry(&tx, &entry)?;
-        // The head goes to disk before the entry is committed: a head that
-        // cannot be written leaves the decision unsaved (and the reviewer is
-        // told so), never saved behind a head that says otherwise.
-        let previous = Head::load(head_path).ok().flatten();
-        write_head(head_path, &Head { seq: entry.seq, hash: entry.hash.clone() })
-            .map_err(|e| anyhow::anyhow!("{e:#}; the decision was not saved"))?;
-        if let Err(e) = tx.commit() {
-            let restored = match &previous {
-                Some(head) => write_head(head_path, head),
-                None => std::fs::remove_file(head_path).map_err(anyhow::Error::from),
-            };
-            let restored = if restored.is_ok() { "" } else { " (and review-head.json could not be put back)" };
-            return Err(SaveError::Store(anyhow::anyhow!("the decision could not be committed: {e}{restored}")));
-        }
+        append(tx, head_path, &entry)?;
         Ok(entry)
     }
 
@@ -616,6 +678,9 @@ pub struct ChainReport {
     pub genesis: String,
     /// Every entry's hash, oldest first: the heads the log has had.
     pub hashes: Vec<String>,
+    /// The manifest roots the log's decisions were made on: the one it
+    /// began on, then each rescan's (heads too, before any decision on them).
+    pub roots: Vec<String>,
     /// Each break of the chain, in words.
     pub problems: Vec<String>,
     /// What is worth knowing but no sign of tampering, in words.
@@ -632,9 +697,10 @@ impl ChainReport {
         self.hashes.last().unwrap_or(&self.genesis)
     }
 
-    /// Whether `hash` was this log's head at some point (the genesis included).
+    /// Whether `hash` was this log's head at some point (the genesis and
+    /// the roots it began on included).
     pub fn had_head(&self, hash: &str) -> bool {
-        self.genesis == hash || self.hashes.iter().any(|h| h == hash)
+        self.genesis == hash || self.roots.iter().any(|h| h == hash) || self.hashes.iter().any(|h| h == hash)
     }
 
     pub fn render(&self) -> String {
@@ -660,9 +726,10 @@ impl ChainReport {
 
 /// Checks OUT_DIR's decision log (opened read-only; never written): the
 /// review database present whenever the head file says decisions were
-/// made, sequence numbers without gaps, the first entry starting from
-/// `genesis` (the manifest's root), each entry's hash, each link to the
-/// previous entry, and the newest entry against `review-head.json`.
+/// made, sequence numbers without gaps, each entry's hash, each link to the
+/// previous entry, the newest decisions made on `genesis` (the manifest's
+/// root: the root the log began on, or the newest rescan entry's), and the
+/// newest entry against `review-head.json`.
 pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
     let db_path = out.join(REVIEW_DB_FILE);
     let head_path = out.join(REVIEW_HEAD_FILE);
@@ -695,10 +762,14 @@ pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
                 continue;
             }
         };
-        if i == 0 && entry.prev_hash == GENESIS_HASH && genesis != GENESIS_HASH {
-            // A log begun before the chain started from the manifest.
-            report.notes.push("the log starts from the zero hash, not from the manifest's root".into());
-            expected_prev = GENESIS_HASH.to_string();
+        if i == 0 {
+            // The root the log began on; that it is this manifest's (or a
+            // rescan entry links the two) is checked at the end.
+            report.roots.push(entry.prev_hash.clone());
+            expected_prev = entry.prev_hash.clone();
+        }
+        if entry.action == Action::Rescan {
+            report.roots.push(entry.photo_sha256.clone());
         }
         if entry.seq != expected_seq {
             report
@@ -706,9 +777,9 @@ pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
                 .push(format!("entries {expected_seq}–{} are missing (removed from the log)", entry.seq - 1));
         }
         if entry.prev_hash != expected_prev {
-            let what =
-                if i == 0 { "does not start from the manifest's root" } else { "does not follow the entry before it" };
-            report.problems.push(format!("entry {} {what} (the chain is broken)", entry.seq));
+            report
+                .problems
+                .push(format!("entry {} does not follow the entry before it (the chain is broken)", entry.seq));
         }
         if entry.compute_hash() != entry.hash {
             report.problems.push(format!(
@@ -719,6 +790,17 @@ pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
         report.hashes.push(entry.hash.clone());
         expected_prev = entry.hash.clone();
         expected_seq = entry.seq + 1;
+    }
+    match report.roots.last() {
+        Some(root) if root == GENESIS_HASH && report.roots.len() == 1 && genesis != GENESIS_HASH => {
+            // A log begun before the chain started from the manifest.
+            report.notes.push("the log starts from the zero hash, not from the manifest's root".into());
+        }
+        Some(root) if root != genesis => report.problems.push(format!(
+            "the newest decisions were made on another scan (manifest root {root}) than this manifest's, and no \
+             rescan entry records this one: the manifest or the log was replaced"
+        )),
+        _ => {}
     }
     match head {
         Some(head) if head.seq != expected_seq - 1 || (head.seq > 0 && head.hash != expected_prev) => {
