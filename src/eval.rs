@@ -104,23 +104,16 @@ pub struct CalibrationBand {
 }
 
 /// The handwritten values of `truth` by the confidence `results` gave
-/// them, in the bands of [`crate::digits::measure::BANDS`].
+/// them, in the bands of [`crate::digits::measure::BANDS`] (its JSON names
+/// the count `values`, where the network's table says `digits`).
 fn handwritten_calibration(values: &[(f32, bool)]) -> Vec<CalibrationBand> {
     if values.is_empty() {
         return Vec::new();
     }
-    let bands = crate::digits::measure::BANDS;
-    let mut table: Vec<CalibrationBand> = bands
-        .iter()
-        .enumerate()
-        .map(|(i, &from)| CalibrationBand { from, to: bands.get(i + 1).copied().unwrap_or(1.0), values: 0, right: 0 })
-        .collect();
-    for &(confidence, right) in values {
-        let band = bands.iter().rposition(|&from| confidence >= from).unwrap_or(0);
-        table[band].values += 1;
-        table[band].right += right as usize;
-    }
-    table
+    crate::digits::measure::tally(values.iter().copied())
+        .into_iter()
+        .map(|b| CalibrationBand { from: b.from, to: b.to, values: b.digits, right: b.right })
+        .collect()
 }
 
 /// How many held protocols one reason held, and held alone.

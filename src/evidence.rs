@@ -50,10 +50,13 @@ impl Evidence {
 
     /// OUT_DIR's head now, its log read (never written).
     pub fn current(out: &Path) -> Result<Evidence> {
-        let manifest = Manifest::load(out)?;
+        Evidence::of_output(out, &Manifest::load(out)?)
+    }
+
+    /// OUT_DIR's head now, with its manifest already read.
+    pub fn of_output(out: &Path, manifest: &Manifest) -> Result<Evidence> {
         let chain = verify_chain(out, &manifest.root_sha256)?;
-        let results_as_scanned = results_as_scanned(out, &manifest)?;
-        Ok(Evidence::of(&manifest, &chain, results_as_scanned))
+        Ok(Evidence::of(manifest, &chain, results_as_scanned(out, manifest)?))
     }
 
     /// Whether the chain and the results check out.

@@ -147,7 +147,7 @@ pub fn check(out: &Path, chain: &ChainReport, required: Option<&VerifyingKey>) -
             report.problems.push(format!("{at}: the signature on head {} does not verify", signed.head));
             continue;
         }
-        let Some(position) = chain_position(chain, &signed.head) else {
+        let Some(position) = chain.position_of(&signed.head) else {
             report.problems.push(format!(
                 "{at}: head {} was signed, but this log never had it: the output was rewritten since",
                 signed.head
@@ -169,14 +169,6 @@ pub fn check(out: &Path, chain: &ChainReport, required: Option<&VerifyingKey>) -
         }
     }
     Ok(report)
-}
-
-/// How many decisions the chain held when it had `head` (0 for the genesis).
-fn chain_position(chain: &ChainReport, head: &str) -> Option<usize> {
-    if chain.genesis == head {
-        return Some(0);
-    }
-    chain.hashes.iter().position(|h| h == head).map(|i| i + 1)
 }
 
 fn decode_key(text: &str) -> Option<VerifyingKey> {

@@ -392,6 +392,10 @@ fn copy_dir(from: &Path, to: &Path) {
 fn scanning_late_photos_into_a_reviewed_folder_extends_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let (input, out) = scanned(dir.path());
+    // Signed right after the first scan, before any decision.
+    let key = dir.path().join("org.key");
+    assert!(run(&["keygen", "--out", key.to_str().unwrap()]).status.success());
+    assert!(run(&["sign", out.to_str().unwrap(), "--key", key.to_str().unwrap()]).status.success());
     decide_three(&out);
     let published = head_of(&out);
 
@@ -414,6 +418,10 @@ fn scanning_late_photos_into_a_reviewed_folder_extends_the_chain() {
     let (code, said) = verify(&out, &[&published]);
     assert_eq!(code, 0, "the head published before the late photos is still in the chain: {said}");
     assert_ne!(head_of(&out), published, "the head now covers the new scan");
+    let public = dir.path().join("org.key.pub");
+    let signed = run(&["verify", out.to_str().unwrap(), "--key", public.to_str().unwrap()]);
+    assert_eq!(signed.status.code(), Some(0), "the first scan's signed root is still a head: {}", text(&signed));
+    assert!(text(&signed).contains("4 decisions made since the newest"), "{}", text(&signed));
     assert_eq!(SqliteStore::open(&out).unwrap().protocol(FLAGGED).unwrap().unwrap().version, 3, "decisions stand");
 
     // A manifest replaced behind the log's back is found.

@@ -31,7 +31,7 @@ pub struct Band {
     /// The band's probabilities: `from` inclusive, `to` exclusive (1.0 inclusive).
     pub from: f32,
     pub to: f32,
-    /// Digits whose answer's probability fell here.
+    /// Digits (or values) whose probability fell here.
     pub digits: usize,
     /// How many of them were right.
     pub right: usize,
@@ -60,22 +60,29 @@ pub fn score(net: &Net, set: &Mnist, range: Range<usize>) -> DigitScores {
         })
         .collect();
     let n = answers.len().max(1) as f64;
-    let mut calibration: Vec<Band> = BANDS
-        .iter()
-        .enumerate()
-        .map(|(i, &from)| Band { from, to: BANDS.get(i + 1).copied().unwrap_or(1.0), digits: 0, right: 0 })
-        .collect();
-    for &(label, best, probability, _) in &answers {
-        let band = BANDS.iter().rposition(|&from| probability >= from).unwrap_or(0);
-        calibration[band].digits += 1;
-        calibration[band].right += (best == label) as usize;
-    }
+    let calibration = tally(answers.iter().map(|&(label, best, probability, _)| (probability, best == label)));
     DigitScores {
         digits: answers.len(),
         accuracy: answers.iter().filter(|a| a.1 == a.0).count() as f64 / n,
         likeliest_digit_accuracy: answers.iter().filter(|a| a.3 == a.0).count() as f64 / n,
         calibration,
     }
+}
+
+/// `(probability, right)` samples counted per band of [`BANDS`]: the
+/// calibration table of the network, and of `eval`'s handwritten values.
+pub fn tally(samples: impl Iterator<Item = (f32, bool)>) -> Vec<Band> {
+    let mut bands: Vec<Band> = BANDS
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| Band { from, to: BANDS.get(i + 1).copied().unwrap_or(1.0), digits: 0, right: 0 })
+        .collect();
+    for (probability, right) in samples {
+        let band = BANDS.iter().rposition(|&from| probability >= from).unwrap_or(0);
+        bands[band].digits += 1;
+        bands[band].right += right as usize;
+    }
+    bands
 }
 
 fn argmax(probs: &[f32]) -> usize {

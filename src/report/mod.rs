@@ -447,7 +447,7 @@ pub fn run(out: &Path, model: &FormModel, official_csv: Option<&Path>, dest: Opt
     let set = crate::review::verified::verified_set(&store)?;
     let mut report = build(model, &set)?;
     report.evidence = match crate::manifest::Manifest::load(out) {
-        Ok(_) => Some(crate::evidence::Evidence::current(out)?),
+        Ok(manifest) => Some(crate::evidence::Evidence::of_output(out, &manifest)?),
         Err(_) => None,
     };
     if let Some(path) = official_csv {

@@ -340,11 +340,7 @@ impl SqliteStore {
         let Some(head_path) = &self.head_path else { bail!("this copy of the review is read-only") };
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let log: Vec<Entry> = {
-            let mut stmt = tx.prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))?;
-            let rows = stmt.query_map([], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
-            rows
-        };
+        let log = all_entries(&tx)?;
         let Some(last) = log.last() else { return Ok(None) };
         if scan_root_of(&log).is_some_and(|r| r == root) {
             return Ok(None);
@@ -364,7 +360,7 @@ impl SqliteStore {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        append(tx, head_path, &entry).map_err(|e| anyhow::anyhow!("{e}"))?;
+        append(tx, head_path, &entry)?;
         Ok(Some(entry))
     }
 
@@ -485,6 +481,27 @@ fn insert_entry(conn: &Connection, entry: &Entry) -> Result<()> {
     Ok(())
 }
 
+/// A reviewer's name as the log may hold it: not blank, at most
+/// [`MAX_REVIEWER_CHARS`] characters, no control characters.
+pub fn check_reviewer(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("the reviewer's name is needed".into());
+    }
+    if name.chars().count() > MAX_REVIEWER_CHARS || name.chars().any(char::is_control) {
+        return Err(format!(
+            "a reviewer's name is at most {MAX_REVIEWER_CHARS} characters, without control characters"
+        ));
+    }
+    Ok(())
+}
+
+/// Every entry of the log, oldest first.
+fn all_entries(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))?;
+    let entries = stmt.query_map([], row_to_entry)?.collect();
+    entries
+}
+
 /// The manifest root a log's newest decisions were made on: the newest
 /// rescan entry's, else the first entry's `prev_hash` (the root the log
 /// began on); `None` for an empty log.
@@ -591,16 +608,9 @@ impl ReviewStore for SqliteStore {
         let Some(head_path) = &self.head_path else {
             return Err(SaveError::Invalid("this copy of the review is read-only".into()));
         };
-        if decision.reviewer.trim().is_empty() {
-            return Err(SaveError::Invalid("a decision needs the reviewer's name".into()));
-        }
+        check_reviewer(&decision.reviewer).map_err(SaveError::Invalid)?;
         if decision.action == Action::Rescan {
             return Err(SaveError::Invalid("a rescan is recorded by scan, not decided".into()));
-        }
-        if decision.reviewer.chars().count() > MAX_REVIEWER_CHARS || decision.reviewer.chars().any(char::is_control) {
-            return Err(SaveError::Invalid(format!(
-                "a reviewer's name is at most {MAX_REVIEWER_CHARS} characters, without control characters"
-            )));
         }
         if decision.note.chars().count() > MAX_NOTE_CHARS {
             return Err(SaveError::Invalid(format!("a note is at most {MAX_NOTE_CHARS} characters")));
@@ -663,10 +673,7 @@ impl ReviewStore for SqliteStore {
     }
 
     fn log(&self) -> Result<Vec<Entry>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(&format!("{ENTRY_COLUMNS} ORDER BY seq"))?;
-        let entries = stmt.query_map([], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
-        Ok(entries)
+        Ok(all_entries(&self.lock())?)
     }
 }
 
@@ -678,9 +685,10 @@ pub struct ChainReport {
     pub genesis: String,
     /// Every entry's hash, oldest first: the heads the log has had.
     pub hashes: Vec<String>,
-    /// The manifest roots the log's decisions were made on: the one it
-    /// began on, then each rescan's (heads too, before any decision on them).
-    pub roots: Vec<String>,
+    /// The manifest roots the log's decisions were made on, each with how
+    /// many entries came before it: the one it began on (0), then each
+    /// rescan's (heads too, before any decision on them).
+    pub roots: Vec<(usize, String)>,
     /// Each break of the chain, in words.
     pub problems: Vec<String>,
     /// What is worth knowing but no sign of tampering, in words.
@@ -700,7 +708,17 @@ impl ChainReport {
     /// Whether `hash` was this log's head at some point (the genesis and
     /// the roots it began on included).
     pub fn had_head(&self, hash: &str) -> bool {
-        self.genesis == hash || self.roots.iter().any(|h| h == hash) || self.hashes.iter().any(|h| h == hash)
+        self.position_of(hash).is_some()
+    }
+
+    /// How many entries the log held when `hash` was its head: an entry's
+    /// hash, a root it began on or was rescanned onto, or the genesis (the
+    /// manifest's root now).
+    pub fn position_of(&self, hash: &str) -> Option<usize> {
+        let entry = self.hashes.iter().position(|h| h == hash).map(|i| i + 1);
+        let root = || self.roots.iter().find(|(_, root)| root == hash).map(|(before, _)| *before);
+        let genesis = || (self.genesis == hash).then_some(0);
+        entry.or_else(root).or_else(genesis)
     }
 
     pub fn render(&self) -> String {
@@ -765,11 +783,11 @@ pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
         if i == 0 {
             // The root the log began on; that it is this manifest's (or a
             // rescan entry links the two) is checked at the end.
-            report.roots.push(entry.prev_hash.clone());
+            report.roots.push((0, entry.prev_hash.clone()));
             expected_prev = entry.prev_hash.clone();
         }
         if entry.action == Action::Rescan {
-            report.roots.push(entry.photo_sha256.clone());
+            report.roots.push((i, entry.photo_sha256.clone()));
         }
         if entry.seq != expected_seq {
             report
@@ -791,7 +809,7 @@ pub fn verify_chain(out: &Path, genesis: &str) -> Result<ChainReport> {
         expected_prev = entry.hash.clone();
         expected_seq = entry.seq + 1;
     }
-    match report.roots.last() {
+    match report.roots.last().map(|(_, root)| root) {
         Some(root) if root == GENESIS_HASH && report.roots.len() == 1 && genesis != GENESIS_HASH => {
             // A log begun before the chain started from the manifest.
             report.notes.push("the log starts from the zero hash, not from the manifest's root".into());

@@ -126,8 +126,10 @@ struct Lease {
 }
 
 impl Lease {
-    fn seconds_left(&self) -> u64 {
-        self.until.saturating_duration_since(std::time::Instant::now()).as_secs()
+    /// "Alice has this protocol open (for 170 more seconds)".
+    fn describe(&self) -> String {
+        let left = self.until.saturating_duration_since(std::time::Instant::now()).as_secs();
+        format!("{} has this protocol open (for {left} more seconds)", self.reviewer)
     }
 }
 
@@ -510,14 +512,7 @@ impl App {
             return Reply::error(400, &why);
         }
         if let Some(lease) = self.live_leases().get(&req.sha256).filter(|l| l.reviewer != req.reviewer.trim()) {
-            return Reply::error(
-                409,
-                &format!(
-                    "{} has this protocol open (for {} more seconds): leave it to them",
-                    lease.reviewer,
-                    lease.seconds_left()
-                ),
-            );
+            return Reply::error(409, &format!("{}: leave it to them", lease.describe()));
         }
         let file = match self.store.protocol_by_sha(&req.sha256) {
             Ok(Some(p)) => p.result.file,
@@ -568,7 +563,7 @@ impl App {
             Some(lease) if lease.until > now && lease.reviewer != req.reviewer => Reply::json(
                 409,
                 json!({
-                    "error": format!("{} has this protocol open (for {} more seconds)", lease.reviewer, lease.seconds_left()),
+                    "error": lease.describe(),
                     "open_by": lease.reviewer,
                 }),
             ),
@@ -626,13 +621,8 @@ impl ClaimRequest {
         if !is_sha256(&req.sha256) {
             return Err(Reply::error(400, "sha256 must be 64 hex digits"));
         }
+        super::store::check_reviewer(&req.reviewer).map_err(|why| Reply::error(400, &why))?;
         req.reviewer = req.reviewer.trim().to_string();
-        if req.reviewer.is_empty()
-            || req.reviewer.chars().count() > super::store::MAX_REVIEWER_CHARS
-            || req.reviewer.chars().any(char::is_control)
-        {
-            return Err(Reply::error(400, "a claim needs the reviewer's name (at most 100 characters)"));
-        }
         Ok(req)
     }
 }
