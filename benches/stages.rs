@@ -37,7 +37,7 @@ fn stages(c: &mut Criterion) {
     // The OCR stages take tenths of a second: fewer samples. (OpenMP's
     // threads are limited by OMP_THREAD_LIMIT=1, which .cargo/config.toml
     // sets for every process cargo runs, before libtesseract loads.)
-    let mut engines = Engines::new().expect("Tesseract with the kaz, rus and eng models");
+    let mut engines = Engines::new(&model.ocr_language).expect("Tesseract with the kaz, rus and eng models");
     let times = StageTimes::default();
     let read = normalise_and_read(&mut engines, &gray, &model, &targets, &times).expect("a reading");
     let cell = read.reading.values["ballots_issued"].crop.clone().expect("the sample's issued cell is read");

@@ -5,6 +5,6 @@
 fn main() {
     let path = std::env::args().nth(1).expect("a crop PNG");
     let crop = image::open(&path).expect("an image").to_luma8();
-    let mut engines = protocol_ocr::scan::ocr::Engines::new().expect("tesseract");
+    let mut engines = protocol_ocr::scan::ocr::Engines::new("eng").expect("tesseract");
     println!("{:?}", engines.read_digits(&crop).expect("a reading"));
 }

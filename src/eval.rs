@@ -30,7 +30,10 @@ pub struct Truth {
     pub station: String,
     pub fields: BTreeMap<String, Option<u64>>,
     pub votes: BTreeMap<String, Option<u64>>,
-    pub consistent: bool,
+    /// Whether every relation holds on the true values; `null` where a
+    /// value is ambiguous (two transcribers read it differently), which
+    /// no reading can rightly accept.
+    pub consistent: Option<bool>,
     pub duplicate_of: Option<String>,
     /// Counts written by hand (`synth --handwritten`); absent in older truth.
     #[serde(default)]
@@ -184,7 +187,9 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>> {
     read_jsonl(path, "truth")
 }
 
-/// Which values of `result` equal the truth: (key, right).
+/// Which values of `result` equal the truth: (key, right). A line the
+/// sheet leaves blank (`null` in the truth) is read right when the result
+/// shows no value for it either.
 fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<(String, bool)> {
     let fields = truth.fields.iter().map(|(key, want)| (key.clone(), want));
     let votes = truth.votes.iter().map(|(party, want)| (format!("votes.{party}"), want));
@@ -192,7 +197,7 @@ fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<(String
         .chain(votes)
         .map(|(key, want)| {
             let got = result.and_then(|r| shown_value(r, &key));
-            let right = got.is_some() && got == *want;
+            let right = result.is_some() && got == *want;
             (key, right)
         })
         .collect()
@@ -276,7 +281,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         if accepted && !all_right {
             silent.push(t.file.clone());
         }
-        if t.consistent {
+        if t.consistent == Some(true) {
             consistent += 1;
             if !accepted {
                 consistent_flagged += 1;
@@ -323,10 +328,97 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
 }
 
 /// Reads both files and scores them.
-pub fn run(truth_path: &Path, results_path: &Path) -> Result<Scores> {
+pub fn run(truth_path: &Path, results_path: &Path) -> Result<(Scores, Vec<PhotoRow>)> {
     let truth = read_truth(truth_path)?;
     let results = read_results(results_path)?;
-    Ok(score(&truth, &results))
+    Ok((score(&truth, &results), per_photo(&truth, &results)))
+}
+
+/// One photo's outcome, for the per-photo table: how many of its values
+/// were read right, read wrong or not read, and why it stands where it does.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhotoRow {
+    pub file: String,
+    /// The result's status, `none` when the scan wrote no line for it.
+    pub status: String,
+    pub right: usize,
+    pub wrong: usize,
+    pub not_read: usize,
+    pub station_right: bool,
+    /// Whether the true values satisfy every relation (`None`: ambiguous).
+    pub consistent: Option<bool>,
+    /// The values shown wrong: (key, shown, true).
+    pub wrong_values: Vec<(String, Option<u64>, Option<u64>)>,
+    /// The result's flags, or its error.
+    pub why: String,
+}
+
+/// Every photo of `truth` with its outcome, in the truth's order, except
+/// that photos accepted with a wrong value come first: they are the ones
+/// that must never happen.
+pub fn per_photo(truth: &[Truth], results: &[ProtocolResult]) -> Vec<PhotoRow> {
+    let by_file: HashMap<&str, &ProtocolResult> = results.iter().map(|r| (r.file.as_str(), r)).collect();
+    let mut rows: Vec<PhotoRow> = truth
+        .iter()
+        .map(|t| {
+            let result = by_file.get(t.file.as_str()).copied();
+            let mut row = PhotoRow {
+                file: t.file.clone(),
+                status: result.map_or("none", |r| r.status.as_str()).to_string(),
+                right: 0,
+                wrong: 0,
+                not_read: 0,
+                station_right: result.is_some_and(|r| r.station.as_deref() == Some(t.station.as_str())),
+                consistent: t.consistent,
+                wrong_values: Vec::new(),
+                why: result.map_or_else(String::new, |r| r.error.clone().unwrap_or_else(|| r.flags.join(" "))),
+            };
+            for (key, right) in compare_values(t, result) {
+                let shown = result.and_then(|r| shown_value(r, &key));
+                let want = match key.strip_prefix("votes.") {
+                    Some(party) => t.votes.get(party).copied().flatten(),
+                    None => t.fields.get(&key).copied().flatten(),
+                };
+                if right {
+                    row.right += 1;
+                } else if shown.is_none() {
+                    row.not_read += 1;
+                } else {
+                    row.wrong += 1;
+                    row.wrong_values.push((key, shown, want));
+                }
+            }
+            row
+        })
+        .collect();
+    let accepted_wrong =
+        |r: &PhotoRow| r.status == Status::Accepted.as_str() && (r.wrong + r.not_read > 0 || !r.station_right);
+    rows.sort_by_key(|r| !accepted_wrong(r));
+    rows
+}
+
+/// The per-photo table for the terminal: a line per photo, then under
+/// each photo accepted with a wrong value its wrong values.
+pub fn render_per_photo(rows: &[PhotoRow]) -> String {
+    let number = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    let mut out = format!(
+        "{:<32} {:<10} {:>5} {:>5} {:>8} {:>7} {:>10}  why\n",
+        "file", "status", "right", "wrong", "not read", "station", "consistent"
+    );
+    for row in rows {
+        let consistent = row.consistent.map_or("ambiguous", |c| if c { "yes" } else { "no" });
+        let station = if row.station_right { "right" } else { "wrong" };
+        out.push_str(&format!(
+            "{:<32} {:<10} {:>5} {:>5} {:>8} {:>7} {:>10}  {}\n",
+            row.file, row.status, row.right, row.wrong, row.not_read, station, consistent, row.why
+        ));
+        if row.status == Status::Accepted.as_str() {
+            for (key, shown, want) in &row.wrong_values {
+                out.push_str(&format!("    ACCEPTED WRONG {key}: shown {} true {}\n", number(*shown), number(*want)));
+            }
+        }
+    }
+    out
 }
 
 /// The scores as a table for the terminal: one column, or three (all,
@@ -428,7 +520,7 @@ mod tests {
             station: "217".into(),
             fields: [("ballots_issued".to_string(), Some(146))].into(),
             votes: [("qhp".to_string(), Some(votes))].into(),
-            consistent,
+            consistent: Some(consistent),
             duplicate_of: None,
             handwritten: true,
         }

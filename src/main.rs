@@ -68,6 +68,10 @@ enum Command {
         /// Print the scores as one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also list every photo: its status, values right / wrong / not read, whether the station
+        /// was read right, and its flags; photos accepted with a wrong value first, with the values.
+        #[arg(long)]
+        per_photo: bool,
     },
     /// Print the observed totals per election level and write OUT_DIR/report.json, report.csv, report.html.
     ///
@@ -403,12 +407,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { truth, results, json } => {
-            let scores = eval::run(&truth, &results)?;
+        Command::Eval { truth, results, json, per_photo } => {
+            let (scores, photos) = eval::run(&truth, &results)?;
             if json {
-                println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+                let mut value = serde_json::to_value(&scores).expect("scores serialise");
+                if per_photo {
+                    value["photos"] = serde_json::to_value(&photos).expect("rows serialise");
+                }
+                println!("{value}");
             } else {
                 print!("{}", eval::render_table(&scores));
+                if per_photo {
+                    print!("\n{}", eval::render_per_photo(&photos));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

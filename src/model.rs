@@ -1,8 +1,9 @@
 //! The form model: what a protocol of one election looks like.
 //!
 //! Everything election-specific — the levels and their titles, the numbered
-//! lines with their Kazakh and Russian labels, the parties, the control
-//! relations — lives in a TOML file under `models/`, never in code. This
+//! lines with their labels in each language the form is printed in, where a
+//! line's figure stands, how the station names itself, the parties, the
+//! control relations — lives in a TOML file under `models/`, never in code. This
 //! module loads such a file, checks it (unknown keys in a rule, duplicate
 //! keys, a rule that does not parse) and reports any problem with the file,
 //! the line and what is wrong.
@@ -42,6 +43,12 @@ struct RawModel {
     rules: Vec<RawRule>,
     #[serde(default)]
     report: Option<RawReport>,
+    #[serde(default)]
+    columns: Vec<RawColumn>,
+    #[serde(default)]
+    party_cells: Option<RawParties>,
+    #[serde(default)]
+    repeated_totals: Vec<RawRepeat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,10 +68,52 @@ struct RawForm {
     id: String,
     name: String,
     max_digits: u32,
-    title: Bilingual,
-    station: Bilingual,
+    languages: Spanned<Vec<String>>,
+    #[serde(default = "default_ocr_language")]
+    ocr_language: String,
+    #[serde(default)]
+    reviewer_language: Option<Spanned<String>>,
+    title: Spanned<Labels>,
+    station: RawStation,
     #[serde(default)]
     regions: RawRegions,
+}
+
+fn default_ocr_language() -> String {
+    "eng".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStation {
+    #[serde(default)]
+    labels: Option<Spanned<Labels>>,
+    #[serde(default)]
+    boxes: Vec<RawCodeBox>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCodeBox {
+    key: String,
+    labels: Spanned<Labels>,
+    digits: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumn {
+    key: Spanned<String>,
+    labels: Spanned<Labels>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepeat {
+    key: Spanned<String>,
+    labels: Spanned<Labels>,
+    #[serde(default)]
+    column: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,20 +122,30 @@ struct RawRegions {
     names: Vec<String>,
 }
 
-/// A text printed in Kazakh and in Russian.
+/// One text as the form prints it, once per language of `[form] languages`
+/// and in that order (`["Дауыс беруге …", "Число избирателей …"]`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Bilingual {
-    pub kk: String,
-    pub ru: String,
+#[serde(transparent)]
+pub struct Labels(pub Vec<String>);
+
+impl Labels {
+    /// Every language's text, one after the other: what reading matches a
+    /// printed line against (a line may print any of them, or all).
+    pub fn joined(&self) -> String {
+        self.0.join(" ")
+    }
+
+    /// The text in the form's `index`-th language, or the first one.
+    pub fn text(&self, index: usize) -> &str {
+        self.0.get(index).or(self.0.first()).map_or("", String::as_str)
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawElection {
     key: Spanned<String>,
-    kk: String,
-    ru: String,
+    labels: Spanned<Labels>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,18 +153,33 @@ struct RawElection {
 struct RawLine {
     number: u32,
     key: Spanned<String>,
-    kk: String,
-    ru: String,
+    labels: Spanned<Labels>,
+    #[serde(default)]
+    column: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawParty {
     key: Spanned<String>,
-    name_kk: String,
-    name_ru: String,
-    kk: String,
-    ru: String,
+    /// The party's own name; the label when not given.
+    #[serde(default)]
+    name: Option<Spanned<Labels>>,
+    labels: Spanned<Labels>,
+    #[serde(default)]
+    column: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParties {
+    /// What an empty party cell means: `"zero"` (the form's convention
+    /// that a party with no votes is left blank) or `"missing"`.
+    #[serde(default)]
+    blank: Option<Spanned<String>>,
+    /// The column every party's figure stands in, unless a party says.
+    #[serde(default)]
+    column: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,7 +195,7 @@ struct RawRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Election {
     pub key: String,
-    pub title: Bilingual,
+    pub title: Labels,
 }
 
 /// Whether a line is one of the fixed counts or a party's votes.
@@ -140,9 +214,54 @@ pub struct Line {
     /// The key without the `votes.` prefix.
     pub short_key: String,
     pub kind: LineKind,
-    pub label: Bilingual,
+    pub label: Labels,
     /// The party's own name, for party lines.
-    pub party_name: Option<Bilingual>,
+    pub party_name: Option<Labels>,
+    /// Where the figure stands: `None` beside the label, to its right;
+    /// otherwise the index into [`FormModel::columns`] of the table column
+    /// it is written in (the "in figures" column of a party table).
+    pub column: Option<usize>,
+    /// An empty cell means 0 (a form whose parties with no votes are left
+    /// blank), not a value missing.
+    pub blank_is_zero: bool,
+}
+
+/// A named column of a table on the form, found by its printed heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub key: String,
+    pub labels: Labels,
+}
+
+/// One box group of a station code (`state`, `lga`, …): its caption and
+/// how many digits it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBox {
+    pub key: String,
+    pub labels: Labels,
+    pub digits: u32,
+}
+
+/// How the form names its polling station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StationForm {
+    /// One number beside a caption («Избирательный участок № 217»).
+    Number { caption: Labels },
+    /// Digit boxes after several captions (state, LGA, ward, unit); the
+    /// station is their digits joined with `/`, zero-padded to each
+    /// group's width (`32/15/04/024`).
+    CodeBoxes(Vec<CodeBox>),
+}
+
+/// A total the form asks for a second time (a TOTAL row under the party
+/// table repeating line 7): when filled in, it must equal the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatedTotal {
+    /// The line key it repeats.
+    pub key: String,
+    pub labels: Labels,
+    /// The column its figure stands in, as for [`Line::column`].
+    pub column: Option<usize>,
 }
 
 /// Hard rules are errors, soft rules warnings.
@@ -202,9 +321,19 @@ pub struct FormModel {
     pub id: String,
     pub name: String,
     pub max_digits: u32,
-    pub title: Bilingual,
-    pub station: Bilingual,
+    /// The languages the form is printed in, in the order of every
+    /// [`Labels`] list (`["kk", "ru"]`).
+    pub languages: Vec<String>,
+    /// The Tesseract language data the page's text is read with (`kaz`).
+    pub ocr_language: String,
+    /// The index into `languages` of the language reviewers read names in.
+    pub reviewer_language: usize,
+    pub title: Labels,
+    pub station: StationForm,
     pub regions: Vec<String>,
+    /// Named table columns that lines refer to.
+    pub columns: Vec<Column>,
+    pub repeated_totals: Vec<RepeatedTotal>,
     pub elections: Vec<Election>,
     /// Every line in form order: fields first, then parties.
     pub lines: Vec<Line>,
@@ -255,13 +384,78 @@ impl FormModel {
             at(offset, e.message().trim().to_string())
         })?;
 
+        let languages = raw.form.languages.get_ref().clone();
+        if languages.is_empty() {
+            return Err(at(raw.form.languages.span().start, "form.languages names no language".into()));
+        }
+        // Every printed text gives one entry per language, in that order.
+        let labels = |spanned: Spanned<Labels>, what: &str| -> Result<Labels, ModelError> {
+            let count = spanned.get_ref().0.len();
+            if count != languages.len() || spanned.get_ref().0.iter().any(|t| t.trim().is_empty()) {
+                return Err(at(
+                    spanned.span().start,
+                    format!("{what}: {count} text(s) for {} language(s) {languages:?}, none empty", languages.len()),
+                ));
+            }
+            Ok(spanned.into_inner())
+        };
+        let reviewer_language = match &raw.form.reviewer_language {
+            None => 0,
+            Some(l) => languages.iter().position(|x| x == l.get_ref()).ok_or_else(|| {
+                at(l.span().start, format!("reviewer_language '{}' is not one of {languages:?}", l.get_ref()))
+            })?,
+        };
+
+        let mut columns = Vec::new();
+        for c in raw.columns {
+            if !is_valid_key(c.key.get_ref()) || columns.iter().any(|k: &Column| &k.key == c.key.get_ref()) {
+                return Err(at(c.key.span().start, format!("column '{}' is not a fresh key", c.key.get_ref())));
+            }
+            let key = c.key.into_inner();
+            columns.push(Column { labels: labels(c.labels, &format!("column {key}"))?, key });
+        }
+        let column_of = |name: Option<Spanned<String>>| -> Result<Option<usize>, ModelError> {
+            name.map(|n| {
+                columns.iter().position(|c| &c.key == n.get_ref()).ok_or_else(|| {
+                    at(n.span().start, format!("column '{}' is not defined under [[columns]]", n.get_ref()))
+                })
+            })
+            .transpose()
+        };
+
+        let station = match (raw.form.station.labels, raw.form.station.boxes.is_empty()) {
+            (Some(caption), true) => StationForm::Number { caption: labels(caption, "form.station")? },
+            (None, false) => StationForm::CodeBoxes(
+                raw.form
+                    .station
+                    .boxes
+                    .into_iter()
+                    .map(|b| {
+                        Ok(CodeBox {
+                            labels: labels(b.labels, &format!("station box {}", b.key))?,
+                            key: b.key,
+                            digits: b.digits,
+                        })
+                    })
+                    .collect::<Result<_, ModelError>>()?,
+            ),
+            _ => {
+                return Err(at(
+                    0,
+                    "form.station needs either `labels` (a number after a caption) or `boxes` (code boxes), not both"
+                        .into(),
+                ));
+            }
+        };
+
         let mut seen = HashSet::new();
         let mut elections = Vec::new();
         for e in raw.elections {
             if !seen.insert(e.key.get_ref().clone()) {
                 return Err(at(e.key.span().start, format!("election '{}' is defined twice", e.key.get_ref())));
             }
-            elections.push(Election { key: e.key.into_inner(), title: Bilingual { kk: e.kk, ru: e.ru } });
+            let key = e.key.into_inner();
+            elections.push(Election { title: labels(e.labels, &format!("election {key}"))?, key });
         }
         if elections.is_empty() {
             return Err(at(0, "the model defines no election".into()));
@@ -287,12 +481,27 @@ impl FormModel {
             lines.push(Line {
                 number: l.number,
                 short_key: key.clone(),
+                label: labels(l.labels, &format!("line {key}"))?,
                 key,
                 kind: LineKind::Field,
-                label: Bilingual { kk: l.kk, ru: l.ru },
                 party_name: None,
+                column: column_of(l.column)?,
+                blank_is_zero: false,
             });
         }
+        let party_cells = raw.party_cells.unwrap_or(RawParties { blank: None, column: None });
+        let blank_is_zero = match &party_cells.blank {
+            None => false,
+            Some(b) if b.get_ref() == "zero" => true,
+            Some(b) if b.get_ref() == "missing" => false,
+            Some(b) => {
+                return Err(at(
+                    b.span().start,
+                    format!("party_cells.blank '{}' must be \"zero\" or \"missing\"", b.get_ref()),
+                ));
+            }
+        };
+        let party_column = column_of(party_cells.column)?;
         let first_party_number = lines.iter().map(|l| l.number).max().unwrap_or(0) + 1;
         for (number, p) in (first_party_number..).zip(raw.parties) {
             let short = p.key.get_ref().clone();
@@ -306,13 +515,20 @@ impl FormModel {
             if !seen_keys.insert(key.clone()) {
                 return Err(at(p.key.span().start, format!("party '{short}' is defined twice")));
             }
+            let label = labels(p.labels, &format!("party {short}"))?;
+            let party_name = match p.name {
+                Some(name) => labels(name, &format!("party {short} name"))?,
+                None => label.clone(),
+            };
             lines.push(Line {
                 number,
                 key,
                 short_key: short,
                 kind: LineKind::Party,
-                label: Bilingual { kk: p.kk, ru: p.ru },
-                party_name: Some(Bilingual { kk: p.name_kk, ru: p.name_ru }),
+                label,
+                party_name: Some(party_name),
+                column: column_of(p.column)?.or(party_column),
+                blank_is_zero,
             });
         }
         if lines.is_empty() {
@@ -345,6 +561,19 @@ impl FormModel {
                 }
             }
             rules.push(Rule { id, kind, text, relation, explain: r.explain });
+        }
+
+        let mut repeated_totals = Vec::new();
+        for r in raw.repeated_totals {
+            if !seen_keys.contains(r.key.get_ref()) {
+                return Err(at(r.key.span().start, format!("repeated total of unknown line '{}'", r.key.get_ref())));
+            }
+            let key = r.key.into_inner();
+            repeated_totals.push(RepeatedTotal {
+                labels: labels(r.labels, &format!("repeated total {key}"))?,
+                column: column_of(r.column)?,
+                key,
+            });
         }
 
         let raw_report =
@@ -383,9 +612,14 @@ impl FormModel {
             id: raw.form.id,
             name: raw.form.name,
             max_digits: raw.form.max_digits,
-            title: raw.form.title,
-            station: raw.form.station,
+            title: labels(raw.form.title, "form.title")?,
+            languages,
+            ocr_language: raw.form.ocr_language,
+            reviewer_language,
+            station,
             regions: raw.form.regions.names,
+            columns,
+            repeated_totals,
             elections,
             lines,
             rules,
@@ -436,6 +670,26 @@ impl FormModel {
     /// An empty value map with every key of the model.
     pub fn empty_values(&self) -> Values {
         self.lines.iter().map(|l| (l.key.clone(), None)).collect()
+    }
+
+    /// A printed text in the reviewers' language.
+    pub fn reviewer_text<'a>(&self, labels: &'a Labels) -> &'a str {
+        labels.text(self.reviewer_language)
+    }
+
+    /// A printed text in the language named `language` (`"kk"`), if the
+    /// form is printed in it.
+    pub fn text_in<'a>(&self, labels: &'a Labels, language: &str) -> Option<&'a str> {
+        self.languages.iter().position(|l| l == language).map(|i| labels.text(i))
+    }
+
+    /// Every caption the station is printed under, in every language: the
+    /// number's caption, or the code boxes' captions.
+    pub fn station_caption(&self) -> String {
+        match &self.station {
+            StationForm::Number { caption } => caption.joined(),
+            StationForm::CodeBoxes(boxes) => boxes.iter().map(|b| b.labels.joined()).collect::<Vec<_>>().join(" "),
+        }
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {

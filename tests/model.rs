@@ -80,10 +80,8 @@ fn a_new_election_is_a_new_model_file() {
         + r#"
 [[parties]]
 key = "against_all"
-name_kk = "Бәріне қарсы"
-name_ru = "Против всех"
-kk = "Бәріне қарсы берілген дауыстар саны"
-ru = "Число голосов, поданных против всех"
+name = ["Бәріне қарсы", "Против всех"]
+labels = ["Бәріне қарсы берілген дауыстар саны", "Число голосов, поданных против всех"]
 "#;
     let model = FormModel::parse(&text, Path::new("models/kz-2023.toml")).unwrap();
     assert_eq!(model.party_keys().last().unwrap(), "votes.against_all");
@@ -139,6 +137,81 @@ fn malformed_models_fail_with_file_line_and_problem() {
     let err = load_error(&twice);
     assert!(err.contains("party 'adal' is defined twice"), "{err}");
 
+    let one_language = base.replacen("  \"Число избирателей, включённых в списки для голосования\",\n", "", 1);
+    let err = load_error(&one_language);
+    assert!(err.contains("line voters_on_list: 1 text(s) for 2 language(s)"), "{err}");
+
+    let no_column = base.replacen("key = \"qhp\"", "key = \"qhp\"\ncolumn = \"figures\"", 1);
+    let err = load_error(&no_column);
+    assert!(err.contains("column 'figures' is not defined under [[columns]]"), "{err}");
+
     let missing = FormModel::load(Some(Path::new("/nonexistent/model.toml"))).unwrap_err().to_string();
     assert!(missing.starts_with("/nonexistent/model.toml:0: cannot read the model"), "{missing}");
+}
+
+fn ec8a() -> FormModel {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ng-2023-ec8a.toml");
+    FormModel::load(Some(&path)).unwrap()
+}
+
+#[test]
+fn the_nigerian_result_sheet_is_a_model_file_too() {
+    use protocol_ocr::model::StationForm;
+    let model = ec8a();
+    assert_eq!(model.languages, ["en"]);
+    assert_eq!(model.ocr_language, "eng");
+    assert_eq!(model.field_lines().count(), 8);
+    assert_eq!(model.party_keys().len(), 18);
+    assert_eq!(model.party_keys()[0], "votes.a");
+    // The station is four groups of code boxes.
+    let StationForm::CodeBoxes(boxes) = &model.station else { panic!("code boxes expected") };
+    assert_eq!(boxes.iter().map(|b| b.digits).collect::<Vec<_>>(), [2, 2, 2, 3]);
+    // Party figures stand in the "in figures" column, and a blank cell is 0;
+    // the eight lines' figures stand to the right of their labels.
+    let figures = model.columns.iter().position(|c| c.key == "figures").unwrap();
+    assert!(model.party_lines().all(|l| l.column == Some(figures) && l.blank_is_zero));
+    assert!(model.field_lines().all(|l| l.column.is_none() && !l.blank_is_zero));
+    assert_eq!(model.repeated_totals.len(), 1);
+    assert_eq!(model.repeated_totals[0].key, "total_valid_votes");
+    // The bundled Kazakh model leaves blanks missing.
+    assert!(FormModel::load(None).unwrap().lines.iter().all(|l| !l.blank_is_zero && l.column.is_none()));
+}
+
+#[test]
+fn the_nigerian_relations_hold_and_break_as_the_sheet_says() {
+    let model = ec8a();
+    // Unit 024 of the real set, as two people transcribed it.
+    let mut v: Values = model.empty_values();
+    for (key, value) in [
+        ("voters_on_register", 163),
+        ("accredited_voters", 98),
+        ("ballots_issued", 199),
+        ("ballots_unused", 100),
+        ("ballots_spoiled", 1),
+        ("ballots_rejected", 3),
+        ("total_valid_votes", 95),
+        ("total_used", 99),
+    ] {
+        v.insert(key.into(), Some(value));
+    }
+    for party in model.party_keys() {
+        v.insert(party, Some(0));
+    }
+    for (party, votes) in [("votes.apga", 1), ("votes.lp", 90), ("votes.nnpp", 1), ("votes.pdp", 1), ("votes.zlp", 2)] {
+        v.insert(party.into(), Some(votes));
+    }
+    assert_eq!(failing(&model, &v), set(&[]));
+    v.insert("votes.lp".into(), Some(91));
+    assert_eq!(failing(&model, &v), set(&["E3"]));
+    v.insert("votes.lp".into(), Some(90));
+    v.insert("accredited_voters".into(), Some(97));
+    assert_eq!(failing(&model, &v), set(&["E5"]), "95 valid + 3 rejected > 97 accredited");
+    v.insert("accredited_voters".into(), Some(164));
+    assert_eq!(failing(&model, &v), set(&["E4"]));
+    v.insert("accredited_voters".into(), Some(98));
+    v.insert("ballots_unused".into(), Some(101));
+    assert_eq!(failing(&model, &v), set(&["E1"]));
+    v.insert("ballots_unused".into(), Some(100));
+    v.insert("total_used".into(), Some(98));
+    assert_eq!(failing(&model, &v), set(&["E1", "E2"]));
 }

@@ -93,7 +93,7 @@ fn skew_of_a_rotated_photo_is_measured_within_half_a_degree() {
 fn orientation_is_found_from_the_content_for_every_quarter_turn() {
     let model = FormModel::load(None).unwrap();
     let targets = Targets::new(&model);
-    let mut engines = Engines::new().unwrap();
+    let mut engines = Engines::new(&model.ocr_language).unwrap();
     let printed = printed_page(&model);
     let truth = contract_values();
     // Turned clockwise by 0/90/180/270° with no tag: that many quarter turns undo it.
@@ -129,13 +129,13 @@ fn hand_laid_page(model: &FormModel, values: &Values) -> GrayImage {
     y += 50;
     text(&mut page, 150, y, 30.0, "Избирательный участок № 538");
     y += 70;
-    for line in [&model.title.ru, &model.title.kk] {
+    for line in model.title.0.iter().rev() {
         text(&mut page, 150, y, 28.0, line);
         y += 40;
     }
     y += 20;
     let election = model.election("city_maslikhat").unwrap();
-    for line in [&election.title.ru, &election.title.kk] {
+    for line in election.title.0.iter().rev() {
         text(&mut page, 150, y, 28.0, line);
         y += 40;
     }
@@ -143,7 +143,7 @@ fn hand_laid_page(model: &FormModel, values: &Values) -> GrayImage {
     let label_width = 1000;
     for line in &model.lines {
         let top = y;
-        for label in [&line.label.ru, &line.label.kk] {
+        for label in line.label.0.iter().rev() {
             for part in render::wrap(&family.regular, 25.0, label, label_width) {
                 text(&mut page, 150, y, 25.0, &part);
                 y += 33;
@@ -163,7 +163,7 @@ fn hand_laid_page(model: &FormModel, values: &Values) -> GrayImage {
 fn a_protocol_laid_out_differently_reads_by_its_labels() {
     let model = FormModel::load(None).unwrap();
     let targets = Targets::new(&model);
-    let mut engines = Engines::new().unwrap();
+    let mut engines = Engines::new(&model.ocr_language).unwrap();
     let mut values = contract_values();
     values.insert("votes.adal".into(), Some(1017));
     values.insert("ballots_spoiled".into(), Some(3));

@@ -351,15 +351,16 @@ impl App {
                     "short_key": l.short_key,
                     "number": l.number,
                     "kind": if l.kind == LineKind::Field { "field" } else { "party" },
-                    "label_kk": l.label.kk,
-                    "label_ru": l.label.ru,
+                    "labels": l.label.0,
+                    "label_kk": self.model.text_in(&l.label, "kk"),
+                    "label_ru": self.model.text_in(&l.label, "ru"),
                     "name": line_name(&self.model, &l.key),
                 })
             })
             .collect();
         json!({
             "id": self.model.id,
-            "elections": self.model.elections.iter().map(|e| json!({"key": e.key, "title": e.title.ru})).collect::<Vec<_>>(),
+            "elections": self.model.elections.iter().map(|e| json!({"key": e.key, "title": self.model.reviewer_text(&e.title)})).collect::<Vec<_>>(),
             "lines": lines,
         })
     }
@@ -638,7 +639,7 @@ fn reason(flag: &str) -> String {
 pub fn line_name(model: &FormModel, key: &str) -> String {
     if let Some(line) = model.lines.iter().find(|l| l.key == key) {
         if let Some(party) = &line.party_name {
-            return party.ru.clone();
+            return model.reviewer_text(party).to_string();
         }
     }
     key.trim_start_matches("ballots_").trim_start_matches("votes.").replace('_', " ")

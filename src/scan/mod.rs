@@ -214,7 +214,7 @@ fn process_image(
     let normalised = ENGINES.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            *slot = Some(Engines::new().map_err(|e| FileError::Reader(e.to_string()))?);
+            *slot = Some(Engines::new(&model.ocr_language).map_err(|e| FileError::Reader(e.to_string()))?);
         }
         let engines = slot.as_mut().expect("just made");
         normalise_and_read(engines, &gray, model, targets, times).map_err(|e| FileError::Reader(e.to_string()))

@@ -10,9 +10,6 @@
 use image::GrayImage;
 use tesseract::{PageSegMode, Tesseract};
 
-/// Language of the layout pass. The Kazakh model's alphabet holds every
-/// Russian letter, so one model reads both labels at the cost of one.
-pub const LAYOUT_LANGUAGE: &str = "kaz";
 /// Language of the digit pass; only its digits are used.
 pub const DIGITS_LANGUAGE: &str = "eng";
 /// The resolution of normalised pages, told to Tesseract so it sizes its
@@ -70,17 +67,26 @@ fn init(language: &str, mode: PageSegMode, whitelist: Option<&str>) -> Result<Te
 
 /// The engines of one worker thread.
 pub struct Engines {
+    /// The form model's `ocr_language` (`kaz`: the Kazakh model's alphabet
+    /// holds every Russian letter, so one model reads both labels).
+    layout_language: String,
     layout: Option<Tesseract>,
     digits: Option<Tesseract>,
 }
 
 impl Engines {
-    pub fn new() -> Result<Engines, OcrError> {
-        Ok(Engines { layout: Some(Self::new_layout()?), digits: Some(Self::new_digits()?) })
+    /// The engines for a form printed in `layout_language` (Tesseract's
+    /// name of its language data, `kaz`, `eng`).
+    pub fn new(layout_language: &str) -> Result<Engines, OcrError> {
+        Ok(Engines {
+            layout_language: layout_language.to_string(),
+            layout: Some(Self::new_layout(layout_language)?),
+            digits: Some(Self::new_digits()?),
+        })
     }
 
-    fn new_layout() -> Result<Tesseract, OcrError> {
-        init(LAYOUT_LANGUAGE, PageSegMode::PsmAuto, None)
+    fn new_layout(language: &str) -> Result<Tesseract, OcrError> {
+        init(language, PageSegMode::PsmAuto, None)
     }
 
     fn new_digits() -> Result<Tesseract, OcrError> {
@@ -91,7 +97,7 @@ impl Engines {
     /// that fails is dropped and made anew on the next call.
     fn run_tsv(
         slot: &mut Option<Tesseract>,
-        make: fn() -> Result<Tesseract, OcrError>,
+        make: impl Fn() -> Result<Tesseract, OcrError>,
         image: &GrayImage,
     ) -> Result<String, OcrError> {
         let engine = match slot.take() {
@@ -112,7 +118,8 @@ impl Engines {
 
     /// Reads every word of a page with its box.
     pub fn read_words(&mut self, page: &GrayImage) -> Result<Vec<Word>, OcrError> {
-        let tsv = Self::run_tsv(&mut self.layout, Self::new_layout, page)?;
+        let language = &self.layout_language;
+        let tsv = Self::run_tsv(&mut self.layout, || Self::new_layout(language), page)?;
         Ok(parse_tsv(&tsv))
     }
 
@@ -120,7 +127,7 @@ impl Engines {
     /// engine first if a failure dropped it.
     fn set_mode(
         slot: &mut Option<Tesseract>,
-        make: fn() -> Result<Tesseract, OcrError>,
+        make: impl Fn() -> Result<Tesseract, OcrError>,
         mode: PageSegMode,
     ) -> Result<(), OcrError> {
         let engine = match slot {
@@ -135,9 +142,10 @@ impl Engines {
     /// header), as a single block: the automatic layout sometimes takes a
     /// centred bold title for a picture and returns nothing of it.
     pub fn read_block_words(&mut self, crop: &GrayImage) -> Result<Vec<Word>, OcrError> {
-        Self::set_mode(&mut self.layout, Self::new_layout, PageSegMode::PsmSingleBlock)?;
+        let language = self.layout_language.clone();
+        Self::set_mode(&mut self.layout, || Self::new_layout(&language), PageSegMode::PsmSingleBlock)?;
         let words = self.read_words(crop);
-        Self::set_mode(&mut self.layout, Self::new_layout, PageSegMode::PsmAuto)?;
+        Self::set_mode(&mut self.layout, || Self::new_layout(&language), PageSegMode::PsmAuto)?;
         words
     }
 

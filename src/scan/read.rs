@@ -145,13 +145,13 @@ impl Targets {
     pub fn new(model: &FormModel) -> Targets {
         let mut items = Vec::new();
         for (i, line) in model.lines.iter().enumerate() {
-            items.push((Target::FormLine(i), fold(&format!("{} {}", line.label.kk, line.label.ru))));
+            items.push((Target::FormLine(i), fold(&line.label.joined())));
         }
         for (i, e) in model.elections.iter().enumerate() {
-            items.push((Target::Election(i), fold(&format!("{} {}", e.title.kk, e.title.ru))));
+            items.push((Target::Election(i), fold(&e.title.joined())));
         }
-        items.push((Target::Title, fold(&format!("{} {}", model.title.kk, model.title.ru))));
-        items.push((Target::Station, fold(&format!("{} {}", model.station.kk, model.station.ru))));
+        items.push((Target::Title, fold(&model.title.joined())));
+        items.push((Target::Station, fold(&model.station_caption())));
         let regions = model.regions.iter().map(|r| (r.clone(), fold(r))).collect();
         Targets { items, regions }
     }
@@ -479,7 +479,7 @@ pub fn read_page(
         // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
         // number read as letters: the glyph's height and the network tell
         // which.
-        let caption = fold(&format!("{} {}", model.station.kk, model.station.ru));
+        let caption = fold(&model.station_caption());
         // The slash between the Kazakh and the Russian caption reads as a
         // 1: it is the caption's too.
         let (caption_words, sign_words): (Vec<&Word>, Vec<&Word>) = station_lines
@@ -1293,7 +1293,7 @@ mod tests {
     #[test]
     fn station_caption_words_are_told_from_the_sign_and_the_number() {
         let model = FormModel::load(None).unwrap();
-        let caption = fold(&format!("{} {}", model.station.kk, model.station.ru));
+        let caption = fold(&model.station_caption());
         // As Tesseract read them on photographed station lines.
         for word in ["сайлау", "учаскесі", "Избирательный", "участокМ»", "участок!»"]
         {

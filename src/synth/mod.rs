@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::fonts;
-use crate::model::{split_values, FormModel};
+use crate::model::{split_values, FormModel, StationForm};
 use crate::rules::Values;
 use photo::{Shot, Storage};
 use render::{FieldStyle, LabelStyle, Layout, Protocol};
@@ -172,6 +172,9 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
     }
     if !(0.0..=1.0).contains(&options.handwritten) {
         bail!("--handwritten must be between 0 and 1, not {}", options.handwritten);
+    }
+    if !matches!(model.station, StationForm::Number { .. }) {
+        bail!("synth draws forms whose station is a number after a caption; {} has code boxes", model.source.display());
     }
     for key in values::REQUIRED_FIELDS {
         if !model.lines.iter().any(|l| l.key == key) {

@@ -15,7 +15,7 @@ use rand::Rng;
 
 use super::hand::Spot;
 use crate::fonts::Family;
-use crate::model::FormModel;
+use crate::model::{FormModel, Labels, StationForm};
 use crate::rules::Values;
 
 /// A4 at 200 dots per inch: fine enough for 9–10 pt labels to survive the
@@ -226,14 +226,10 @@ impl Page<'_> {
 }
 
 /// The label of a line as printed in the chosen style, wrapped to `width`.
-fn label_lines(font: &impl Font, size: f32, style: LabelStyle, kk: &str, ru: &str, width: u32) -> Vec<String> {
+fn label_lines(font: &impl Font, size: f32, style: LabelStyle, label: &Labels, width: u32) -> Vec<String> {
     match style {
-        LabelStyle::OneLine => wrap(font, size, &format!("{kk} / {ru}"), width),
-        LabelStyle::TwoLine => {
-            let mut lines = wrap(font, size, kk, width);
-            lines.extend(wrap(font, size, ru, width));
-            lines
-        }
+        LabelStyle::OneLine => wrap(font, size, &label.0.join(" / "), width),
+        LabelStyle::TwoLine => label.0.iter().flat_map(|text| wrap(font, size, text, width)).collect(),
     }
 }
 
@@ -257,20 +253,30 @@ pub fn render(
     let right = PAGE_WIDTH - layout.margin_right;
     let title_size = layout.label_size + 4.0;
 
-    page.centred(left, right, title_size, true, &model.title.kk);
-    page.centred(left, right, title_size, true, &model.title.ru);
+    for text in &model.title.0 {
+        page.centred(left, right, title_size, true, text);
+    }
+    // The station's caption: the number stands before the first language's
+    // words and after the second's («№ 217 сайлау учаскесі» / «Избирательный
+    // участок № 217»). Forms with code boxes are not drawn (see `synth::run`).
+    let caption = match &model.station {
+        StationForm::Number { caption } => caption,
+        StationForm::CodeBoxes(_) => unreachable!("synth refuses models whose station is code boxes"),
+    };
+    let (station_kk, station_ru) = (caption.text(0), caption.text(1));
     page.y += 20;
 
     for item in layout.header_order {
         match item {
             HeaderItem::Election => {
                 let election = model.election(&protocol.election).expect("synth picks a model election");
-                page.centred(left, right, layout.label_size + 2.0, true, &election.title.kk);
-                page.centred(left, right, layout.label_size + 2.0, true, &election.title.ru);
+                for text in &election.title.0 {
+                    page.centred(left, right, layout.label_size + 2.0, true, text);
+                }
             }
             HeaderItem::Station if protocol.handwritten => {
                 let size = layout.label_size;
-                let (kk_caption, ru_caption) = (format!(" {}", model.station.kk), format!("{} № ", model.station.ru));
+                let (kk_caption, ru_caption) = (format!(" {station_kk}"), format!("{station_ru} № "));
                 let blank_width = (size * STATION_BLANK_OF_SIZE) as u32;
                 let kk = [Piece::Text("№ "), Piece::Blank(blank_width), Piece::Text(&kk_caption)];
                 let ru = [Piece::Text(&ru_caption), Piece::Blank(blank_width)];
@@ -287,8 +293,8 @@ pub fn render(
                 page.y += line_height(size);
             }
             HeaderItem::Station => {
-                let kk = format!("№ {} {}", protocol.station, model.station.kk);
-                let ru = format!("{} № {}", model.station.ru, protocol.station);
+                let kk = format!("№ {} {station_kk}", protocol.station);
+                let ru = format!("{station_ru} № {}", protocol.station);
                 if layout.station_one_line {
                     page.centred(left, right, layout.label_size, false, &format!("{kk} / {ru}"));
                 } else {
@@ -322,7 +328,7 @@ pub fn render(
 
     for line in &model.lines {
         let font = &family.regular;
-        let lines = label_lines(font, layout.label_size, layout.labels, &line.label.kk, &line.label.ru, label_width);
+        let lines = label_lines(font, layout.label_size, layout.labels, &line.label, label_width);
         let text_height = lines.len() as u32 * line_height(layout.label_size);
         let row_height = text_height.max(cell_height) + 2 * layout.row_padding;
         let row_top = page.y;
