@@ -12,8 +12,12 @@ EVAL_HW_DIR := target/eval-hw-s777
 EVAL_HW_OUT := target/eval-hw-s777-out
 EVAL_UNSEEN_DIR := target/eval-hw-unseen-s781
 EVAL_UNSEEN_OUT := target/eval-hw-unseen-s781-out
+# Real phone photos of Nigeria's 2023 Form EC8A with their double-entry
+# truth (not part of the repository: give the folder).
+REAL ?= ../shared/data/real-ec8a
+REAL_OUT := target/eval-real-out
 
-.PHONY: deps build demo test eval eval-handwritten bench bench-memory fixtures fuzz train-digits
+.PHONY: deps build demo test eval eval-handwritten eval-real bench bench-memory fixtures fuzz train-digits
 
 deps:
 	@bash scripts/install-deps.sh
@@ -53,6 +57,15 @@ eval-handwritten: build
 	$(BIN) scan $(EVAL_UNSEEN_DIR) --out $(EVAL_UNSEEN_OUT)
 	$(BIN) eval --truth $(EVAL_UNSEEN_DIR)/truth.jsonl --results $(EVAL_UNSEEN_OUT)/results.jsonl
 	$(BIN) eval-digits
+
+# The real photos, read with their form's model: the usual scores, then a
+# line per photo (values right / wrong / not read, status, why), photos
+# accepted with a wrong value first.
+eval-real: build
+	@test -f $(REAL)/truth.jsonl || { echo "no $(REAL)/truth.jsonl: make eval-real REAL=DIR"; exit 2; }
+	rm -rf $(REAL_OUT)
+	$(BIN) scan $(REAL) --out $(REAL_OUT) --model models/ng-2023-ec8a.toml
+	$(BIN) eval --truth $(REAL)/truth.jsonl --results $(REAL_OUT)/results.jsonl --per-photo
 
 # The throughput comparison (protocol-ocr against the tesseract CLI and the
 # read+hash+decode floor, on a fresh synthetic set; BENCH_COUNT=100 photos),

@@ -353,6 +353,24 @@ pub struct PhotoRow {
     pub why: String,
 }
 
+/// A result's flags in a few words: rules, repeats and conflicts by name,
+/// the many values missing or unsure by count (`rule:E3 missing×4
+/// low_confidence×2 unreadable_station`).
+fn summarise_flags(flags: &[String]) -> String {
+    let mut counted: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut named = Vec::new();
+    for flag in flags {
+        match flag.parse::<Flag>() {
+            Ok(f @ (Flag::Missing(_) | Flag::LowConfidence(_) | Flag::ChosenByRules(_))) => {
+                *counted.entry(f.kind()).or_default() += 1
+            }
+            _ => named.push(flag.clone()),
+        }
+    }
+    named.extend(counted.into_iter().map(|(kind, n)| format!("{kind}×{n}")));
+    named.join(" ")
+}
+
 /// Every photo of `truth` with its outcome, in the truth's order, except
 /// that photos accepted with a wrong value come first: they are the ones
 /// that must never happen.
@@ -371,7 +389,7 @@ pub fn per_photo(truth: &[Truth], results: &[ProtocolResult]) -> Vec<PhotoRow> {
                 station_right: result.is_some_and(|r| r.station.as_deref() == Some(t.station.as_str())),
                 consistent: t.consistent,
                 wrong_values: Vec::new(),
-                why: result.map_or_else(String::new, |r| r.error.clone().unwrap_or_else(|| r.flags.join(" "))),
+                why: result.map_or_else(String::new, |r| r.error.clone().unwrap_or_else(|| summarise_flags(&r.flags))),
             };
             for (key, right) in compare_values(t, result) {
                 let shown = result.and_then(|r| shown_value(r, &key));

@@ -34,6 +34,9 @@ pub enum Flag {
     LowConfidence(String),
     /// No line of the form was found on the image.
     NotAProtocol,
+    /// A total the form asks for twice was written with two different
+    /// figures (`repeat:total_valid_votes`).
+    Repeat(String),
 }
 
 /// A flag string that is none of the kinds above.
@@ -53,6 +56,7 @@ impl Flag {
             Flag::ChosenByRules(_) => "chosen_by_rules",
             Flag::LowConfidence(_) => "low_confidence",
             Flag::NotAProtocol => "not_a_protocol",
+            Flag::Repeat(_) => "repeat",
         }
     }
 
@@ -64,6 +68,8 @@ impl Flag {
         match self {
             Flag::Rule(id) if model.rule(id).is_some_and(|r| r.kind == RuleKind::Hard) => 0,
             Flag::Rule(_) => 4,
+            // The sheet contradicts itself, as a failing hard rule does.
+            Flag::Repeat(_) => 0,
             Flag::Conflict { .. } => 1,
             Flag::Missing(_)
             | Flag::UnreadableStation
@@ -87,7 +93,11 @@ impl Flag {
 impl fmt::Display for Flag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Flag::Rule(detail) | Flag::Missing(detail) | Flag::ChosenByRules(detail) | Flag::LowConfidence(detail) => {
+            Flag::Rule(detail)
+            | Flag::Missing(detail)
+            | Flag::ChosenByRules(detail)
+            | Flag::LowConfidence(detail)
+            | Flag::Repeat(detail) => {
                 write!(f, "{}:{detail}", self.kind())
             }
             Flag::Conflict { election, station } => write!(f, "conflict:{election}/{station}"),
@@ -111,6 +121,7 @@ impl FromStr for Flag {
             ("missing", Some(d)) => Flag::Missing(d),
             ("chosen_by_rules", Some(d)) => Flag::ChosenByRules(d),
             ("low_confidence", Some(d)) => Flag::LowConfidence(d),
+            ("repeat", Some(d)) => Flag::Repeat(d),
             ("conflict", Some(d)) => {
                 let (election, station) = d.split_once('/').ok_or_else(unknown)?;
                 Flag::Conflict { election: election.to_string(), station: station.to_string() }
@@ -143,6 +154,7 @@ mod tests {
             ("unreadable_station", Flag::UnreadableStation),
             ("unreadable_election", Flag::UnreadableElection),
             ("not_a_protocol", Flag::NotAProtocol),
+            ("repeat:total_valid_votes", Flag::Repeat("total_valid_votes".into())),
         ];
         for (text, flag) in all {
             assert_eq!(flag.to_string(), text);
@@ -158,6 +170,7 @@ mod tests {
         let model = FormModel::load(None).unwrap();
         let rank = |s: &str| severity_of(&model, s);
         assert_eq!(rank("rule:R1"), 0, "R1 is hard");
+        assert_eq!(rank("repeat:ballots_issued"), 0, "the sheet contradicts itself");
         assert_eq!(rank("rule:R5"), 4, "R5 is soft");
         assert!(rank("conflict:mazhilis/1") < rank("missing:ballots_issued"));
         assert_eq!(rank("not_a_protocol"), rank("missing:ballots_issued"));

@@ -90,6 +90,9 @@ struct RawStation {
     labels: Option<Spanned<Labels>>,
     #[serde(default)]
     boxes: Vec<RawCodeBox>,
+    /// The word printed before each group of code boxes (`Code`).
+    #[serde(default)]
+    marker: Option<Spanned<Labels>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,10 +250,11 @@ pub struct CodeBox {
 pub enum StationForm {
     /// One number beside a caption («Избирательный участок № 217»).
     Number { caption: Labels },
-    /// Digit boxes after several captions (state, LGA, ward, unit); the
-    /// station is their digits joined with `/`, zero-padded to each
-    /// group's width (`32/15/04/024`).
-    CodeBoxes(Vec<CodeBox>),
+    /// Digit boxes after several captions (state, LGA, ward, unit), each
+    /// group right after the printed `marker` word (`Code`); the station is
+    /// their digits joined with `/`, zero-padded to each group's width
+    /// (`32/15/04/024`).
+    CodeBoxes { boxes: Vec<CodeBox>, marker: Labels },
 }
 
 /// A total the form asks for a second time (a TOTAL row under the party
@@ -423,26 +427,25 @@ impl FormModel {
             .transpose()
         };
 
-        let station = match (raw.form.station.labels, raw.form.station.boxes.is_empty()) {
-            (Some(caption), true) => StationForm::Number { caption: labels(caption, "form.station")? },
-            (None, false) => StationForm::CodeBoxes(
-                raw.form
-                    .station
+        let raw_station = raw.form.station;
+        let station = match (raw_station.labels, raw_station.boxes.is_empty(), raw_station.marker) {
+            (Some(caption), true, None) => StationForm::Number { caption: labels(caption, "form.station")? },
+            (None, false, Some(marker)) => StationForm::CodeBoxes {
+                boxes: raw_station
                     .boxes
                     .into_iter()
                     .map(|b| {
-                        Ok(CodeBox {
-                            labels: labels(b.labels, &format!("station box {}", b.key))?,
-                            key: b.key,
-                            digits: b.digits,
-                        })
+                        let labels = labels(b.labels, &format!("station box {}", b.key))?;
+                        Ok(CodeBox { labels, key: b.key, digits: b.digits })
                     })
                     .collect::<Result<_, ModelError>>()?,
-            ),
+                marker: labels(marker, "form.station.marker")?,
+            },
             _ => {
                 return Err(at(
                     0,
-                    "form.station needs either `labels` (a number after a caption) or `boxes` (code boxes), not both"
+                    "form.station needs either `labels` (a number after a caption) or `boxes` and `marker` (code \
+                     boxes after a printed word)"
                         .into(),
                 ));
             }
@@ -688,7 +691,9 @@ impl FormModel {
     pub fn station_caption(&self) -> String {
         match &self.station {
             StationForm::Number { caption } => caption.joined(),
-            StationForm::CodeBoxes(boxes) => boxes.iter().map(|b| b.labels.joined()).collect::<Vec<_>>().join(" "),
+            StationForm::CodeBoxes { boxes, .. } => {
+                boxes.iter().map(|b| b.labels.joined()).collect::<Vec<_>>().join(" ")
+            }
         }
     }
 

@@ -164,7 +164,8 @@ fn the_nigerian_result_sheet_is_a_model_file_too() {
     assert_eq!(model.party_keys().len(), 18);
     assert_eq!(model.party_keys()[0], "votes.a");
     // The station is four groups of code boxes.
-    let StationForm::CodeBoxes(boxes) = &model.station else { panic!("code boxes expected") };
+    let StationForm::CodeBoxes { boxes, marker } = &model.station else { panic!("code boxes expected") };
+    assert_eq!(marker.0, ["Code"]);
     assert_eq!(boxes.iter().map(|b| b.digits).collect::<Vec<_>>(), [2, 2, 2, 3]);
     // Party figures stand in the "in figures" column, and a blank cell is 0;
     // the eight lines' figures stand to the right of their labels.

@@ -188,6 +188,20 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         flags.push(Flag::LowConfidence("station".into()).to_string());
     }
 
+    // A repeated total read surely must equal its line as shown; an unsure
+    // or unread one says nothing (filling it in is optional).
+    for (key, repeat) in &reading.repeats {
+        let shown = values.get(key).copied().flatten();
+        if let (Some(again), Some(shown)) = (repeat.value, shown) {
+            if again != shown && repeat.confidence >= CONFIDENCE_THRESHOLD {
+                flags.push(Flag::Repeat(key.clone()).to_string());
+                result
+                    .notes
+                    .insert(format!("repeat.{key}"), format!("written again under the table as {again}, not {shown}"));
+            }
+        }
+    }
+
     let checks = model.check(&values);
     for c in checks.iter().filter(|c| c.holds == Some(false)) {
         flags.push(Flag::Rule(c.rule.clone()).to_string());

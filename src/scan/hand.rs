@@ -217,6 +217,9 @@ fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
     Some(GlyphRead { probs })
 }
 
+/// The problem of a region with no count's ink in it.
+pub const EMPTY_CELL: &str = "the cell is empty";
+
 /// Where on the page a handwritten count is looked for.
 #[derive(Debug, Clone, Copy)]
 pub struct Place {
@@ -247,7 +250,7 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
         within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &rule_rows(&ink.rules));
     let boxes: Vec<Rect> = ink.components.iter().map(|c| c.1).collect();
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
-        return ValueReading { handwritten: true, problem: Some("the cell is empty".into()), ..Default::default() };
+        return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };
     };
     interpret(read_group(page, &ink, &group, &[]), max_digits)
 }

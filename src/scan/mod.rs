@@ -25,6 +25,8 @@ pub mod ocr;
 pub mod page;
 pub mod read;
 pub mod reading;
+pub mod structure;
+pub mod table;
 pub mod write;
 
 use std::cell::RefCell;
@@ -169,6 +171,7 @@ pub fn normalise_and_read(
     for turns in location.candidate_turns() {
         let started = Instant::now();
         let upright = page::flatten_lighting(&page::rectify(gray, &location, turns));
+        let (upright, _) = structure::level_rules(&upright);
         StageTimes::add(&times.normalise, started);
         let started = Instant::now();
         let reading = read::read_page(engines, &upright, model, targets)?;

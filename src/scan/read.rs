@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use image::{GrayImage, Luma};
 
-use super::hand;
 use super::ink::{
     cell_ink, glyph_columns, glyph_crop, height, ink_level, normalise_crop, rows_by_middle, runs_by_gap, union,
     white_crop, width, CellInk, GLYPH_EDGE,
@@ -22,8 +21,9 @@ use super::ink::{
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
+use super::{hand, table};
 use crate::digits;
-use crate::model::FormModel;
+use crate::model::{FormModel, StationForm};
 use crate::textmatch::{fold, partial_score};
 
 /// OCR lines shorter than this (folded letters) say too little to match.
@@ -133,6 +133,10 @@ pub enum Target {
     Election(usize),
     Title,
     Station,
+    /// The repeated total at this index of `model.repeated_totals` (a
+    /// `TOTAL VALID VOTES` row under a table, read by `table`): known so
+    /// that it is never taken for the line it repeats.
+    Repeat(usize),
 }
 
 /// The model's printed texts, folded once per scan.
@@ -152,6 +156,9 @@ impl Targets {
         }
         items.push((Target::Title, fold(&model.title.joined())));
         items.push((Target::Station, fold(&model.station_caption())));
+        for (i, repeat) in model.repeated_totals.iter().enumerate() {
+            items.push((Target::Repeat(i), fold(&repeat.labels.joined())));
+        }
         let regions = model.regions.iter().map(|r| (r.clone(), fold(r))).collect();
         Targets { items, regions }
     }
@@ -337,13 +344,25 @@ pub fn read_page(
 
     let mut reading = Reading::default();
     read_election(model, &lines, &classified, &mut reading);
-    read_station(engines, page, &lines, &words, &classified, &mut reading)?;
+    // A station in code boxes is read once the header's extent is known.
+    let code_boxes = match &model.station {
+        StationForm::CodeBoxes { boxes, marker } => Some((boxes, marker)),
+        StationForm::Number { .. } => None,
+    };
+    if code_boxes.is_none() {
+        read_station(engines, page, &lines, &words, &classified, &mut reading)?;
+    }
 
-    // The band of each form line: the union of its label's text lines.
+    // The band of each form line beside its label: the union of its
+    // label's text lines (lines in a table column are found by `table`).
     let mut bands: Vec<Option<Rect>> = vec![None; model.lines.len()];
     let mut heights = Vec::new();
     for (line, class) in lines.iter().zip(&classified) {
+        let beside_label = |i: usize| model.lines[i].column.is_none();
         if let (Some((Target::FormLine(i), _)), Some(r)) = (class, line.letters) {
+            if !beside_label(*i) {
+                continue;
+            }
             bands[*i] = union(bands[*i].into_iter().chain(std::iter::once(r)));
             heights.push(r[3] - r[1]);
         }
@@ -364,11 +383,19 @@ pub fn read_page(
             .map(|(name, _)| name)
     };
     reading.region = region_of(&lines, &classified);
+    if let Some((boxes, marker)) = code_boxes {
+        if let Some((station, confidence)) =
+            table::read_code_boxes(engines, page, boxes, &marker.joined(), &words, first_row_top, line_height)
+        {
+            (reading.station, reading.station_confidence) = (Some(station), confidence);
+        }
+    }
 
     // The automatic layout sometimes returns nothing of a centred header
     // line: where the election or the station is not surely read, the
     // header (above the first form line) is read again as one block.
-    let unsure_header = reading.election_confidence < CONFIDENT_HEADER || reading.station_confidence < CONFIDENT_HEADER;
+    let unsure_header = reading.election_confidence < CONFIDENT_HEADER
+        || (code_boxes.is_none() && reading.station_confidence < CONFIDENT_HEADER);
     // The station lines found by that second read: where the first pass
     // found none, a handwritten station number is looked for on these.
     let mut header_station_lines: Vec<TextLine> = Vec::new();
@@ -384,7 +411,9 @@ pub fn read_page(
         if again.election_confidence > reading.election_confidence {
             (reading.election, reading.election_confidence) = (again.election.take(), again.election_confidence);
         }
-        read_station(engines, page, &header_lines, &header_words, &header_classified, &mut again)?;
+        if code_boxes.is_none() {
+            read_station(engines, page, &header_lines, &header_words, &header_classified, &mut again)?;
+        }
         if again.station_confidence > reading.station_confidence {
             (reading.station, reading.station_confidence) = (again.station, again.station_confidence);
         }
@@ -464,45 +493,49 @@ pub fn read_page(
             }
             reading.values.insert(key.clone(), value);
         }
-        // The station number is handwritten too: read in the blanks of the
-        // station lines, the caption's words masked. A printed-pass reading
-        // that says the same is one more opinion.
-        // The layout pass over the whole page now and then returns nothing
-        // of the station line (a handwritten number and the blank's dashed
-        // underline in it): the header's read as one block is used then.
-        let mut station_lines = station_lines(&lines, &classified);
-        if station_lines.is_empty() {
-            station_lines = header_station_lines.iter().collect();
-        }
-        // The caption's words (matched to the form's caption, however
-        // misspelt, «№» glued on and all) are masked. Any other word with
-        // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
-        // number read as letters: the glyph's height and the network tell
-        // which.
-        let caption = fold(&model.station_caption());
-        // The slash between the Kazakh and the Russian caption reads as a
-        // 1: it is the caption's too.
-        let (caption_words, sign_words): (Vec<&Word>, Vec<&Word>) = station_lines
-            .iter()
-            .flat_map(|l| l.words.iter())
-            .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
-            .partition(|w| w.text == "/" || is_caption_word(&w.text, &caption));
-        let caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
-        let sign_words: Vec<Rect> = sign_words.into_iter().map(word_rect).collect();
-        let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
-        match hand::read_hand_station(page, &line_boxes, &caption_words, &sign_words, line_height) {
-            Some((station, confidence)) if reading.station.as_deref() == Some(station.as_str()) => {
-                reading.station_confidence = reading.station_confidence.max(confidence);
+        // (A station in code boxes was read by `table`.)
+        if code_boxes.is_none() {
+            // The station number is handwritten too: read in the blanks of the
+            // station lines, the caption's words masked. A printed-pass reading
+            // that says the same is one more opinion.
+            // The layout pass over the whole page now and then returns nothing
+            // of the station line (a handwritten number and the blank's dashed
+            // underline in it): the header's read as one block is used then.
+            let mut station_lines = station_lines(&lines, &classified);
+            if station_lines.is_empty() {
+                station_lines = header_station_lines.iter().collect();
             }
-            Some((station, confidence)) => {
-                reading.station = Some(station);
-                reading.station_confidence = confidence;
+            // The caption's words (matched to the form's caption, however
+            // misspelt, «№» glued on and all) are masked. Any other word with
+            // no digit may be the «№» (read «%», «м», «Ме»), or a handwritten
+            // number read as letters: the glyph's height and the network tell
+            // which.
+            let caption = fold(&model.station_caption());
+            // The slash between the Kazakh and the Russian caption reads as a
+            // 1: it is the caption's too.
+            let (caption_words, sign_words): (Vec<&Word>, Vec<&Word>) = station_lines
+                .iter()
+                .flat_map(|l| l.words.iter())
+                .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
+                .partition(|w| w.text == "/" || is_caption_word(&w.text, &caption));
+            let caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
+            let sign_words: Vec<Rect> = sign_words.into_iter().map(word_rect).collect();
+            let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
+            match hand::read_hand_station(page, &line_boxes, &caption_words, &sign_words, line_height) {
+                Some((station, confidence)) if reading.station.as_deref() == Some(station.as_str()) => {
+                    reading.station_confidence = reading.station_confidence.max(confidence);
+                }
+                Some((station, confidence)) => {
+                    reading.station = Some(station);
+                    reading.station_confidence = confidence;
+                }
+                // What the printed pass made of a handwritten number is no
+                // reading to stand on its own.
+                None => reading.station_confidence = reading.station_confidence.min(UNCONFIRMED_STATION_FACTOR),
             }
-            // What the printed pass made of a handwritten number is no
-            // reading to stand on its own.
-            None => reading.station_confidence = reading.station_confidence.min(UNCONFIRMED_STATION_FACTOR),
         }
     }
+    table::read_column_lines(page, model, &lines, line_height, &mut reading);
     for line in &model.lines {
         reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
             problem: Some("the line's label was not found on the page".into()),

@@ -77,4 +77,7 @@ pub struct Reading {
     pub lines_found: usize,
     /// The counts were read as handwriting (see `read::looks_handwritten`).
     pub handwritten: bool,
+    /// The model's repeated totals, by the key of the line they repeat,
+    /// where the page's table holds one (see `table`).
+    pub repeats: BTreeMap<String, ValueReading>,
 }

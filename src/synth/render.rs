@@ -261,7 +261,7 @@ pub fn render(
     // участок № 217»). Forms with code boxes are not drawn (see `synth::run`).
     let caption = match &model.station {
         StationForm::Number { caption } => caption,
-        StationForm::CodeBoxes(_) => unreachable!("synth refuses models whose station is code boxes"),
+        StationForm::CodeBoxes { .. } => unreachable!("synth refuses models whose station is code boxes"),
     };
     let (station_kk, station_ru) = (caption.text(0), caption.text(1));
     page.y += 20;

@@ -1,0 +1,329 @@
+//! The form's printed structure: its ruled lines, found from the pixels
+//! alone, before any text is read.
+//!
+//! A phone photo's page is never quite square after the page finder: the
+//! paper curls and the corners it found are a few pixels off, so a table's
+//! rules slope by a degree or two, and a figure written at the right end of
+//! a row stands a row lower than its label. The rules are the form's most
+//! reliable print: long dark runs that no glyph makes. This module measures
+//! their slope (and the page is turned back by it), and lists the
+//! horizontal rules and, between two of them, the vertical ones — the rows
+//! and columns that figures are written in.
+
+use image::{GrayImage, Luma};
+
+/// A pixel this much darker than the paper (the page's median, 0–255) is
+/// ink for the rule search: a faint printed rule on a phone photo is 40–60
+/// below the paper; paper grain and JPEG noise stay within 15.
+const RULE_INK_DEPTH: u8 = 30;
+/// A horizontal run of ink at least this long (page pixels at 200 dpi,
+/// about 7.6 mm) is a rule: the widest printed or written glyph is a third
+/// of it.
+const MIN_RULE_RUN: u32 = 60;
+/// A sloping one-pixel rule steps a row every 1/tan(slope) pixels: runs are
+/// looked for in the ink thickened by this many rows up and down, so a rule
+/// at 2° still gives runs longer than [`MIN_RULE_RUN`].
+const RUN_THICKEN: u32 = 1;
+/// The slopes tried, in degrees either way, and their step: phone photos
+/// that the page finder squared leave less than 3°; 0.1° moves a rule's end
+/// by 3 pixels across the page. The search first steps by the coarse step,
+/// then by the fine one around the best coarse slope (a rule's peak is
+/// wider than the coarse step: it is not stepped over).
+const MAX_SLOPE_DEG: f32 = 3.0;
+const COARSE_SLOPE_STEP_DEG: f32 = 0.5;
+const SLOPE_STEP_DEG: f32 = 0.1;
+/// Every this-many-th column's rule pixels are enough to measure a slope.
+const SLOPE_SAMPLE_COLUMNS: u32 = 2;
+/// A page whose slopes are all smaller than this is left alone: levelling
+/// costs a resampling and gains nothing.
+const MIN_TURN_DEG: f32 = 0.15;
+/// A page row is on a horizontal rule when rule runs cover at least this
+/// many pixels of it (a fifth of the page: a table's row rule; a blank's
+/// underline is shorter).
+const MIN_RULE_COVER: u32 = 300;
+/// Rows closer than this belong to one rule (a thick or slightly sloping one).
+const RULE_MERGE_GAP: u32 = 4;
+
+/// One horizontal rule: the page row it runs along and how far it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HorizontalRule {
+    pub y: u32,
+    pub left: u32,
+    pub right: u32,
+}
+
+/// The level below which a pixel of `page` is ink for the rule search.
+fn ink_level(page: &GrayImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    page.pixels().for_each(|p| histogram[p.0[0] as usize] += 1);
+    let half = page.pixels().len() as u64 / 2;
+    let mut seen = 0;
+    let median = (0..=255u8).find(|&v| {
+        seen += histogram[v as usize];
+        seen > half
+    });
+    median.unwrap_or(255).saturating_sub(RULE_INK_DEPTH)
+}
+
+fn ink_mask(page: &GrayImage) -> Vec<bool> {
+    let level = ink_level(page);
+    page.pixels().map(|p| p.0[0] < level).collect()
+}
+
+/// The pixels that lie on long horizontal runs of (slightly thickened) ink.
+fn rule_pixels(page: &GrayImage) -> Vec<(u32, u32)> {
+    let (w, h) = page.dimensions();
+    let ink = ink_mask(page);
+    let at = |x: u32, y: u32| ink[(y * w + x) as usize];
+    let mut pixels = Vec::new();
+    for y in 0..h {
+        let rows = y.saturating_sub(RUN_THICKEN)..=(y + RUN_THICKEN).min(h - 1);
+        let mut run_start = None;
+        for x in 0..=w {
+            let dark = x < w && rows.clone().any(|yy| at(x, yy));
+            match (dark, run_start) {
+                (true, None) => run_start = Some(x),
+                (false, Some(start)) => {
+                    if x - start >= MIN_RULE_RUN {
+                        // Only the run's own dark pixels on this row.
+                        pixels.extend((start..x).filter(|&xx| at(xx, y)).map(|xx| (xx, y)));
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    pixels
+}
+
+/// How peaked the rows of `pixels` are when read along `deg`: rules line
+/// up with one row at their own slope, so the sum of squared row counts is
+/// then largest.
+fn peakedness(pixels: &[(u32, u32)], height: u32, deg: f32, histogram: &mut [u32]) -> f64 {
+    let tan = deg.to_radians().tan();
+    histogram.iter_mut().for_each(|v| *v = 0);
+    for &(x, y) in pixels {
+        let row = (y as f32 - x as f32 * tan + height as f32 * 0.5).round();
+        if row >= 0.0 && (row as usize) < histogram.len() {
+            histogram[row as usize] += 1;
+        }
+    }
+    histogram.iter().map(|&v| (v as f64) * (v as f64)).sum()
+}
+
+/// The slope (degrees, positive: falling to the right) at which the rule
+/// pixels `pixels` line up best, or `None` where they are too few to say.
+/// Searched coarse, then fine around the best coarse slope.
+fn best_slope(pixels: &[(u32, u32)], height: u32) -> Option<f32> {
+    if pixels.len() < (MIN_RULE_COVER * 2) as usize {
+        return None;
+    }
+    let mut histogram = vec![0u32; (height * 2) as usize];
+    let mut search = |centre: f32, reach: f32, step: f32| {
+        let steps = (reach / step).round() as i32;
+        (-steps..=steps)
+            .map(|i| (centre + i as f32 * step).clamp(-MAX_SLOPE_DEG, MAX_SLOPE_DEG))
+            .map(|deg| (peakedness(pixels, height, deg, &mut histogram), deg))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or(centre, |(_, deg)| deg)
+    };
+    let coarse = search(0.0, MAX_SLOPE_DEG, COARSE_SLOPE_STEP_DEG);
+    Some(search(coarse, COARSE_SLOPE_STEP_DEG, SLOPE_STEP_DEG))
+}
+
+/// The slope of the page's horizontal rules, in degrees (positive: they
+/// fall to the right), or 0 where the page has too few rules to say.
+pub fn rule_slope_deg(page: &GrayImage) -> f32 {
+    best_slope(&sampled(rule_pixels(page)), page.height()).unwrap_or(0.0)
+}
+
+fn sampled(pixels: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    pixels.into_iter().filter(|&(x, _)| x % SLOPE_SAMPLE_COLUMNS == 0).collect()
+}
+
+/// The page split into this many bands from top to bottom, each with its
+/// own slope: a curled sheet or a photo taken at an angle slopes its top
+/// table's rules by another degree than its bottom table's.
+const SLOPE_BANDS: u32 = 4;
+
+/// The rules' slope down the page: (band middle row, degrees) for every
+/// band with rules enough to say, top to bottom.
+pub fn rule_slopes(page: &GrayImage) -> Vec<(u32, f32)> {
+    let pixels = sampled(rule_pixels(page));
+    let band = page.height().div_ceil(SLOPE_BANDS).max(1);
+    (0..SLOPE_BANDS)
+        .filter_map(|i| {
+            let (top, bottom) = (i * band, (i + 1) * band);
+            let own: Vec<(u32, u32)> = pixels.iter().copied().filter(|&(_, y)| y >= top && y < bottom).collect();
+            best_slope(&own, page.height()).map(|deg| ((top + bottom) / 2, deg))
+        })
+        .collect()
+}
+
+/// The slope at row `y`: the bands' slopes joined by straight lines, the
+/// first and last held beyond their bands.
+fn slope_at(slopes: &[(u32, f32)], y: f32) -> f32 {
+    match slopes {
+        [] => 0.0,
+        [(_, only)] => *only,
+        _ => {
+            let last = slopes.len() - 1;
+            if y <= slopes[0].0 as f32 {
+                return slopes[0].1;
+            }
+            if y >= slopes[last].0 as f32 {
+                return slopes[last].1;
+            }
+            let i = slopes.iter().rposition(|&(row, _)| row as f32 <= y).unwrap_or(0).min(last - 1);
+            let ((y0, s0), (y1, s1)) = (slopes[i], slopes[i + 1]);
+            let t = (y - y0 as f32) / (y1 as f32 - y0 as f32).max(1.0);
+            s0 + (s1 - s0) * t
+        }
+    }
+}
+
+/// The page with its rules made level, and the largest slope undone
+/// (degrees, 0 when the page was left as it was). Each column is shifted up
+/// or down by the slope of its band — a shear, not a turn, so the columns
+/// stay where they were (a degree's lean of a vertical rule moves it a
+/// pixel per row's height).
+pub fn level_rules(page: &GrayImage) -> (GrayImage, f32) {
+    let slopes = rule_slopes(page);
+    let largest = slopes.iter().map(|s| s.1).fold(0.0f32, |a, b| if b.abs() > a.abs() { b } else { a });
+    if largest.abs() < MIN_TURN_DEG {
+        return (page.clone(), 0.0);
+    }
+    let (w, h) = page.dimensions();
+    let centre = w as f32 / 2.0;
+    let tans: Vec<f32> = (0..h).map(|y| slope_at(&slopes, y as f32).to_radians().tan()).collect();
+    let level = GrayImage::from_fn(w, h, |x, y| {
+        let source = y as f32 + (x as f32 - centre) * tans[y as usize];
+        if source < 0.0 || source > (h - 1) as f32 {
+            return Luma([255]);
+        }
+        let (above, t) = (source.floor() as u32, source.fract());
+        let below = (above + 1).min(h - 1);
+        let a = page.get_pixel(x, above).0[0] as f32;
+        let b = page.get_pixel(x, below).0[0] as f32;
+        Luma([(a + (b - a) * t).round() as u8])
+    });
+    (level, largest)
+}
+
+/// The horizontal rules of a level page, top to bottom.
+pub fn horizontal_rules(page: &GrayImage) -> Vec<HorizontalRule> {
+    let h = page.height();
+    let mut cover = vec![(0u32, u32::MAX, 0u32); h as usize];
+    for (x, y) in rule_pixels(page) {
+        let c = &mut cover[y as usize];
+        c.0 += 1;
+        c.1 = c.1.min(x);
+        c.2 = c.2.max(x);
+    }
+    let mut rules: Vec<HorizontalRule> = Vec::new();
+    let mut last_y: Option<u32> = None;
+    for (y, &(count, left, right)) in cover.iter().enumerate() {
+        if count < MIN_RULE_COVER {
+            continue;
+        }
+        let y = y as u32;
+        match (rules.last_mut(), last_y) {
+            (Some(rule), Some(prev)) if y - prev <= RULE_MERGE_GAP => {
+                rule.left = rule.left.min(left);
+                rule.right = rule.right.max(right);
+                // The rule's row: the middle of the rows it covers.
+                rule.y = (rule.y + y).div_ceil(2);
+            }
+            _ => rules.push(HorizontalRule { y, left, right }),
+        }
+        last_y = Some(y);
+    }
+    rules
+}
+
+/// The columns where vertical rules cross the band between rows `top` and
+/// `bottom`, left to right: x positions where ink runs down most of it.
+pub fn vertical_rules(page: &GrayImage, top: u32, bottom: u32) -> Vec<u32> {
+    let (w, h) = page.dimensions();
+    let (top, bottom) = (top.min(h), bottom.min(h));
+    if bottom <= top + 2 {
+        return Vec::new();
+    }
+    let span = bottom - top;
+    let level = ink_level(page);
+    let mut columns = Vec::new();
+    for x in 0..w {
+        // A rule a pixel either side still counts (a slight slope).
+        let dark = (top..bottom)
+            .filter(|&y| (x.saturating_sub(1)..=(x + 1).min(w - 1)).any(|xx| page.get_pixel(xx, y).0[0] < level))
+            .count() as u32;
+        if dark * 10 >= span * 8 {
+            columns.push(x);
+        }
+    }
+    // Neighbouring columns are one rule.
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for x in columns {
+        match merged.last_mut() {
+            Some((_, end)) if x <= *end + RULE_MERGE_GAP => *end = x,
+            _ => merged.push((x, x)),
+        }
+    }
+    merged.into_iter().map(|(a, b)| (a + b) / 2).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageproc::drawing::draw_line_segment_mut;
+
+    /// A white page with ruled rows sloping by `deg`.
+    fn ruled_page(deg: f32) -> GrayImage {
+        let mut page = GrayImage::from_pixel(1200, 900, Luma([255]));
+        let tan = deg.to_radians().tan();
+        for row in 0..8 {
+            let y = 150.0 + row as f32 * 60.0;
+            for thick in 0..2 {
+                let y = y + thick as f32;
+                draw_line_segment_mut(&mut page, (100.0, y), (1100.0, y + 1000.0 * tan), Luma([40]));
+            }
+        }
+        // Some text-like blobs that are no rules.
+        for i in 0..20 {
+            let x = 120 + i * 45;
+            for y in 100..130 {
+                for dx in 0..6 {
+                    page.put_pixel(x + dx, y, Luma([30]));
+                }
+            }
+        }
+        page
+    }
+
+    #[test]
+    fn the_slope_of_ruled_rows_is_measured() {
+        for deg in [-1.7f32, 0.0, 0.8, 2.4] {
+            let got = rule_slope_deg(&ruled_page(deg));
+            assert!((got - deg).abs() <= 0.15, "drawn at {deg}°, measured {got}°");
+        }
+    }
+
+    #[test]
+    fn a_level_page_gives_its_rules_and_columns() {
+        let (level, turned) = level_rules(&ruled_page(1.2));
+        assert!(level_rules(&ruled_page(0.0)).1 == 0.0, "a level page is left alone");
+        assert!((turned - 1.2).abs() <= 0.15, "{turned}");
+        let rules = horizontal_rules(&level);
+        assert_eq!(rules.len(), 8, "{rules:?}");
+        let pitch: Vec<i64> = rules.windows(2).map(|p| p[1].y as i64 - p[0].y as i64).collect();
+        assert!(pitch.iter().all(|&d| (d - 60).abs() <= 2), "{pitch:?}");
+
+        let mut table = GrayImage::from_pixel(600, 400, Luma([255]));
+        for x in [50u32, 300, 550] {
+            draw_line_segment_mut(&mut table, (x as f32, 20.0), (x as f32, 380.0), Luma([40]));
+        }
+        assert_eq!(vertical_rules(&table, 30, 370), [50, 300, 550]);
+        assert!(vertical_rules(&table, 390, 399).is_empty());
+    }
+}

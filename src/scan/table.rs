@@ -1,0 +1,388 @@
+//! Figures that stand in a named column of a table, and station code boxes.
+//!
+//! A party table prints one short row per party (an acronym, two or three
+//! letters) — too short for the fuzzy label match that finds the long
+//! labels of the numbered lines. What finds its rows is the table itself:
+//! the column's printed heading (`IN FIGURES`) above the first row, the
+//! repeated total's label (`TOTAL VALID VOTES`) below the last, and the
+//! model's order of the parties between them, one row each of one height.
+//! The column's sides are its vertical rules, where found.
+//!
+//! The station of such a form is written in code boxes after a caption
+//! (`State … Code |3|2|`): the boxes after each `Code` word, top to
+//! bottom, are the model's box groups in order.
+
+use image::GrayImage;
+
+use super::hand;
+use super::ocr::{Engines, Word};
+use super::read::{Rect, TextLine};
+use super::reading::{Reading, ValueReading};
+use super::structure::{horizontal_rules, vertical_rules, HorizontalRule};
+use crate::model::{CodeBox, FormModel};
+use crate::textmatch::{fold, partial_score};
+
+/// A run of OCR words matches a printed heading when its folded letters
+/// score this well against the heading's (a letter or two misread).
+const MIN_HEADING_SCORE: f64 = 0.8;
+/// A horizontal rule within this many text heights below a heading is the
+/// heading row's lower edge (the table's first row starts there).
+const HEADING_RULE_REACH: f32 = 2.0;
+/// A table row is between this many text heights high and that many: a
+/// narrower or wider pitch means the heading or the total was misplaced.
+const ROW_HEIGHT_OF_TEXT: (f32, f32) = (1.2, 5.0);
+/// A written figure may stand this share of a row above or below its row
+/// (ballpoint drifts across row lines); its middle must still be in its row.
+const ROW_DRIFT: f32 = 0.6;
+/// Inside a column's rules, this many pixels are left out on each side (the
+/// rule's own blur).
+const RULE_CLEARANCE: u32 = 4;
+/// Without vertical rules, a column reaches this share of its heading's
+/// width beyond the heading on each side.
+const HEADING_COLUMN_REACH: f32 = 0.35;
+/// An empty cell read as 0 on a form whose convention is that a blank party
+/// cell means no votes: as sure as a clean handwritten digit checked by an
+/// equality (the sum of the parties answers for a figure the ink search
+/// missed), never sure enough to pass with no equality over it.
+const BLANK_AS_ZERO_CONFIDENCE: f32 = 0.96;
+/// The word that precedes a station's code boxes is matched this well (a
+/// letter of four misread).
+const MARKER_WORD_SCORE: f64 = 0.75;
+/// A code box is at least this wide (page pixels): narrower evenly spaced
+/// strokes are a digit's, not a grid's.
+const MIN_BOX_WIDTH: u32 = 12;
+/// A stroke this near the box grid's line is a side.
+const BOX_GRID_SLACK: u32 = 3;
+/// Pixels painted white either side of a box side's middle.
+const BOX_SIDE_HALF_WIDTH: u32 = 2;
+/// A code group the two readers do not read alike keeps this share of the
+/// glyph network's confidence: below the threshold, a person looks.
+const UNSECONDED_BOX_FACTOR: f32 = 0.5;
+/// A code box group's digits stand within this many text heights after the
+/// `Code` word, per digit.
+const CODE_REACH_PER_DIGIT: f32 = 1.6;
+
+/// Where a run of consecutive words of one OCR line prints `heading`: the
+/// run's box, the best-matching run of as many words as the heading has.
+pub fn find_heading(lines: &[TextLine], heading: &str) -> Option<Rect> {
+    let wanted: String = fold(heading).chars().filter(|c| c.is_alphanumeric()).collect();
+    let count = heading.split_whitespace().count().max(1);
+    let mut best: Option<(f64, Rect)> = None;
+    for line in lines {
+        let mut words: Vec<&Word> = line.words.iter().collect();
+        words.sort_by_key(|w| w.left);
+        for run in words.windows(count.min(words.len())) {
+            let text: String = run.iter().map(|w| fold(&w.text)).collect::<String>();
+            let text: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+            if text.len() * 2 < wanted.len() || text.len() > wanted.len() * 2 {
+                continue;
+            }
+            let score = partial_score(&text, &wanted).min(partial_score(&wanted, &text));
+            if score >= MIN_HEADING_SCORE && best.is_none_or(|(s, _)| score > s) {
+                let rect = run.iter().fold([u32::MAX, u32::MAX, 0, 0], |r, w| {
+                    [r[0].min(w.left), r[1].min(w.top), r[2].max(w.right()), r[3].max(w.bottom())]
+                });
+                best = Some((score, rect));
+            }
+        }
+    }
+    best.map(|(_, rect)| rect)
+}
+
+/// The rows (top, bottom) of `count` table rows that start under
+/// `heading` and, where the table's end is known (`end`, the top of the row
+/// after the last), end there; otherwise rows of the pitch the rules under
+/// the heading show. Rows below the page are left out (a photo cut off).
+fn table_rows(
+    rules: &[HorizontalRule],
+    heading: Rect,
+    end: Option<u32>,
+    count: usize,
+    text_height: f32,
+    page_height: u32,
+) -> Option<Vec<(u32, u32)>> {
+    let reach = (heading[3] as f32 + text_height * HEADING_RULE_REACH) as u32;
+    let start = rules.iter().map(|r| r.y).find(|&y| y > heading[3] && y <= reach).unwrap_or(heading[3] + 2);
+    let (low, high) = (text_height * ROW_HEIGHT_OF_TEXT.0, text_height * ROW_HEIGHT_OF_TEXT.1);
+    let pitch = match end {
+        Some(end) if end > start => (end - start) as f32 / count as f32,
+        _ => {
+            // The median gap between the rules under the heading that are
+            // one row apart.
+            let mut gaps: Vec<f32> = rules
+                .windows(2)
+                .filter(|p| p[0].y >= start)
+                .map(|p| (p[1].y - p[0].y) as f32)
+                .filter(|g| (low..=high).contains(g))
+                .collect();
+            gaps.sort_by(f32::total_cmp);
+            *gaps.get(gaps.len() / 2)?
+        }
+    };
+    if !(low..=high).contains(&pitch) {
+        return None;
+    }
+    Some(
+        (0..count)
+            .map(|i| ((start as f32 + pitch * i as f32) as u32, (start as f32 + pitch * (i + 1) as f32) as u32))
+            .filter(|&(_, bottom)| bottom < page_height)
+            .collect(),
+    )
+}
+
+/// The column under `heading` between rows `top` and `bottom`: from the
+/// vertical rule left of the heading's middle to the one right of it, or
+/// the heading's width and some where no rules are found.
+fn column_span(page: &GrayImage, heading: Rect, top: u32, bottom: u32) -> (u32, u32) {
+    let middle = (heading[0] + heading[2]) / 2;
+    let rules = vertical_rules(page, top, bottom);
+    let left = rules.iter().copied().filter(|&x| x < middle).max();
+    let right = rules.iter().copied().filter(|&x| x > middle).min();
+    let reach = ((heading[2] - heading[0]) as f32 * HEADING_COLUMN_REACH) as u32;
+    match (left, right) {
+        (Some(l), Some(r)) if r > l + 2 * RULE_CLEARANCE => (l + RULE_CLEARANCE, r - RULE_CLEARANCE),
+        _ => (heading[0].saturating_sub(reach), (heading[2] + reach).min(page.width() - 1)),
+    }
+}
+
+/// A handwritten figure in a table cell: the cell's rows, with room for the
+/// drift of a pen, read by the handwriting reader. An empty cell on a form
+/// that leaves zero blank is 0.
+fn read_table_cell(
+    page: &GrayImage,
+    (left, right): (u32, u32),
+    (top, bottom): (u32, u32),
+    text_height: f32,
+    blank_is_zero: bool,
+    max_digits: u32,
+) -> ValueReading {
+    let drift = ((bottom - top) as f32 * ROW_DRIFT) as u32;
+    let region = [left, top.saturating_sub(drift), right, (bottom + drift).min(page.height() - 1)];
+    let place =
+        hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
+    let mut value = hand::read_hand_cell(page, &place, &[], max_digits);
+    if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
+        value = ValueReading {
+            value: Some(0),
+            confidence: BLANK_AS_ZERO_CONFIDENCE,
+            ocr_confidence: BLANK_AS_ZERO_CONFIDENCE,
+            identity_confidence: BLANK_AS_ZERO_CONFIDENCE,
+            handwritten: true,
+            problem: Some("the cell is blank: 0 on this form".into()),
+            ..Default::default()
+        };
+    }
+    value.cell.get_or_insert([left, top, right, bottom]);
+    value
+}
+
+/// Reads every line whose figure stands in a named column (in model order,
+/// between the column's heading and the repeated total under the table, if
+/// the model has one) and the repeated totals, into `reading`.
+pub fn read_column_lines(
+    page: &GrayImage,
+    model: &FormModel,
+    lines: &[TextLine],
+    text_height: f32,
+    reading: &mut Reading,
+) {
+    let rules = horizontal_rules(page);
+    for (index, column) in model.columns.iter().enumerate() {
+        let members: Vec<&crate::model::Line> = model.lines.iter().filter(|l| l.column == Some(index)).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let missing = |why: &str| ValueReading { problem: Some(why.to_string()), ..Default::default() };
+        let Some(heading) = find_heading(lines, &column.labels.joined()) else {
+            for line in &members {
+                reading.values.insert(line.key.clone(), missing("the table's column heading was not found"));
+            }
+            continue;
+        };
+        // The repeated total under the table ends it.
+        let repeat = model.repeated_totals.iter().find(|r| r.column == Some(index));
+        let total_label = repeat.and_then(|r| find_heading(lines, &r.labels.joined())).filter(|t| t[1] > heading[3]);
+        let end = total_label.map(|t| {
+            let above = rules.iter().map(|r| r.y).filter(|&y| y < t[1] && y + (text_height * 2.0) as u32 > t[1]).max();
+            above.unwrap_or(t[1].saturating_sub(2))
+        });
+        let Some(rows) = table_rows(&rules, heading, end, members.len(), text_height, page.height()) else {
+            for line in &members {
+                reading.values.insert(line.key.clone(), missing("the table's rows were not found"));
+            }
+            continue;
+        };
+        let table_top = rows.first().map_or(heading[3], |r| r.0);
+        let table_bottom = rows.last().map_or(heading[3], |r| r.1);
+        let span = column_span(page, heading, table_top, table_bottom);
+        for (i, line) in members.iter().enumerate() {
+            let value = match rows.get(i) {
+                Some(&row) => read_table_cell(page, span, row, text_height, line.blank_is_zero, model.max_digits),
+                None => missing("the photo ends before this row"),
+            };
+            reading.values.insert(line.key.clone(), value);
+        }
+        reading.lines_found += rows.len();
+        if let (Some(repeat), Some(end), Some(label)) = (repeat, end, total_label) {
+            let row = (end, label[3] + (label[3] - label[1]));
+            let value = read_table_cell(page, span, row, text_height, false, model.max_digits);
+            reading.repeats.insert(repeat.key.clone(), value);
+        }
+    }
+}
+
+/// The x positions (crop coordinates) of a row of code boxes' sides: the
+/// strokes that run down the whole band, spaced evenly. A written «1» runs
+/// down the band too, but stands between two sides, not a box's width on.
+fn box_sides(crop: &GrayImage) -> Vec<u32> {
+    let strokes = vertical_rules(crop, 0, crop.height());
+    let mut best: Vec<u32> = Vec::new();
+    for (i, &first) in strokes.iter().enumerate() {
+        for &second in &strokes[i + 1..] {
+            let step = second - first;
+            if step < MIN_BOX_WIDTH {
+                continue;
+            }
+            let on_grid: Vec<u32> = strokes
+                .iter()
+                .copied()
+                .filter(|&x| {
+                    x >= first && {
+                        let offset = (x - first) % step;
+                        offset <= BOX_GRID_SLACK || step - offset <= BOX_GRID_SLACK
+                    }
+                })
+                .collect();
+            if on_grid.len() > best.len() {
+                best = on_grid;
+            }
+        }
+    }
+    best
+}
+
+/// The crop with its box sides painted white.
+fn without_box_sides(mut crop: GrayImage) -> GrayImage {
+    for x in box_sides(&crop) {
+        for xx in x.saturating_sub(BOX_SIDE_HALF_WIDTH)..=(x + BOX_SIDE_HALF_WIDTH).min(crop.width() - 1) {
+            for y in 0..crop.height() {
+                crop.put_pixel(xx, y, image::Luma([255]));
+            }
+        }
+    }
+    crop
+}
+
+/// The station from code boxes: the digits after each `marker` word of the
+/// header (above `header_bottom`), top to bottom, one group per box of the
+/// model, each zero-padded to its width and joined with `/`. Returns the
+/// station and its confidence (the least sure group's), or `None`.
+pub fn read_code_boxes(
+    engines: &mut Engines,
+    page: &GrayImage,
+    boxes: &[CodeBox],
+    marker: &str,
+    words: &[Word],
+    header_bottom: u32,
+    text_height: f32,
+) -> Option<(String, f32)> {
+    let marker = fold(marker);
+    let letters = |text: &str| text.chars().filter(|c| c.is_alphabetic()).count();
+    let mut code_words: Vec<&Word> = words
+        .iter()
+        .filter(|w| w.bottom() <= header_bottom && partial_score(&fold(&w.text), &marker) >= MARKER_WORD_SCORE)
+        .filter(|w| letters(&fold(&w.text)) * 4 >= letters(&marker) * 3)
+        .collect();
+    code_words.sort_by_key(|w| w.top);
+    if code_words.len() != boxes.len() {
+        return None;
+    }
+    let mut groups = Vec::new();
+    let mut confidence = 1.0f32;
+    for (word, code_box) in code_words.iter().zip(boxes) {
+        let reach = (text_height * CODE_REACH_PER_DIGIT * (code_box.digits + 1) as f32) as u32;
+        let pad = word.height;
+        let region = [
+            word.right() + 2,
+            word.top.saturating_sub(pad),
+            (word.right() + reach).min(page.width() - 1),
+            (word.bottom() + pad).min(page.height() - 1),
+        ];
+        let crop = image::imageops::crop_imm(page, region[0], region[1], region[2] - region[0], region[3] - region[1]);
+        let crop = without_box_sides(crop.to_image());
+        let (w, h) = crop.dimensions();
+        let place = hand::Place {
+            region: [0, 0, w, h],
+            own_rows: (word.top - region[1], word.bottom() - region[1]),
+            label_centre_y: (word.top + word.bottom()) / 2 - region[1],
+            line_height: text_height,
+        };
+        // A group may have a box more than its digits (the state's «032»).
+        let read = hand::read_hand_cell(&crop, &place, &[], code_box.digits + 1);
+        // Tesseract's digits engine on the same boxes is the second opinion:
+        // a station is checked by no arithmetic.
+        let second = engines.read_digits(&crop).ok()?;
+        let value = read.value?;
+        let digits = value.to_string();
+        if digits.len() > code_box.digits as usize {
+            return None;
+        }
+        groups.push(format!("{value:0width$}", width = code_box.digits as usize));
+        let agreed = second.text.parse::<u64>().ok() == Some(value);
+        confidence = confidence.min(if agreed { read.confidence } else { read.confidence * UNSECONDED_BOX_FACTOR });
+    }
+    Some((groups.join("/"), confidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+    use imageproc::drawing::{draw_filled_rect_mut, draw_line_segment_mut};
+    use imageproc::rect::Rect as DrawRect;
+
+    #[test]
+    fn box_sides_are_taken_out_and_a_written_one_is_kept() {
+        // Three boxes 30 px wide; a «1» written down the middle one, as tall
+        // as the boxes.
+        let mut crop = GrayImage::from_pixel(110, 40, Luma([255]));
+        for x in [5.0, 35.0, 65.0, 95.0] {
+            draw_line_segment_mut(&mut crop, (x, 0.0), (x, 39.0), Luma([30]));
+        }
+        draw_filled_rect_mut(&mut crop, DrawRect::at(49, 2).of_size(3, 36), Luma([20]));
+        assert_eq!(box_sides(&crop), [5, 35, 65, 95]);
+        let clean = without_box_sides(crop);
+        assert!((0..40).all(|y| clean.get_pixel(35, y).0[0] == 255), "a side is gone");
+        assert!((4..36).all(|y| clean.get_pixel(50, y).0[0] < 100), "the «1» stays");
+    }
+
+    fn word(text: &str, left: u32, top: u32) -> Word {
+        Word { text: text.into(), left, top, width: 20 * text.len() as u32, height: 30, conf: 90.0, line_id: (1, 1, 1) }
+    }
+
+    #[test]
+    fn a_column_heading_is_found_among_other_words_however_misread() {
+        let words =
+            vec![word("PARTY", 100, 500), word("IN", 400, 500), word("FlGURES", 460, 500), word("IN", 800, 500)];
+        let lines = crate::scan::read::group_lines(&words);
+        let found = find_heading(&lines, "IN FIGURES").expect("the heading");
+        assert_eq!(found, [400, 500, 600, 530]);
+        assert!(find_heading(&lines, "TOTAL VALID VOTES").is_none());
+    }
+
+    #[test]
+    fn table_rows_divide_the_table_evenly_and_stop_at_the_page_end() {
+        let rules: Vec<HorizontalRule> =
+            [520u32, 575, 630].iter().map(|&y| HorizontalRule { y, left: 100, right: 900 }).collect();
+        let heading = [400, 480, 600, 510];
+        // From the rule under the heading to the total's row: 4 rows of 50.
+        let rows = table_rows(&rules, heading, Some(720), 4, 20.0, 2000).unwrap();
+        assert_eq!(rows, [(520, 570), (570, 620), (620, 670), (670, 720)]);
+        // No total: the rules' pitch, and rows past the page's end left out.
+        let rows = table_rows(&rules, heading, None, 10, 20.0, 800).unwrap();
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert_eq!(rows[1], (575, 630));
+        // A pitch no table row has: nothing.
+        assert!(table_rows(&rules, heading, Some(530), 4, 20.0, 2000).is_none());
+    }
+}
