@@ -21,7 +21,7 @@ use super::ink::{
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
-use super::{hand, table};
+use super::{hand, structure, table};
 use crate::digits;
 use crate::model::{FormModel, StationForm};
 use crate::textmatch::{fold, partial_score};
@@ -438,6 +438,8 @@ pub fn read_page(
         })
     });
     let letter_boxes: Vec<Rect> = label_lines().filter_map(|l| l.letters).chain(separators).collect();
+    // The page's ruled rows: where a table's cells are.
+    let rules = structure::horizontal_rules(page);
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     let mut cells = Vec::new();
@@ -454,12 +456,13 @@ pub fn read_page(
             Some(&(_, below)) => (band[3] + below[1]) as f32 / 2.0,
             None => band[3] as f32 + reach,
         };
-        let region = [
-            (band[2] as f32 + line_height * 0.5) as u32,
-            top.max(0.0) as u32,
-            PAGE_WIDTH.saturating_sub(8),
-            (bottom as u32).min(PAGE_HEIGHT),
-        ];
+        // Where the label stands in a ruled table, its figure stands past
+        // the table's rule to its right, whatever of the label's print the
+        // layout pass left out of the label («(Total of #5 + #6 + #7)»).
+        let after_label = (band[2] as f32 + line_height * 0.5) as u32;
+        let value_left =
+            table::value_column_left(page, band, line_height, &rules).map_or(after_label, |x| x.max(after_label));
+        let region = [value_left, top.max(0.0) as u32, PAGE_WIDTH.saturating_sub(8), (bottom as u32).min(PAGE_HEIGHT)];
         let centre = (band[1] + band[3]) / 2;
         let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
         value.label = Some(band);
@@ -535,7 +538,7 @@ pub fn read_page(
             }
         }
     }
-    table::read_column_lines(page, model, &lines, line_height, &mut reading);
+    table::read_column_lines(page, model, &lines, &rules, line_height, &mut reading);
     for line in &model.lines {
         reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
             problem: Some("the line's label was not found on the page".into()),

@@ -18,7 +18,7 @@ use super::hand;
 use super::ocr::{Engines, Word};
 use super::read::{Rect, TextLine};
 use super::reading::{Reading, ValueReading};
-use super::structure::{horizontal_rules, vertical_rules, HorizontalRule};
+use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule};
 use crate::model::{CodeBox, FormModel};
 use crate::textmatch::{fold, partial_score};
 
@@ -37,6 +37,9 @@ const ROW_DRIFT: f32 = 0.6;
 /// Inside a column's rules, this many pixels are left out on each side (the
 /// rule's own blur).
 const RULE_CLEARANCE: u32 = 4;
+/// A row whose column is this much wider or narrower than the rows' usual
+/// width (a share of it) took a stroke for a rule: it gets the common span.
+const SPAN_WIDTH_SLACK: f32 = 0.25;
 /// Without vertical rules, a column reaches this share of its heading's
 /// width beyond the heading on each side.
 const HEADING_COLUMN_REACH: f32 = 0.35;
@@ -48,6 +51,9 @@ const BLANK_AS_ZERO_CONFIDENCE: f32 = 0.96;
 /// The word that precedes a station's code boxes is matched this well (a
 /// letter of four misread).
 const MARKER_WORD_SCORE: f64 = 0.75;
+/// A value column is at least this many text heights wide (two digits and
+/// their margins).
+const MIN_VALUE_CELL_OF_TEXT: f32 = 2.5;
 /// A code box is at least this wide (page pixels): narrower evenly spaced
 /// strokes are a digit's, not a grid's.
 const MIN_BOX_WIDTH: u32 = 12;
@@ -130,19 +136,38 @@ fn table_rows(
     )
 }
 
-/// The column under `heading` between rows `top` and `bottom`: from the
-/// vertical rule left of the heading's middle to the one right of it, or
-/// the heading's width and some where no rules are found.
-fn column_span(page: &GrayImage, heading: Rect, top: u32, bottom: u32) -> (u32, u32) {
+/// The column under `heading` in each of `rows`: from the vertical rule
+/// left of the heading's middle to the one right of it, found over the row
+/// and its neighbours (a written «1» runs down one row, a rule down all
+/// three); where a row's rules are not found, or give a width unlike the
+/// others', the rows' common span; without any, the heading's width and
+/// some.
+fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let middle = (heading[0] + heading[2]) / 2;
-    let rules = vertical_rules(page, top, bottom);
-    let left = rules.iter().copied().filter(|&x| x < middle).max();
-    let right = rules.iter().copied().filter(|&x| x > middle).min();
-    let reach = ((heading[2] - heading[0]) as f32 * HEADING_COLUMN_REACH) as u32;
-    match (left, right) {
-        (Some(l), Some(r)) if r > l + 2 * RULE_CLEARANCE => (l + RULE_CLEARANCE, r - RULE_CLEARANCE),
-        _ => (heading[0].saturating_sub(reach), (heading[2] + reach).min(page.width() - 1)),
-    }
+    let heading_width = heading[2] - heading[0];
+    let (search_left, search_right) = (heading[0].saturating_sub(heading_width), heading[2] + heading_width);
+    let found: Vec<Option<(u32, u32)>> = (0..rows.len())
+        .map(|i| {
+            let (top, bottom) = (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1);
+            let rules = vertical_rules_within(page, top, bottom, search_left, search_right);
+            let left = rules.iter().copied().filter(|&x| x < middle).max()?;
+            let right = rules.iter().copied().filter(|&x| x > middle).min()?;
+            (right > left + 2 * RULE_CLEARANCE).then_some((left + RULE_CLEARANCE, right - RULE_CLEARANCE))
+        })
+        .collect();
+    let mut widths: Vec<u32> = found.iter().flatten().map(|(l, r)| r - l).collect();
+    widths.sort_unstable();
+    let reach = (heading_width as f32 * HEADING_COLUMN_REACH) as u32;
+    let fallback = (heading[0].saturating_sub(reach), (heading[2] + reach).min(page.width() - 1));
+    let Some(&typical) = widths.get(widths.len() / 2) else { return vec![fallback; rows.len()] };
+    let like_the_others =
+        |span: &(u32, u32)| ((span.1 - span.0) as f32 - typical as f32).abs() <= typical as f32 * SPAN_WIDTH_SLACK;
+    let good: Vec<(u32, u32)> = found.iter().flatten().copied().filter(like_the_others).collect();
+    let common = (
+        good.iter().map(|s| s.0).sum::<u32>() / good.len().max(1) as u32,
+        good.iter().map(|s| s.1).sum::<u32>() / good.len().max(1) as u32,
+    );
+    found.into_iter().map(|span| span.filter(like_the_others).unwrap_or(common)).collect()
 }
 
 /// A handwritten figure in a table cell: the cell's rows, with room for the
@@ -183,10 +208,10 @@ pub fn read_column_lines(
     page: &GrayImage,
     model: &FormModel,
     lines: &[TextLine],
+    rules: &[HorizontalRule],
     text_height: f32,
     reading: &mut Reading,
 ) {
-    let rules = horizontal_rules(page);
     for (index, column) in model.columns.iter().enumerate() {
         let members: Vec<&crate::model::Line> = model.lines.iter().filter(|l| l.column == Some(index)).collect();
         if members.is_empty() {
@@ -206,24 +231,22 @@ pub fn read_column_lines(
             let above = rules.iter().map(|r| r.y).filter(|&y| y < t[1] && y + (text_height * 2.0) as u32 > t[1]).max();
             above.unwrap_or(t[1].saturating_sub(2))
         });
-        let Some(rows) = table_rows(&rules, heading, end, members.len(), text_height, page.height()) else {
+        let Some(rows) = table_rows(rules, heading, end, members.len(), text_height, page.height()) else {
             for line in &members {
                 reading.values.insert(line.key.clone(), missing("the table's rows were not found"));
             }
             continue;
         };
-        let table_top = rows.first().map_or(heading[3], |r| r.0);
-        let table_bottom = rows.last().map_or(heading[3], |r| r.1);
-        let span = column_span(page, heading, table_top, table_bottom);
+        let spans = column_spans(page, heading, &rows);
         for (i, line) in members.iter().enumerate() {
             let value = match rows.get(i) {
-                Some(&row) => read_table_cell(page, span, row, text_height, line.blank_is_zero, model.max_digits),
+                Some(&row) => read_table_cell(page, spans[i], row, text_height, line.blank_is_zero, model.max_digits),
                 None => missing("the photo ends before this row"),
             };
             reading.values.insert(line.key.clone(), value);
         }
         reading.lines_found += rows.len();
-        if let (Some(repeat), Some(end), Some(label)) = (repeat, end, total_label) {
+        if let (Some(repeat), Some(end), Some(label), Some(&span)) = (repeat, end, total_label, spans.last()) {
             let row = (end, label[3] + (label[3] - label[1]));
             let value = read_table_cell(page, span, row, text_height, false, model.max_digits);
             reading.repeats.insert(repeat.key.clone(), value);
@@ -271,6 +294,25 @@ fn without_box_sides(mut crop: GrayImage) -> GrayImage {
         }
     }
     crop
+}
+
+/// The left edge of the value column beside a label in a ruled table: the
+/// first vertical rule right of the label's text (`band`) down the table row
+/// the label's middle stands in (between `rules`, the page's horizontal
+/// rules), that has a cell's room after it (the page's frame at its edge
+/// does not), past the rule's blur; `None` off a table.
+pub fn value_column_left(page: &GrayImage, band: Rect, text_height: f32, rules: &[HorizontalRule]) -> Option<u32> {
+    let middle = (band[1] + band[3]) / 2;
+    let above = rules.iter().map(|r| r.y).filter(|&y| y < middle).max()?;
+    let below = rules.iter().map(|r| r.y).filter(|&y| y > middle).min()?;
+    // The row's inside, clear of its rules' blur: a letter's stroke runs
+    // down less of it than a rule.
+    let rules = vertical_rules(page, above + RULE_CLEARANCE, below.saturating_sub(RULE_CLEARANCE));
+    let room = (text_height * MIN_VALUE_CELL_OF_TEXT) as u32;
+    let mut after = rules.iter().copied().filter(|&x| x > band[2]);
+    let first = after.next()?;
+    let next = after.next().unwrap_or(page.width());
+    (next >= first + room).then_some(first + RULE_CLEARANCE)
 }
 
 /// The station from code boxes: the digits after each `marker` word of the
