@@ -538,7 +538,9 @@ pub fn read_page(
             }
         }
     }
-    table::read_column_lines(page, model, &lines, &rules, line_height, &mut reading);
+    let labelled_bottom = ordered.iter().map(|(_, band)| band[3]).max().unwrap_or(0);
+    let text = table::PageText { words: &words, lines: &lines, labelled_bottom };
+    table::read_column_lines(engines, page, model, &text, &rules, line_height, &mut reading);
     for line in &model.lines {
         reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
             problem: Some("the line's label was not found on the page".into()),

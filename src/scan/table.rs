@@ -25,9 +25,18 @@ use crate::textmatch::{fold, partial_score};
 /// A run of OCR words matches a printed heading when its folded letters
 /// score this well against the heading's (a letter or two misread).
 const MIN_HEADING_SCORE: f64 = 0.8;
+/// Where the layout pass missed a column's heading, the band under the
+/// labelled lines read again is this share of the page's height.
+const HEADING_SEARCH_SHARE: f32 = 0.25;
 /// A horizontal rule within this many text heights below a heading is the
 /// heading row's lower edge (the table's first row starts there).
 const HEADING_RULE_REACH: f32 = 2.0;
+/// At least this many of a table's short labels read where the model's
+/// order puts them tell its rows, where its heading was not read.
+const MIN_LABELS_FOR_ROWS: usize = 4;
+/// A table's short labels stand within this many text heights of their
+/// column's middle.
+const LABEL_COLUMN_REACH: f32 = 3.0;
 /// A table row is between this many text heights high and that many: a
 /// narrower or wider pitch means the heading or the total was misplaced.
 const ROW_HEIGHT_OF_TEXT: (f32, f32) = (1.2, 5.0);
@@ -201,39 +210,157 @@ fn read_table_cell(
     value
 }
 
+/// The page's words and lines as the layout pass read them, and where the
+/// lines read beside their labels end (a table column's heading is below).
+pub struct PageText<'a> {
+    pub words: &'a [Word],
+    pub lines: &'a [TextLine],
+    pub labelled_bottom: u32,
+}
+
+/// The heading `text` among the page's lines or, where the layout pass over
+/// the whole page left it out (a ruled table's headings often are), in the
+/// band under the labelled lines read again as one block.
+fn heading_anywhere(engines: &mut Engines, page: &GrayImage, text: &PageText, heading: &str) -> Option<Rect> {
+    if let Some(found) = find_heading(text.lines, heading) {
+        return Some(found);
+    }
+
+    let top = text.labelled_bottom.min(page.height().saturating_sub(1));
+    let height = (page.height() as f32 * HEADING_SEARCH_SHARE) as u32;
+    let height = height.min(page.height() - top);
+    let band = image::imageops::crop_imm(page, 0, top, page.width(), height).to_image();
+    let mut words = engines.read_block_words(&band).ok()?;
+    for w in &mut words {
+        w.top += top;
+    }
+    find_heading(&super::read::group_lines(&words), heading)
+}
+
+/// A text's letters and digits, folded: what a short label is compared by.
+fn letters_of(text: &str) -> String {
+    fold(text).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// The rows of a table's `members`, found by their own short labels where
+/// the column's heading was not read: the words that print a member's label
+/// exactly, kept where they stand in the model's order down the page (the
+/// longest such chain), give each row's middle by a straight line through
+/// them. The column is then the cell right of the labels' column, between
+/// the first two vertical rules right of them: returned as a stand-in for
+/// the heading (its left and right; top and bottom the table's top).
+fn rows_by_labels(
+    page: &GrayImage,
+    lines: &[TextLine],
+    members: &[&crate::model::Line],
+    text_height: f32,
+) -> Option<(Vec<(u32, u32)>, Rect)> {
+    let wanted: Vec<String> = members.iter().map(|m| letters_of(&m.label.joined())).collect();
+    let mut hits: Vec<(usize, Rect)> = lines
+        .iter()
+        .flat_map(|l| l.words.iter())
+        .filter_map(|w| {
+            let index = wanted.iter().position(|label| *label == letters_of(&w.text))?;
+            Some((index, [w.left, w.top, w.right(), w.bottom()]))
+        })
+        .collect();
+    // The labels stand in one column: a hit far from the others' middle is
+    // the same letters printed elsewhere («A» of «FORM EC 8A»).
+    let mut middles: Vec<u32> = hits.iter().map(|(_, r)| (r[0] + r[2]) / 2).collect();
+    middles.sort_unstable();
+    let column_middle = *middles.get(middles.len() / 2)?;
+    let reach = (text_height * LABEL_COLUMN_REACH) as u32;
+    hits.retain(|(_, r)| ((r[0] + r[2]) / 2).abs_diff(column_middle) <= reach);
+    hits.sort_by_key(|(_, r)| r[1]);
+    // The longest chain of hits whose model order rises down the page.
+    let mut chain_len = vec![1usize; hits.len()];
+    let mut previous = vec![None; hits.len()];
+    for j in 0..hits.len() {
+        for i in 0..j {
+            if hits[i].0 < hits[j].0 && hits[i].1[1] < hits[j].1[1] && chain_len[i] + 1 > chain_len[j] {
+                chain_len[j] = chain_len[i] + 1;
+                previous[j] = Some(i);
+            }
+        }
+    }
+    let mut at = (0..hits.len()).max_by_key(|&j| chain_len[j])?;
+    let mut chain = vec![hits[at]];
+    while let Some(p) = previous[at] {
+        chain.push(hits[p]);
+        at = p;
+    }
+    if chain.len() < MIN_LABELS_FOR_ROWS {
+        return None;
+    }
+    // Least squares: middle = first + pitch × index.
+    let n = chain.len() as f32;
+    let points: Vec<(f32, f32)> = chain.iter().map(|(i, r)| (*i as f32, (r[1] + r[3]) as f32 / 2.0)).collect();
+    let (mean_i, mean_y) = (points.iter().map(|p| p.0).sum::<f32>() / n, points.iter().map(|p| p.1).sum::<f32>() / n);
+    let spread: f32 = points.iter().map(|p| (p.0 - mean_i).powi(2)).sum();
+    let pitch = points.iter().map(|p| (p.0 - mean_i) * (p.1 - mean_y)).sum::<f32>() / spread.max(1.0);
+    let (low, high) = (text_height * ROW_HEIGHT_OF_TEXT.0, text_height * ROW_HEIGHT_OF_TEXT.1);
+    if !(low..=high).contains(&pitch) {
+        return None;
+    }
+    let first = mean_y - pitch * mean_i;
+    let rows: Vec<(u32, u32)> = (0..members.len())
+        .map(|i| ((first + pitch * (i as f32 - 0.5)).max(0.0) as u32, (first + pitch * (i as f32 + 0.5)) as u32))
+        .filter(|&(_, bottom)| bottom < page.height())
+        .collect();
+    let top = rows.first()?.0;
+    // The figures' cell: between the first two vertical rules right of the
+    // labels, as most rows (with their neighbours) show them.
+    let labels_right = chain.iter().map(|(_, r)| r[2]).max()?;
+    let (mut lefts, mut rights): (Vec<u32>, Vec<u32>) = (0..rows.len())
+        .filter_map(|i| {
+            let (band_top, band_bottom) = (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1);
+            let rules = vertical_rules_within(page, band_top, band_bottom, labels_right, page.width());
+            Some((*rules.first()?, *rules.get(1)?))
+        })
+        .unzip();
+    lefts.sort_unstable();
+    rights.sort_unstable();
+    let (&left, &right) = (lefts.get(lefts.len() / 2)?, rights.get(rights.len() / 2)?);
+    (right > left).then_some((rows, [left + 1, top, right - 1, top]))
+}
+
 /// Reads every line whose figure stands in a named column (in model order,
 /// between the column's heading and the repeated total under the table, if
 /// the model has one) and the repeated totals, into `reading`.
 pub fn read_column_lines(
+    engines: &mut Engines,
     page: &GrayImage,
     model: &FormModel,
-    lines: &[TextLine],
+    text: &PageText,
     rules: &[HorizontalRule],
     text_height: f32,
     reading: &mut Reading,
 ) {
+    let lines = text.lines;
     for (index, column) in model.columns.iter().enumerate() {
         let members: Vec<&crate::model::Line> = model.lines.iter().filter(|l| l.column == Some(index)).collect();
         if members.is_empty() {
             continue;
         }
         let missing = |why: &str| ValueReading { problem: Some(why.to_string()), ..Default::default() };
-        let Some(heading) = find_heading(lines, &column.labels.joined()) else {
-            for line in &members {
-                reading.values.insert(line.key.clone(), missing("the table's column heading was not found"));
-            }
-            continue;
-        };
         // The repeated total under the table ends it.
         let repeat = model.repeated_totals.iter().find(|r| r.column == Some(index));
-        let total_label = repeat.and_then(|r| find_heading(lines, &r.labels.joined())).filter(|t| t[1] > heading[3]);
+        let heading = heading_anywhere(engines, page, text, &column.labels.joined());
+        let total_label = repeat
+            .and_then(|r| find_heading(lines, &r.labels.joined()))
+            .filter(|t| heading.is_none_or(|h| t[1] > h[3]));
         let end = total_label.map(|t| {
             let above = rules.iter().map(|r| r.y).filter(|&y| y < t[1] && y + (text_height * 2.0) as u32 > t[1]).max();
             above.unwrap_or(t[1].saturating_sub(2))
         });
-        let Some(rows) = table_rows(rules, heading, end, members.len(), text_height, page.height()) else {
+        let under_heading = heading.and_then(|heading| {
+            let rows = table_rows(rules, heading, end, members.len(), text_height, page.height())?;
+            Some((rows, heading))
+        });
+        let Some((rows, heading)) = under_heading.or_else(|| rows_by_labels(page, lines, &members, text_height)) else {
+            let why = if heading.is_some() { "the table's rows were not found" } else { "the table was not found" };
             for line in &members {
-                reading.values.insert(line.key.clone(), missing("the table's rows were not found"));
+                reading.values.insert(line.key.clone(), missing(why));
             }
             continue;
         };
@@ -246,7 +373,11 @@ pub fn read_column_lines(
             reading.values.insert(line.key.clone(), value);
         }
         reading.lines_found += rows.len();
-        if let (Some(repeat), Some(end), Some(label), Some(&span)) = (repeat, end, total_label, spans.last()) {
+        // The repeated total's row is the one after the table's last.
+        let last_row = rows.last().copied();
+        let total_under_table =
+            total_label.filter(|t| last_row.is_some_and(|(top, bottom)| t[1] >= (top + bottom) / 2));
+        if let (Some(repeat), Some(end), Some(label), Some(&span)) = (repeat, end, total_under_table, spans.last()) {
             let row = (end, label[3] + (label[3] - label[1]));
             let value = read_table_cell(page, span, row, text_height, false, model.max_digits);
             reading.repeats.insert(repeat.key.clone(), value);
@@ -426,5 +557,37 @@ mod tests {
         assert_eq!(rows[1], (575, 630));
         // A pitch no table row has: nothing.
         assert!(table_rows(&rules, heading, Some(530), 4, 20.0, 2000).is_none());
+    }
+
+    #[test]
+    fn a_table_whose_heading_was_not_read_is_found_by_its_labels_in_order() {
+        let model = crate::model::FormModel::load(Some(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ng-2023-ec8a.toml"),
+        ))
+        .unwrap();
+        let members: Vec<&crate::model::Line> = model.party_lines().collect();
+        let mut page = GrayImage::from_pixel(1654, 2339, Luma([255]));
+        for x in [550.0, 850.0] {
+            draw_line_segment_mut(&mut page, (x, 900.0), (x, 2000.0), Luma([40]));
+        }
+        // A, AA, AAC, ADC and ADP read in their rows (55 px apart), BP read
+        // out of order, and the «A» of «FORM EC 8A» far to the right.
+        let mut words: Vec<Word> = ["A", "AA", "AAC", "ADC", "ADP"]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| word(text, 400, 1000 + 55 * i as u32 - 12))
+            .collect();
+        words.push(word("BP", 400, 940));
+        words.push(word("A", 1500, 200));
+        for (i, w) in words.iter_mut().enumerate() {
+            w.line_id = (1, 1, i as u32);
+        }
+        let lines = crate::scan::read::group_lines(&words);
+        let (rows, column) = rows_by_labels(&page, &lines, &members, 24.0).expect("rows");
+        assert_eq!(rows.len(), 18);
+        let middle = |(top, bottom): (u32, u32)| (top + bottom) / 2;
+        assert!(middle(rows[0]).abs_diff(1003) <= 2, "{rows:?}");
+        assert!(middle(rows[4]).abs_diff(1003 + 4 * 55) <= 2, "{rows:?}");
+        assert_eq!((column[0], column[2]), (551, 849));
     }
 }
