@@ -233,8 +233,32 @@ pub struct Place {
     pub line_height: f32,
 }
 
+/// Whether a leading zero is a doubt: a count is not written «07», a code's
+/// box group is («04»).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadingZero {
+    Doubtful,
+    Expected,
+}
+
 /// Reads the handwritten count at `place` on the page.
 pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], max_digits: u32) -> ValueReading {
+    read_hand(page, place, letter_boxes, max_digits, LeadingZero::Doubtful)
+}
+
+/// Reads the digits of a code's box group at `place` (box sides taken out):
+/// as a count, but a leading zero is no doubt.
+pub fn read_hand_code(page: &GrayImage, place: &Place, max_digits: u32) -> ValueReading {
+    read_hand(page, place, &[], max_digits, LeadingZero::Expected)
+}
+
+fn read_hand(
+    page: &GrayImage,
+    place: &Place,
+    letter_boxes: &[Rect],
+    max_digits: u32,
+    leading_zero: LeadingZero,
+) -> ValueReading {
     let Place { region, own_rows, label_centre_y, line_height } = *place;
     let [l, t, r, b] = region;
     if r <= l + 4 || b <= t + 4 {
@@ -252,7 +276,7 @@ pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], ma
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };
     };
-    interpret(read_group(page, &ink, &group, &[]), max_digits)
+    interpret(read_group(page, &ink, &group, &[]), max_digits, leading_zero)
 }
 
 /// The rows a count's middle may lie in (`own`, region coordinates),
@@ -496,7 +520,7 @@ fn join_broken(atoms: &[Rect], read: impl Fn(&Rect) -> Option<GlyphRead>) -> Vec
 
 /// The value a number's read glyphs give, as sure as its least sure digit,
 /// lowered for every guess; with its likeliest other readings.
-fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
+fn interpret(read: ReadGlyphs, max_digits: u32, leading_zero: LeadingZero) -> ValueReading {
     let ReadGlyphs { glyphs, cuts, cut_whole_as_digit, cell, crop, wide_kept, partings, .. } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
@@ -569,7 +593,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32) -> ValueReading {
     if wide_kept {
         doubts.push("a glyph wide enough for two touching digits was read as one".into());
     }
-    if text.len() > 1 && text.starts_with('0') {
+    if text.len() > 1 && text.starts_with('0') && leading_zero == LeadingZero::Doubtful {
         reading.confidence *= LEADING_ZERO_FACTOR;
         reading.ocr_confidence *= LEADING_ZERO_FACTOR;
         reading.identity_confidence *= LEADING_ZERO_FACTOR;
@@ -674,7 +698,7 @@ pub fn read_hand_station(
             let stripped = read.sign.as_ref().is_some_and(|s| !s.clear);
             let sign_found = sign_before || read.sign.is_some();
             let digits = read.glyphs.iter().map(|g| std::array::from_fn(|d| g.probs[d])).collect();
-            let value = interpret(read, MAX_STATION_DIGITS);
+            let value = interpret(read, MAX_STATION_DIGITS, LeadingZero::Doubtful);
             let doubtful = stripped || value.segmentation_guessed || unclear > 0;
             if let Some(v) = value.value {
                 prints.push(Print {
@@ -1213,7 +1237,7 @@ mod tests {
                 partings: Vec::new(),
                 sign: None,
             };
-            let value = interpret(read, 6);
+            let value = interpret(read, 6, LeadingZero::Doubtful);
             assert_eq!(value.value, Some(243));
             !value.segmentation_guessed
         };

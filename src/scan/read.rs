@@ -460,8 +460,8 @@ pub fn read_page(
         // the table's rule to its right, whatever of the label's print the
         // layout pass left out of the label («(Total of #5 + #6 + #7)»).
         let after_label = (band[2] as f32 + line_height * 0.5) as u32;
-        let value_left =
-            table::value_column_left(page, band, line_height, &rules).map_or(after_label, |x| x.max(after_label));
+        let table_cell = table::value_column_left(page, band, line_height, &rules);
+        let value_left = table_cell.map_or(after_label, |(x, _)| x.max(after_label));
         let region = [value_left, top.max(0.0) as u32, PAGE_WIDTH.saturating_sub(8), (bottom as u32).min(PAGE_HEIGHT)];
         let centre = (band[1] + band[3]) / 2;
         let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
@@ -472,8 +472,18 @@ pub fn read_page(
         // stand nearer this label than theirs (inside `region`'s rows).
         let reach_top = if pos == 0 { region[1] } else { ordered[pos - 1].1[3] };
         let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
-        let hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
-        cells.push((index, hand_region, (region[1], region[3]), centre, band));
+        let mut hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
+        let mut own_rows = (region[1], region[3]);
+        // In a ruled table the count's row is its label's, rule to rule,
+        // and a pen's figure may cross into the rows around (the region
+        // reaches as far, so that such a figure is not cut by its edge).
+        if let Some((_, (above, below))) = table_cell {
+            let drift = ((below - above) as f32 * table::ROW_DRIFT) as u32;
+            hand_region[1] = hand_region[1].min(above.saturating_sub(drift));
+            hand_region[3] = hand_region[3].max((below + drift).min(PAGE_HEIGHT));
+            own_rows = (above, below);
+        }
+        cells.push((index, hand_region, own_rows, centre, band));
     }
     // A page whose counts Tesseract and the glyph reader mostly could not
     // read alike is taken for a form filled in by hand: every count is read

@@ -42,7 +42,7 @@ const LABEL_COLUMN_REACH: f32 = 3.0;
 const ROW_HEIGHT_OF_TEXT: (f32, f32) = (1.2, 5.0);
 /// A written figure may stand this share of a row above or below its row
 /// (ballpoint drifts across row lines); its middle must still be in its row.
-const ROW_DRIFT: f32 = 0.6;
+pub const ROW_DRIFT: f32 = 0.6;
 /// Inside a column's rules, this many pixels are left out on each side (the
 /// rule's own blur).
 const RULE_CLEARANCE: u32 = 4;
@@ -68,6 +68,15 @@ const MIN_VALUE_CELL_OF_TEXT: f32 = 2.5;
 const MIN_BOX_WIDTH: u32 = 12;
 /// A stroke this near the box grid's line is a side.
 const BOX_GRID_SLACK: u32 = 3;
+/// A code box reaches this many text heights above and below its word's
+/// middle.
+const CODE_BOX_HALF_HEIGHT_OF_TEXT: f32 = 1.0;
+/// Tesseract reads the boxes' digits enlarged this many times (it reads
+/// print best at 30–40 pixels; the boxes' digits are a third of that).
+const CODE_OCR_SCALE: u32 = 3;
+/// White columns added either side of the boxes cut out (readers want a
+/// margin round what they read).
+const CODE_MARGIN: u32 = 12;
 /// Pixels painted white either side of a box side's middle.
 const BOX_SIDE_HALF_WIDTH: u32 = 2;
 /// A code group the two readers do not read alike keeps this share of the
@@ -415,24 +424,40 @@ fn box_sides(crop: &GrayImage) -> Vec<u32> {
     best
 }
 
-/// The crop with its box sides painted white.
+/// The crop with its box sides painted white and, where two sides or
+/// more were found, cut to the boxes (from the first side to the last):
+/// the digits alone, in white margins, for both readers.
 fn without_box_sides(mut crop: GrayImage) -> GrayImage {
-    for x in box_sides(&crop) {
+    let sides = box_sides(&crop);
+    for &x in &sides {
         for xx in x.saturating_sub(BOX_SIDE_HALF_WIDTH)..=(x + BOX_SIDE_HALF_WIDTH).min(crop.width() - 1) {
             for y in 0..crop.height() {
                 crop.put_pixel(xx, y, image::Luma([255]));
             }
         }
     }
-    crop
+    let (Some(&first), Some(&last)) = (sides.first(), sides.last()) else { return crop };
+    if last <= first + MIN_BOX_WIDTH {
+        return crop;
+    }
+    let inside = image::imageops::crop_imm(&crop, first, 0, last - first, crop.height()).to_image();
+    let mut framed = GrayImage::from_pixel(inside.width() + 2 * CODE_MARGIN, inside.height(), image::Luma([255]));
+    image::imageops::replace(&mut framed, &inside, CODE_MARGIN as i64, 0);
+    framed
 }
 
 /// The left edge of the value column beside a label in a ruled table: the
 /// first vertical rule right of the label's text (`band`) down the table row
 /// the label's middle stands in (between `rules`, the page's horizontal
 /// rules), that has a cell's room after it (the page's frame at its edge
-/// does not), past the rule's blur; `None` off a table.
-pub fn value_column_left(page: &GrayImage, band: Rect, text_height: f32, rules: &[HorizontalRule]) -> Option<u32> {
+/// does not), past the rule's blur; with the row (its top and bottom
+/// rules). `None` off a table.
+pub fn value_column_left(
+    page: &GrayImage,
+    band: Rect,
+    text_height: f32,
+    rules: &[HorizontalRule],
+) -> Option<(u32, (u32, u32))> {
     let middle = (band[1] + band[3]) / 2;
     let above = rules.iter().map(|r| r.y).filter(|&y| y < middle).max()?;
     let below = rules.iter().map(|r| r.y).filter(|&y| y > middle).min()?;
@@ -443,7 +468,7 @@ pub fn value_column_left(page: &GrayImage, band: Rect, text_height: f32, rules: 
     let mut after = rules.iter().copied().filter(|&x| x > band[2]);
     let first = after.next()?;
     let next = after.next().unwrap_or(page.width());
-    (next >= first + room).then_some(first + RULE_CLEARANCE)
+    (next >= first + room).then_some((first + RULE_CLEARANCE, (above, below)))
 }
 
 /// The station from code boxes: the digits after each `marker` word of the
@@ -474,27 +499,35 @@ pub fn read_code_boxes(
     let mut confidence = 1.0f32;
     for (word, code_box) in code_words.iter().zip(boxes) {
         let reach = (text_height * CODE_REACH_PER_DIGIT * (code_box.digits + 1) as f32) as u32;
-        let pad = word.height;
+        // The boxes stand level with the word, a little taller than text.
+        let middle = (word.top + word.bottom()) / 2;
+        let half = (text_height * CODE_BOX_HALF_HEIGHT_OF_TEXT) as u32;
         let region = [
             word.right() + 2,
-            word.top.saturating_sub(pad),
+            middle.saturating_sub(half),
             (word.right() + reach).min(page.width() - 1),
-            (word.bottom() + pad).min(page.height() - 1),
+            (middle + half).min(page.height() - 1),
         ];
         let crop = image::imageops::crop_imm(page, region[0], region[1], region[2] - region[0], region[3] - region[1]);
         let crop = without_box_sides(crop.to_image());
         let (w, h) = crop.dimensions();
         let place = hand::Place {
             region: [0, 0, w, h],
-            own_rows: (word.top - region[1], word.bottom() - region[1]),
-            label_centre_y: (word.top + word.bottom()) / 2 - region[1],
+            own_rows: (word.top.max(region[1]) - region[1], word.bottom().min(region[3]) - region[1]),
+            label_centre_y: middle - region[1],
             line_height: text_height,
         };
         // A group may have a box more than its digits (the state's «032»).
-        let read = hand::read_hand_cell(&crop, &place, &[], code_box.digits + 1);
+        let read = hand::read_hand_code(&crop, &place, code_box.digits + 1);
         // Tesseract's digits engine on the same boxes is the second opinion:
         // a station is checked by no arithmetic.
-        let second = engines.read_digits(&crop).ok()?;
+        let enlarged = image::imageops::resize(
+            &crop,
+            crop.width() * CODE_OCR_SCALE,
+            crop.height() * CODE_OCR_SCALE,
+            image::imageops::FilterType::CatmullRom,
+        );
+        let second = engines.read_digits(&enlarged).ok()?;
         let value = read.value?;
         let digits = value.to_string();
         if digits.len() > code_box.digits as usize {
