@@ -558,8 +558,12 @@ mod tests {
         draw_filled_rect_mut(&mut crop, DrawRect::at(49, 2).of_size(3, 36), Luma([20]));
         assert_eq!(box_sides(&crop), [5, 35, 65, 95]);
         let clean = without_box_sides(crop);
-        assert!((0..40).all(|y| clean.get_pixel(35, y).0[0] == 255), "a side is gone");
-        assert!((4..36).all(|y| clean.get_pixel(50, y).0[0] < 100), "the «1» stays");
+        // Cut to the boxes (sides 5 to 95) in white margins.
+        assert_eq!(clean.dimensions(), (90 + 2 * CODE_MARGIN, 40));
+        let at = |x: u32| x - 5 + CODE_MARGIN;
+        assert!((0..40).all(|y| clean.get_pixel(at(35), y).0[0] == 255), "a side is gone");
+        assert!((4..36).all(|y| clean.get_pixel(at(50), y).0[0] < 100), "the «1» stays");
+        assert!(clean.pixels().filter(|p| p.0[0] < 100).count() <= 3 * 36 + 4, "nothing but the «1» is left");
     }
 
     fn word(text: &str, left: u32, top: u32) -> Word {
