@@ -17,13 +17,20 @@ EVAL_UNSEEN_OUT := target/eval-hw-unseen-s781-out
 REAL ?= ../shared/data/real-ec8a
 REAL_OUT := target/eval-real-out
 
-.PHONY: deps build demo test eval eval-handwritten eval-real bench bench-memory fixtures fuzz train-digits
+.PHONY: deps build product demo test eval eval-handwritten eval-real bench bench-memory fixtures fuzz train-digits
 
 deps:
 	@bash scripts/install-deps.sh
 
 build: deps
 	cargo build --release
+
+# The binary an observer installs: scan, review, report, verify, sign —
+# without the lab (synth, train-digits, eval-digits, their fonts and MNIST
+# digits): target/product/protocol-ocr.
+product: deps
+	cargo build --profile product --no-default-features
+	@ls -l target/product/protocol-ocr
 
 demo: build
 	$(BIN) scan fixtures/sample --out $(DEMO_OUT)
@@ -34,6 +41,7 @@ demo: build
 test: deps
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --no-default-features -- -D warnings
 	cargo build --release
 	cargo test --release
 

@@ -1,8 +1,10 @@
-//! The fonts the synthetic forms are printed with (and the report's charts use).
+//! The fonts the synthetic forms are printed with (lab builds only: the
+//! `lab` feature).
 //!
 //! They are compiled into the binary (from `assets/fonts/`, freely licensed,
 //! licences beside them) so that `synth` draws the same pixels for the same
-//! seed on every machine, whatever fonts the system has installed.
+//! seed on every machine, whatever fonts the system has installed. DejaVu
+//! Sans is the report's chart font, compiled in by `report`.
 
 use ab_glyph::FontRef;
 
@@ -13,7 +15,7 @@ pub struct Family {
     pub bold: FontRef<'static>,
 }
 
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = crate::report::html::CHART_FONT_BYTES;
 static DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 static DEJAVU_SERIF: &[u8] = include_bytes!("../assets/fonts/DejaVuSerif.ttf");
 static LIBERATION_SERIF: &[u8] = include_bytes!("../assets/fonts/LiberationSerif-Regular.ttf");
@@ -51,12 +53,6 @@ pub fn hand_faces() -> Vec<HandFace> {
     .into_iter()
     .map(|(name, bytes, trained)| HandFace { name, font: font(bytes), trained })
     .collect()
-}
-
-/// DejaVu Sans as bytes, for the report's charts (text measured the same on
-/// every machine).
-pub fn dejavu_sans_bytes() -> &'static [u8] {
-    DEJAVU_SANS
 }
 
 fn font(bytes: &'static [u8]) -> FontRef<'static> {

@@ -9,11 +9,17 @@
 //! a hash-chained log) → [`verify`] (inputs and log against the
 //! [`manifest`] and a published [`evidence`] head) → [`report`] (totals of
 //! the verified set).
+//!
+//! The lab — `synth`, the glyph network's training and measuring, their
+//! fonts and MNIST digits — is built with the `lab` feature (on by default,
+//! for development and the tests); the binary observers install is built
+//! without it (`make product`).
 
 pub mod digits;
 pub mod eval;
 pub mod evidence;
 pub mod flag;
+#[cfg(feature = "lab")]
 pub mod fonts;
 pub mod manifest;
 pub mod model;
@@ -24,6 +30,7 @@ pub mod rules;
 pub mod scan;
 pub mod signing;
 pub mod spreadsheet;
+#[cfg(feature = "lab")]
 pub mod synth;
 pub mod textmatch;
 pub mod verify;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use protocol_ocr::model::FormModel;
-use protocol_ocr::{eval, scan, synth, verify};
+#[cfg(feature = "lab")]
+use protocol_ocr::synth;
+use protocol_ocr::{eval, scan, verify};
 
 /// Exit code for bad usage or an unusable input directory or model.
 const EXIT_USAGE: u8 = 2;
@@ -168,6 +170,7 @@ enum Command {
         out: PathBuf,
     },
     /// Write N synthetic protocol photos and DIR/truth.jsonl with their true values.
+    #[cfg(feature = "lab")]
     Synth {
         /// Folder to write the photos and truth.jsonl into.
         #[arg(long)]
@@ -197,6 +200,7 @@ enum Command {
     /// Measure the glyph network on handwriting it never saw (MNIST test digits 5000-9999): its
     /// accuracy, and a calibration table (the network's probability for its answer against how
     /// often it was right).
+    #[cfg(feature = "lab")]
     EvalDigits {
         /// An MNIST folder holding the two t10k .gz files (default: the copy bundled from assets/mnist/).
         #[arg(long, value_name = "DIR")]
@@ -210,6 +214,7 @@ enum Command {
     },
     /// Train the glyph network that second-reads counts (models/digits.bin),
     /// from a seed, and print its accuracy on digits it never saw.
+    #[cfg(feature = "lab")]
     TrainDigits {
         /// Where to write the network.
         #[arg(long, default_value = "models/digits.bin")]
@@ -250,6 +255,7 @@ fn progress_bar() -> scan::ProgressSink {
 }
 
 /// `synth --hand-digits`: see [`synth::hand::HandDigits`].
+#[cfg(feature = "lab")]
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum HandDigitsArg {
     Trainable,
@@ -313,6 +319,7 @@ fn review(
 }
 
 /// `eval-digits`: the built-in network (or `network_file`) on MNIST's held-out digits.
+#[cfg(feature = "lab")]
 fn eval_digits(
     mnist_dir: Option<&std::path::Path>,
     network_file: Option<&std::path::Path>,
@@ -461,6 +468,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "lab")]
         Command::Synth { out, count, seed, inconsistent, handwritten, hand_digits, model } => {
             let model = FormModel::load(model.as_deref())?;
             let hand_digits = match hand_digits {
@@ -479,6 +487,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "lab")]
         Command::EvalDigits { mnist, network, json } => {
             let scores = eval_digits(mnist.as_deref(), network.as_deref())?;
             if json {
@@ -488,6 +497,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "lab")]
         Command::TrainDigits { out, seed, epochs, mnist, mnist_train } => {
             let options = protocol_ocr::digits::train::TrainOptions {
                 seed,

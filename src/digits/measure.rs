@@ -10,13 +10,18 @@
 //! answers are right less often than the band says, the network is
 //! overconfident there, and no threshold should trust it.
 
+#[cfg(feature = "lab")]
 use std::ops::Range;
 
+#[cfg(feature = "lab")]
 use rayon::prelude::*;
 use serde::Serialize;
 
+#[cfg(feature = "lab")]
 use super::glyph_input;
+#[cfg(feature = "lab")]
 use super::mnist::Mnist;
+#[cfg(feature = "lab")]
 use super::net::{Net, NOT_A_DIGIT};
 
 /// The probability bands of the calibration table, lowest bound first
@@ -49,6 +54,7 @@ pub struct DigitScores {
 }
 
 /// Scores `net` on the MNIST digits `range` of `set`.
+#[cfg(feature = "lab")]
 pub fn score(net: &Net, set: &Mnist, range: Range<usize>) -> DigitScores {
     // Per digit: (label, likeliest class, its probability, likeliest digit).
     let answers: Vec<(usize, usize, f32, usize)> = range
@@ -85,6 +91,7 @@ pub fn tally(samples: impl Iterator<Item = (f32, bool)>) -> Vec<Band> {
     bands
 }
 
+#[cfg(feature = "lab")]
 fn argmax(probs: &[f32]) -> usize {
     probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(c, _)| c).unwrap_or(0)
 }

@@ -9,10 +9,13 @@
 //! digit.
 
 pub mod glyph;
+#[cfg(feature = "lab")]
 pub mod hand;
 pub mod measure;
+#[cfg(feature = "lab")]
 pub mod mnist;
 pub mod net;
+#[cfg(feature = "lab")]
 pub mod train;
 
 use std::sync::OnceLock;

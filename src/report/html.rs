@@ -29,11 +29,14 @@ const LEVEL_COLOURS: [RGBColor; 6] = [
 ];
 /// The family plotters measures and names in the SVG text.
 const CHART_FONT: &str = "sans-serif";
+/// DejaVu Sans, compiled in, for the charts' text: measured the same on
+/// every machine, whatever fonts it has (synth prints with it too).
+pub static CHART_FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = plotters::style::register_font(CHART_FONT, FontStyle::Normal, crate::fonts::dejavu_sans_bytes());
+        let _ = plotters::style::register_font(CHART_FONT, FontStyle::Normal, CHART_FONT_BYTES);
     });
 }
 
