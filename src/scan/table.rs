@@ -508,6 +508,10 @@ pub fn read_code_boxes(
             (word.right() + reach).min(page.width() - 1),
             (middle + half).min(page.height() - 1),
         ];
+        // A marker at the page's right edge has no boxes on the page.
+        if region[2] <= region[0] + MIN_BOX_WIDTH || region[3] <= region[1] {
+            return None;
+        }
         let crop = image::imageops::crop_imm(page, region[0], region[1], region[2] - region[0], region[3] - region[1]);
         let crop = without_box_sides(crop.to_image());
         let (w, h) = crop.dimensions();
