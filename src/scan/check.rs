@@ -463,6 +463,44 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_total_written_otherwise_is_flagged_and_an_unsure_one_is_not() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ng-2023-ec8a.toml");
+        let model = FormModel::load(Some(&path)).unwrap();
+        // Unit 024 of the real set: every relation holds.
+        let mut values: Vec<(&str, u64)> = vec![
+            ("voters_on_register", 163),
+            ("accredited_voters", 98),
+            ("ballots_issued", 199),
+            ("ballots_unused", 100),
+            ("ballots_spoiled", 1),
+            ("ballots_rejected", 3),
+            ("total_valid_votes", 95),
+            ("total_used", 99),
+            ("votes.lp", 90),
+            ("votes.apga", 1),
+            ("votes.nnpp", 1),
+            ("votes.pdp", 1),
+            ("votes.zlp", 2),
+        ];
+        let zeros: Vec<String> =
+            model.party_keys().into_iter().filter(|k| !values.iter().any(|(v, _)| v == k)).collect();
+        values.extend(zeros.iter().map(|k| (k.as_str(), 0)));
+        let mut r = reading(&model, &values, 0.99);
+        r.election = Some("presidential".into());
+        r.station = Some("32/15/04/024".into());
+        assert_eq!(assessed(&model, &r).status, Status::Accepted, "{:?}", assessed(&model, &r).flags);
+        let repeat = |value, confidence| ValueReading { value: Some(value), confidence, ..Default::default() };
+        r.repeats.insert("total_valid_votes".into(), repeat(95, 0.99));
+        assert_eq!(assessed(&model, &r).status, Status::Accepted, "the same figure twice");
+        r.repeats.insert("total_valid_votes".into(), repeat(96, 0.99));
+        let flagged = assessed(&model, &r);
+        assert_eq!(flagged.flags, ["repeat:total_valid_votes"]);
+        assert!(flagged.notes["repeat.total_valid_votes"].contains("96, not 95"));
+        r.repeats.insert("total_valid_votes".into(), repeat(96, 0.5));
+        assert_eq!(assessed(&model, &r).status, Status::Accepted, "an unsure second figure says nothing");
+    }
+
+    #[test]
     fn confident_consistent_reading_is_accepted() {
         let model = FormModel::load(None).unwrap();
         let r = assessed(&model, &reading(&model, &GOOD, 0.95));
