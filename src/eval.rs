@@ -187,18 +187,26 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>> {
     read_jsonl(path, "truth")
 }
 
-/// Which values of `result` equal the truth: (key, right). A line the
-/// sheet leaves blank (`null` in the truth) is read right when the result
-/// shows no value for it either.
-fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<(String, bool)> {
-    let fields = truth.fields.iter().map(|(key, want)| (key.clone(), want));
-    let votes = truth.votes.iter().map(|(party, want)| (format!("votes.{party}"), want));
+/// One value of a protocol, as shown and as true.
+struct Compared {
+    key: String,
+    shown: Option<u64>,
+    want: Option<u64>,
+    right: bool,
+}
+
+/// Every value of `truth` beside what `result` shows. A line the sheet
+/// leaves blank (`null` in the truth) is read right when the result shows
+/// no value for it either.
+fn compare_values(truth: &Truth, result: Option<&ProtocolResult>) -> Vec<Compared> {
+    let fields = truth.fields.iter().map(|(key, want)| (key.clone(), *want));
+    let votes = truth.votes.iter().map(|(party, want)| (format!("votes.{party}"), *want));
     fields
         .chain(votes)
         .map(|(key, want)| {
-            let got = result.and_then(|r| shown_value(r, &key));
-            let right = result.is_some() && got == *want;
-            (key, right)
+            let shown = result.and_then(|r| shown_value(r, &key));
+            let right = result.is_some() && shown == want;
+            Compared { key, shown, want, right }
         })
         .collect()
 }
@@ -255,25 +263,25 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         originals += 1;
         let values = compare_values(t, result);
         pairs += values.len();
-        for (key, right) in &values {
-            if *right {
+        for value in &values {
+            if value.right {
                 pairs_right += 1;
             } else {
-                *wrong_by_field.entry(key.clone()).or_default() += 1;
+                *wrong_by_field.entry(value.key.clone()).or_default() += 1;
             }
         }
         if let Some(r) = result.filter(|r| r.handwritten && t.handwritten) {
             // A value read at all, with the confidence the scan gave it.
-            for (key, right) in &values {
-                if let Some(&confidence) = r.confidence.get(key).filter(|_| shown_value(r, key).is_some()) {
-                    handwritten_values.push((confidence as f32, *right));
+            for value in &values {
+                if let Some(&confidence) = r.confidence.get(&value.key).filter(|_| value.shown.is_some()) {
+                    handwritten_values.push((confidence as f32, value.right));
                 }
             }
         }
         let header_right = result.is_some_and(|r| {
             r.station.as_deref() == Some(t.station.as_str()) && r.election.as_deref() == Some(t.election.as_str())
         });
-        let all_right = header_right && values.iter().all(|(_, ok)| *ok);
+        let all_right = header_right && values.iter().all(|value| value.right);
         if all_right {
             exact += 1;
         }
@@ -391,12 +399,7 @@ pub fn per_photo(truth: &[Truth], results: &[ProtocolResult]) -> Vec<PhotoRow> {
                 wrong_values: Vec::new(),
                 why: result.map_or_else(String::new, |r| r.error.clone().unwrap_or_else(|| summarise_flags(&r.flags))),
             };
-            for (key, right) in compare_values(t, result) {
-                let shown = result.and_then(|r| shown_value(r, &key));
-                let want = match key.strip_prefix("votes.") {
-                    Some(party) => t.votes.get(party).copied().flatten(),
-                    None => t.fields.get(&key).copied().flatten(),
-                };
+            for Compared { key, shown, want, right } in compare_values(t, result) {
                 if right {
                     row.right += 1;
                 } else if shown.is_none() {

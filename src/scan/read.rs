@@ -358,9 +358,8 @@ pub fn read_page(
     let mut bands: Vec<Option<Rect>> = vec![None; model.lines.len()];
     let mut heights = Vec::new();
     for (line, class) in lines.iter().zip(&classified) {
-        let beside_label = |i: usize| model.lines[i].column.is_none();
         if let (Some((Target::FormLine(i), _)), Some(r)) = (class, line.letters) {
-            if !beside_label(*i) {
+            if model.lines[*i].column.is_some() {
                 continue;
             }
             bands[*i] = union(bands[*i].into_iter().chain(std::iter::once(r)));

@@ -146,18 +146,28 @@ fn table_rows(
     if !(low..=high).contains(&pitch) {
         return None;
     }
-    Some(
-        (0..count)
-            .map(|i| ((start as f32 + pitch * i as f32) as u32, (start as f32 + pitch * (i + 1) as f32) as u32))
-            .filter(|&(_, bottom)| bottom < page_height)
-            .collect(),
-    )
+    Some(even_rows(start as f32, pitch, count, page_height))
+}
+
+/// `count` rows of height `pitch` from row `top` down, those that end on
+/// the page (a photo cut off loses the rest).
+fn even_rows(top: f32, pitch: f32, count: usize, page_height: u32) -> Vec<(u32, u32)> {
+    (0..count)
+        .map(|i| ((top + pitch * i as f32) as u32, (top + pitch * (i + 1) as f32) as u32))
+        .filter(|&(_, bottom)| bottom < page_height)
+        .collect()
+}
+
+/// Row `i` of `rows` with its neighbours above and below: the band a
+/// column's rules are looked for in (a written «1» runs down one row, a
+/// rule down all three).
+fn with_neighbours(rows: &[(u32, u32)], i: usize) -> (u32, u32) {
+    (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1)
 }
 
 /// The column under `heading` in each of `rows`: from the vertical rule
 /// left of the heading's middle to the one right of it, found over the row
-/// and its neighbours (a written «1» runs down one row, a rule down all
-/// three); where a row's rules are not found, or give a width unlike the
+/// and its neighbours; where a row's rules are not found, or give a width unlike the
 /// others', the rows' common span; without any, the heading's width and
 /// some.
 fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u32, u32)> {
@@ -166,7 +176,7 @@ fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u3
     let (search_left, search_right) = (heading[0].saturating_sub(heading_width), heading[2] + heading_width);
     let found: Vec<Option<(u32, u32)>> = (0..rows.len())
         .map(|i| {
-            let (top, bottom) = (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1);
+            let (top, bottom) = with_neighbours(rows, i);
             let rules = vertical_rules_within(page, top, bottom, search_left, search_right);
             let left = rules.iter().copied().filter(|&x| x < middle).max()?;
             let right = rules.iter().copied().filter(|&x| x > middle).min()?;
@@ -312,17 +322,15 @@ fn rows_by_labels(
         return None;
     }
     let first = mean_y - pitch * mean_i;
-    let rows: Vec<(u32, u32)> = (0..members.len())
-        .map(|i| ((first + pitch * (i as f32 - 0.5)).max(0.0) as u32, (first + pitch * (i as f32 + 0.5)) as u32))
-        .filter(|&(_, bottom)| bottom < page.height())
-        .collect();
+    // `first` is the first row's middle.
+    let rows = even_rows(first - pitch * 0.5, pitch, members.len(), page.height());
     let top = rows.first()?.0;
     // The figures' cell: between the first two vertical rules right of the
     // labels, as most rows (with their neighbours) show them.
     let labels_right = chain.iter().map(|(_, r)| r[2]).max()?;
     let (mut lefts, mut rights): (Vec<u32>, Vec<u32>) = (0..rows.len())
         .filter_map(|i| {
-            let (band_top, band_bottom) = (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1);
+            let (band_top, band_bottom) = with_neighbours(&rows, i);
             let rules = vertical_rules_within(page, band_top, band_bottom, labels_right, page.width());
             Some((*rules.first()?, *rules.get(1)?))
         })
