@@ -13,8 +13,7 @@ fn main() {
     let location = page::find_page(&photo);
     let upright = page::flatten_lighting(&page::rectify(&photo, &location, 0));
     let started = std::time::Instant::now();
-    let (level, slope) = structure::level_rules(&upright);
-    let rules = structure::horizontal_rules(&level);
+    let structure::Levelled { page: level, slope_deg: slope, rules } = structure::level_rules(upright);
     println!("slope {slope:.2}°, {} rules in {:?}", rules.len(), started.elapsed());
     for pair in rules.windows(2) {
         let columns = structure::vertical_rules(&level, pair[0].y + 3, pair[1].y.saturating_sub(3));

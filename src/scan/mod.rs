@@ -171,10 +171,10 @@ pub fn normalise_and_read(
     for turns in location.candidate_turns() {
         let started = Instant::now();
         let upright = page::flatten_lighting(&page::rectify(gray, &location, turns));
-        let (upright, _) = structure::level_rules(&upright);
+        let structure::Levelled { page: upright, rules, .. } = structure::level_rules(upright);
         StageTimes::add(&times.normalise, started);
         let started = Instant::now();
-        let reading = read::read_page(engines, &upright, model, targets)?;
+        let reading = read::read_page(engines, &upright, &rules, model, targets)?;
         StageTimes::add(&times.read, started);
         let found = reading.lines_found;
         let candidate = Normalised { page: upright, turns, skew_deg: location.skew_deg(turns), reading };

@@ -21,7 +21,8 @@ use super::ink::{
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
-use super::{hand, structure, table};
+use super::structure::HorizontalRule;
+use super::{hand, table};
 use crate::digits;
 use crate::model::{FormModel, StationForm};
 use crate::textmatch::{fold, partial_score};
@@ -329,10 +330,12 @@ pub fn looks_handwritten(printed: &[&ValueReading]) -> bool {
     (clean as f32 / found.len() as f32) < MIN_PRINTED_CLEAN_SHARE
 }
 
-/// Reads one normalised, upright page.
+/// Reads one normalised, upright page whose horizontal rules are `rules`
+/// (as `structure::level_rules` found them).
 pub fn read_page(
     engines: &mut Engines,
     page: &GrayImage,
+    rules: &[HorizontalRule],
     model: &FormModel,
     targets: &Targets,
 ) -> Result<Reading, OcrError> {
@@ -437,8 +440,6 @@ pub fn read_page(
         })
     });
     let letter_boxes: Vec<Rect> = label_lines().filter_map(|l| l.letters).chain(separators).collect();
-    // The page's ruled rows: where a table's cells are.
-    let rules = structure::horizontal_rules(page);
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     let mut cells = Vec::new();
@@ -459,7 +460,7 @@ pub fn read_page(
         // the table's rule to its right, whatever of the label's print the
         // layout pass left out of the label («(Total of #5 + #6 + #7)»).
         let after_label = (band[2] as f32 + line_height * 0.5) as u32;
-        let table_cell = table::value_column_left(page, band, line_height, &rules);
+        let table_cell = table::value_column_left(page, band, line_height, rules);
         let value_left = table_cell.map_or(after_label, |(x, _)| x.max(after_label));
         let region = [value_left, top.max(0.0) as u32, PAGE_WIDTH.saturating_sub(8), (bottom as u32).min(PAGE_HEIGHT)];
         let centre = (band[1] + band[3]) / 2;
@@ -549,7 +550,7 @@ pub fn read_page(
     }
     let labelled_bottom = ordered.iter().map(|(_, band)| band[3]).max().unwrap_or(0);
     let text = table::PageText { words: &words, lines: &lines, labelled_bottom };
-    table::read_column_lines(engines, page, model, &text, &rules, line_height, &mut reading);
+    table::read_column_lines(engines, page, model, &text, rules, line_height, &mut reading);
     for line in &model.lines {
         reading.values.entry(line.key.clone()).or_insert_with(|| ValueReading {
             problem: Some("the line's label was not found on the page".into()),

@@ -146,11 +146,11 @@ fn best_slope(pixels: &[(u32, u32)], height: u32) -> Option<f32> {
 /// The slope of the page's horizontal rules, in degrees (positive: they
 /// fall to the right), or 0 where the page has too few rules to say.
 pub fn rule_slope_deg(page: &GrayImage) -> f32 {
-    best_slope(&sampled(rule_pixels(page)), page.height()).unwrap_or(0.0)
+    best_slope(&sampled(&rule_pixels(page)), page.height()).unwrap_or(0.0)
 }
 
-fn sampled(pixels: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    pixels.into_iter().filter(|&(x, _)| x % SLOPE_SAMPLE_COLUMNS == 0).collect()
+fn sampled(pixels: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    pixels.iter().copied().filter(|&(x, _)| x % SLOPE_SAMPLE_COLUMNS == 0).collect()
 }
 
 /// The page split into this many bands from top to bottom, each with its
@@ -158,16 +158,17 @@ fn sampled(pixels: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
 /// table's rules by another degree than its bottom table's.
 const SLOPE_BANDS: u32 = 4;
 
-/// The rules' slope down the page: (band middle row, degrees) for every
-/// band with rules enough to say, top to bottom.
-pub fn rule_slopes(page: &GrayImage) -> Vec<(u32, f32)> {
-    let pixels = sampled(rule_pixels(page));
-    let band = page.height().div_ceil(SLOPE_BANDS).max(1);
+/// The rules' slope down a page `height` rows high whose rule pixels are
+/// `pixels`: (band middle row, degrees) for every band with rules enough to
+/// say, top to bottom.
+fn rule_slopes(pixels: &[(u32, u32)], height: u32) -> Vec<(u32, f32)> {
+    let pixels = sampled(pixels);
+    let band = height.div_ceil(SLOPE_BANDS).max(1);
     (0..SLOPE_BANDS)
         .filter_map(|i| {
             let (top, bottom) = (i * band, (i + 1) * band);
             let own: Vec<(u32, u32)> = pixels.iter().copied().filter(|&(_, y)| y >= top && y < bottom).collect();
-            best_slope(&own, page.height()).map(|deg| ((top + bottom) / 2, deg))
+            best_slope(&own, height).map(|deg| ((top + bottom) / 2, deg))
         })
         .collect()
 }
@@ -194,16 +195,27 @@ fn slope_at(slopes: &[(u32, f32)], y: f32) -> f32 {
     }
 }
 
-/// The page with its rules made level, and the largest slope undone
-/// (degrees, 0 when the page was left as it was). Each column is shifted up
-/// or down by the slope of its band — a shear, not a turn, so the columns
-/// stay where they were (a degree's lean of a vertical rule moves it a
-/// pixel per row's height).
-pub fn level_rules(page: &GrayImage) -> (GrayImage, f32) {
-    let slopes = rule_slopes(page);
+/// A page with its rules made level, and what was found doing it.
+pub struct Levelled {
+    pub page: GrayImage,
+    /// The largest slope undone (degrees, 0 when the page was left as it was).
+    pub slope_deg: f32,
+    /// The level page's horizontal rules, top to bottom.
+    pub rules: Vec<HorizontalRule>,
+}
+
+/// The page with its rules made level. Each column is shifted up or down by
+/// the slope of its band — a shear, not a turn, so the columns stay where
+/// they were (a degree's lean of a vertical rule moves it a pixel per row's
+/// height). A page left as it was keeps the rule pixels its slope was
+/// measured on for its rules.
+pub fn level_rules(page: GrayImage) -> Levelled {
+    let pixels = rule_pixels(&page);
+    let slopes = rule_slopes(&pixels, page.height());
     let largest = slopes.iter().map(|s| s.1).fold(0.0f32, |a, b| if b.abs() > a.abs() { b } else { a });
     if largest.abs() < MIN_TURN_DEG {
-        return (page.clone(), 0.0);
+        let rules = rules_of(&pixels, page.height());
+        return Levelled { page, slope_deg: 0.0, rules };
     }
     let (w, h) = page.dimensions();
     let centre = w as f32 / 2.0;
@@ -219,14 +231,20 @@ pub fn level_rules(page: &GrayImage) -> (GrayImage, f32) {
         let b = page.get_pixel(x, below).0[0] as f32;
         Luma([(a + (b - a) * t).round() as u8])
     });
-    (level, largest)
+    let rules = horizontal_rules(&level);
+    Levelled { page: level, slope_deg: largest, rules }
 }
 
 /// The horizontal rules of a level page, top to bottom.
 pub fn horizontal_rules(page: &GrayImage) -> Vec<HorizontalRule> {
-    let h = page.height();
-    let mut cover = vec![(0u32, u32::MAX, 0u32); h as usize];
-    for (x, y) in rule_pixels(page) {
+    rules_of(&rule_pixels(page), page.height())
+}
+
+/// The horizontal rules that rule pixels `pixels` of a level page `height`
+/// rows high make, top to bottom.
+fn rules_of(pixels: &[(u32, u32)], height: u32) -> Vec<HorizontalRule> {
+    let mut cover = vec![(0u32, u32::MAX, 0u32); height as usize];
+    for &(x, y) in pixels {
         let c = &mut cover[y as usize];
         c.0 += 1;
         c.1 = c.1.min(x);
@@ -333,11 +351,14 @@ mod tests {
 
     #[test]
     fn a_level_page_gives_its_rules_and_columns() {
-        let (level, turned) = level_rules(&ruled_page(1.2));
-        assert!(level_rules(&ruled_page(0.0)).1 == 0.0, "a level page is left alone");
-        assert!(level_rules(&ruled_page(0.6)).1 == 0.0, "so is one sloping less than a degree");
+        let Levelled { page: level, slope_deg: turned, rules } = level_rules(ruled_page(1.2));
+        let untouched = level_rules(ruled_page(0.0));
+        assert!(untouched.slope_deg == 0.0, "a level page is left alone");
+        assert_eq!(untouched.page, ruled_page(0.0));
+        assert_eq!(untouched.rules.len(), 8, "its rules come from the pixels its slope was measured on");
+        assert!(level_rules(ruled_page(0.6)).slope_deg == 0.0, "so is one sloping less than a degree");
         assert!((turned - 1.2).abs() <= 0.15, "{turned}");
-        let rules = horizontal_rules(&level);
+        assert_eq!(rules, horizontal_rules(&level));
         assert_eq!(rules.len(), 8, "{rules:?}");
         let pitch: Vec<i64> = rules.windows(2).map(|p| p[1].y as i64 - p[0].y as i64).collect();
         assert!(pitch.iter().all(|&d| (d - 60).abs() <= 2), "{pitch:?}");
