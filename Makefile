@@ -13,8 +13,8 @@ EVAL_HW_OUT := target/eval-hw-s777-out
 EVAL_UNSEEN_DIR := target/eval-hw-unseen-s781
 EVAL_UNSEEN_OUT := target/eval-hw-unseen-s781-out
 # Real phone photos of Nigeria's 2023 Form EC8A with their double-entry
-# truth (not part of the repository: give the folder).
-REAL ?= ../shared/data/real-ec8a
+# truth: not part of the repository, give their folder (REAL=DIR).
+REAL ?=
 REAL_OUT := target/eval-real-out
 
 .PHONY: deps build product demo test eval eval-handwritten eval-real bench bench-memory fixtures fuzz train-digits
@@ -70,6 +70,7 @@ eval-handwritten: build
 # line per photo (values right / wrong / not read, status, why), photos
 # accepted with a wrong value first.
 eval-real: build
+	@test -n "$(REAL)" || { echo "give the real photos' folder: make eval-real REAL=DIR"; exit 2; }
 	@test -f $(REAL)/truth.jsonl || { echo "no $(REAL)/truth.jsonl: make eval-real REAL=DIR"; exit 2; }
 	rm -rf $(REAL_OUT)
 	$(BIN) scan $(REAL) --out $(REAL_OUT) --model models/ng-2023-ec8a.toml

@@ -48,6 +48,13 @@ pub struct ManifestModel {
     pub sha256: String,
 }
 
+impl ManifestModel {
+    /// The identity of the model a scan or a report was made with.
+    pub fn of(model: &crate::model::FormModel) -> ManifestModel {
+        ManifestModel { id: model.id.clone(), sha256: model.sha256.clone() }
+    }
+}
+
 /// The whole manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -23,8 +23,9 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::manifest::ManifestModel;
 use crate::model::FormModel;
 use crate::review::verified::{LeftOut, VerifiedRow, VerifiedSet};
 pub use official::{Comparison, Discrepancy};
@@ -120,6 +121,62 @@ pub struct Unresolved {
     pub election: String,
     pub station: String,
     pub files: Vec<String>,
+}
+
+/// report.json's shape: one [`ElectionTotals`] per election key, beside
+/// the coverage, the signals, the official comparison, the model and the
+/// evidence head.
+#[derive(Serialize)]
+struct ReportFile<'a> {
+    #[serde(flatten)]
+    elections: BTreeMap<&'a str, ElectionTotals<'a>>,
+    coverage: Coverage<'a>,
+    signals: &'a BTreeMap<String, LevelSignals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    official: Option<&'a Comparison>,
+    model: ManifestModel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a crate::evidence::Evidence>,
+}
+
+/// The contract's figures for one election.
+#[derive(Serialize)]
+struct ElectionTotals<'a> {
+    name: String,
+    stations: usize,
+    voters_on_list: u64,
+    ballots_received: u64,
+    ballots_issued: u64,
+    ballots_unused: u64,
+    ballots_spoiled: u64,
+    votes: &'a BTreeMap<String, u64>,
+    /// Per cent of the voters on the list who were issued a ballot.
+    turnout: Option<f64>,
+    /// Per cent of the ballots received left unused.
+    unused: Option<f64>,
+    /// Per cent of the ballots cast, per party and spoiled.
+    shares: BTreeMap<String, Option<f64>>,
+}
+
+/// What the totals cover and what they leave out.
+#[derive(Serialize)]
+struct Coverage<'a> {
+    summary: String,
+    protocols_counted: usize,
+    stations_counted: usize,
+    counted_once: Vec<StationPhotos<'a>>,
+    unresolved_conflicts: &'a [Unresolved],
+    pending: &'a [LeftOut],
+    rejected: &'a [LeftOut],
+    left_out: &'a [LeftOut],
+}
+
+/// A station photographed more than once, and its photos.
+#[derive(Serialize)]
+struct StationPhotos<'a> {
+    election: &'a str,
+    station: &'a str,
+    files: &'a [String],
 }
 
 /// Everything the report says.
@@ -355,52 +412,52 @@ impl Report {
     }
 
     /// report.json: per election key the contract's figures, plus metadata.
+    /// Its keys are written sorted, as they always were: the typed shape
+    /// goes through a JSON map, which keeps keys in order.
     pub fn to_json(&self, model: &FormModel) -> Value {
-        let mut root = serde_json::Map::new();
-        for level in &self.levels {
-            let shares: BTreeMap<String, Option<f64>> = level.shares();
-            root.insert(
-                level.election.clone(),
-                json!({
-                    "name": model.report.name(&level.election),
-                    "stations": level.stations,
-                    "voters_on_list": level.fields[VOTERS],
-                    "ballots_received": level.fields[RECEIVED],
-                    "ballots_issued": level.fields[ISSUED],
-                    "ballots_unused": level.fields[UNUSED],
-                    "ballots_spoiled": level.fields[SPOILED],
-                    "votes": level.votes,
-                    "turnout": level.turnout(),
-                    "unused": level.unused(),
-                    "shares": shares,
-                }),
-            );
-        }
-        root.insert(
-            "coverage".into(),
-            json!({
-                "summary": self.coverage_sentence(),
-                "protocols_counted": self.protocols_counted,
-                "stations_counted": self.stations.len(),
-                "counted_once": self.counted_once.iter().map(|s| json!({"election": s.election, "station": s.station, "files": s.files})).collect::<Vec<_>>(),
-                "unresolved_conflicts": self.unresolved,
-                "pending": self.pending,
-                "rejected": self.rejected,
-                "left_out": self.left_out,
-            }),
-        );
-        root.insert("signals".into(), serde_json::to_value(&self.signals).expect("signals serialise"));
-        if let Some(official) = &self.official {
-            root.insert("official".into(), serde_json::to_value(official).expect("comparison serialises"));
-        }
-        root.insert("model".into(), json!({"id": model.id, "sha256": model.sha256}));
-        if let Some(evidence) = &self.evidence {
-            root.insert(
-                crate::evidence::REPORT_KEY.into(),
-                serde_json::to_value(evidence).expect("evidence serialises"),
-            );
-        }
-        Value::Object(root)
+        let elections = self
+            .levels
+            .iter()
+            .map(|level| {
+                let totals = ElectionTotals {
+                    name: model.report.name(&level.election),
+                    stations: level.stations,
+                    voters_on_list: level.fields[VOTERS],
+                    ballots_received: level.fields[RECEIVED],
+                    ballots_issued: level.fields[ISSUED],
+                    ballots_unused: level.fields[UNUSED],
+                    ballots_spoiled: level.fields[SPOILED],
+                    votes: &level.votes,
+                    turnout: level.turnout(),
+                    unused: level.unused(),
+                    shares: level.shares(),
+                };
+                (level.election.as_str(), totals)
+            })
+            .collect();
+        let coverage = Coverage {
+            summary: self.coverage_sentence(),
+            protocols_counted: self.protocols_counted,
+            stations_counted: self.stations.len(),
+            counted_once: self
+                .counted_once
+                .iter()
+                .map(|s| StationPhotos { election: &s.election, station: &s.station, files: &s.files })
+                .collect(),
+            unresolved_conflicts: &self.unresolved,
+            pending: &self.pending,
+            rejected: &self.rejected,
+            left_out: &self.left_out,
+        };
+        let file = ReportFile {
+            elections,
+            coverage,
+            signals: &self.signals,
+            official: self.official.as_ref(),
+            model: ManifestModel::of(model),
+            evidence: self.evidence.as_ref(),
+        };
+        serde_json::to_value(file).expect("the report serialises")
     }
 
     /// report.csv: the table, one column per level, numbers as numbers.

@@ -26,11 +26,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use super::store::{Action, Decision, Protocol, ReviewState, ReviewStore, SaveError, SqliteStore, Values};
+use super::api;
+use super::store::{Action, Decision, Entry, Protocol, ReviewState, ReviewStore, SaveError, SqliteStore, Values};
 use super::verified::{export, verified_set};
 use crate::flag::{severity_of, Flag};
 use crate::model::{FormModel, LineKind};
@@ -241,7 +241,7 @@ impl App {
             (Method::Get, "/app.js") => Reply::asset(APP_JS, "text/javascript; charset=utf-8"),
             (Method::Get, "/app.css") => Reply::asset(APP_CSS, "text/css; charset=utf-8"),
             (Method::Get, "/api/queue") => self.queue(call),
-            (Method::Get, "/api/model") => Reply::json(200, self.model_json()),
+            (Method::Get, "/api/model") => Reply::json(200, &self.model_reply()),
             (Method::Get, p) if p.starts_with("/api/protocols/") => self.protocol(&p["/api/protocols/".len()..]),
             (Method::Get, p) if p.starts_with("/photos/") => self.photo(&p["/photos/".len()..]),
             (Method::Post, "/api/check") => self.check(body),
@@ -312,60 +312,57 @@ impl App {
         }
         items.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.result.file.cmp(&b.1.result.file)));
         let leases = self.live_leases();
-        let items: Vec<Value> = items
-            .iter()
-            .map(|(severity, p, values, state)| {
-                json!({
-                    "file": p.result.file,
-                    "sha256": p.result.sha256,
-                    "election": values.election,
-                    "station": values.station,
-                    "region": p.result.region,
-                    "flags": p.result.flags,
-                    "state": state.as_str(),
-                    "severity": severity,
-                    "open_by": leases.get(&p.result.sha256).map(|l| l.reviewer.clone()),
-                })
+        let items: Vec<api::QueueItem> = items
+            .into_iter()
+            .map(|(severity, p, values, state)| api::QueueItem {
+                file: &p.result.file,
+                sha256: &p.result.sha256,
+                election: values.election,
+                station: values.station,
+                region: &p.result.region,
+                flags: &p.result.flags,
+                state: state.as_str(),
+                severity,
+                open_by: leases.get(&p.result.sha256).map(|l| l.reviewer.clone()),
             })
             .collect();
         Reply::json(
             200,
-            json!({
-                "remaining": by_state.get("pending").copied().unwrap_or(0),
-                "by_state": by_state,
-                "by_reason": by_reason,
-                "shown": items.len(),
-                "items": items,
-            }),
+            &api::Queue {
+                remaining: by_state.get("pending").copied().unwrap_or(0),
+                by_state,
+                by_reason,
+                shown: items.len(),
+                items,
+            },
         )
     }
 
-    fn model_json(&self) -> Value {
-        let lines: Vec<Value> = self
-            .model
+    fn model_reply(&self) -> api::Model<'_> {
+        let model = &self.model;
+        let lines = model
             .lines
             .iter()
-            .map(|l| {
-                json!({
-                    "key": l.key,
-                    "short_key": l.short_key,
-                    "number": l.number,
-                    "kind": if l.kind == LineKind::Field { "field" } else { "party" },
-                    "labels": l.label.0,
-                    "label_kk": self.model.text_in(&l.label, "kk"),
-                    "label_ru": self.model.text_in(&l.label, "ru"),
-                    "name": line_name(&self.model, &l.key),
-                })
+            .map(|l| api::ModelLine {
+                key: &l.key,
+                short_key: &l.short_key,
+                number: l.number,
+                kind: if l.kind == LineKind::Field { "field" } else { "party" },
+                labels: &l.label.0,
+                label_kk: model.text_in(&l.label, "kk"),
+                label_ru: model.text_in(&l.label, "ru"),
+                name: line_name(model, &l.key),
             })
             .collect();
-        json!({
-            "id": self.model.id,
-            "elections": self.model.elections.iter().map(|e| json!({"key": e.key, "title": self.model.reviewer_text(&e.title)})).collect::<Vec<_>>(),
-            "lines": lines,
-        })
+        let elections = model
+            .elections
+            .iter()
+            .map(|e| api::Election { key: &e.key, title: model.reviewer_text(&e.title) })
+            .collect();
+        api::Model { id: &model.id, elections, lines }
     }
 
-    fn checks_json(&self, values: &Values) -> Vec<Value> {
+    fn checks(&self, values: &Values) -> Vec<api::RuleCheck<'_>> {
         let flat = crate::model::join_values(&self.model, &values.fields, &values.votes);
         let parties = self.model.party_keys();
         let name = |k: &str| line_name(&self.model, k);
@@ -375,17 +372,17 @@ impl App {
             .zip(self.model.check(&flat))
             .map(|(rule, check)| {
                 let words = rules::explain_failure(&rule.relation, &flat, &parties, &name, &rule.explain);
-                json!({
-                    "rule": check.rule,
-                    "kind": check.kind.as_str(),
-                    "ok": check.holds == Some(true),
-                    "evaluated": check.holds.is_some(),
-                    "detail": check.detail,
-                    "words": words.unwrap_or_else(|| check.detail.clone()),
-                    "keys": rule.relation.keys(),
-                    "uses_votes": rule.relation.uses_votes(),
-                    "text": rule.text,
-                })
+                api::RuleCheck {
+                    rule: check.rule,
+                    kind: check.kind.as_str(),
+                    ok: check.holds == Some(true),
+                    evaluated: check.holds.is_some(),
+                    words: words.unwrap_or_else(|| check.detail.clone()),
+                    detail: check.detail,
+                    keys: rule.relation.keys(),
+                    uses_votes: rule.relation.uses_votes(),
+                    text: &rule.text,
+                }
             })
             .collect()
     }
@@ -400,56 +397,35 @@ impl App {
             Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
         };
         let values = p.values();
-        let history: Vec<Value> = match self.store.log() {
-            Ok(log) => log
-                .into_iter()
-                .filter(|e| e.file == p.result.file)
-                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-                .collect(),
+        let history: Vec<Entry> = match self.store.log() {
+            Ok(log) => log.into_iter().filter(|e| e.file == p.result.file).collect(),
             Err(e) => return Reply::error(500, &format!("the store cannot be read: {e:#}")),
         };
-        let siblings: Vec<Value> = match self.protocols() {
-            Ok(all) => all
-                .iter()
-                .filter(|o| {
-                    o.result.file != p.result.file
-                        && matches!(o.result.status, Status::Accepted | Status::Flagged)
-                        && values.station.is_some()
-                        && o.values().station == values.station
-                        && o.values().election == values.election
-                })
-                .map(|o| {
-                    json!({"file": o.result.file, "sha256": o.result.sha256, "values": o.values(), "state": o.state().as_str()})
-                })
-                .collect(),
+        let all = match self.protocols() {
+            Ok(all) => all,
             Err(reply) => return reply,
         };
+        let siblings: Vec<api::Sibling> = all
+            .iter()
+            .filter(|o| {
+                o.result.file != p.result.file
+                    && matches!(o.result.status, Status::Accepted | Status::Flagged)
+                    && values.station.is_some()
+                    && o.values().station == values.station
+                    && o.values().election == values.election
+            })
+            .map(|o| api::Sibling {
+                file: &o.result.file,
+                sha256: &o.result.sha256,
+                values: o.values(),
+                state: o.state().as_str(),
+            })
+            .collect();
         let page_saved = self.out.join(PAGES_DIR).join(format!("{sha}.jpg")).exists();
-        Reply::json(
-            200,
-            json!({
-                "file": p.result.file,
-                "sha256": p.result.sha256,
-                "status": p.result.status.as_str(),
-                "state": p.state().as_str(),
-                "version": p.version,
-                "region": p.result.region,
-                "values": values,
-                "scan_values": Values::of(&p.result),
-                "confidence": p.result.confidence,
-                "notes": p.result.notes,
-                "boxes": if page_saved { json!(p.result.boxes) } else { json!({}) },
-                "handwritten": p.result.handwritten,
-                "candidates": p.result.candidates,
-                "suggestions": p.result.suggestions,
-                "flags": p.result.flags,
-                "error": p.result.error,
-                "checks": self.checks_json(&values),
-                "photo": {"url": format!("/photos/{sha}"), "normalised": page_saved},
-                "history": history,
-                "siblings": siblings,
-            }),
-        )
+        let checks = self.checks(&values);
+        let reply =
+            api::Protocol::of(&p.result, p.state().as_str(), p.version, values, checks, page_saved, history, siblings);
+        Reply::json(200, &reply)
     }
 
     fn photo(&self, sha: &str) -> Reply {
@@ -483,7 +459,7 @@ impl App {
         }
         match serde_json::from_slice::<CheckRequest>(body) {
             Ok(req) => match validate_values(&self.model, &req.values) {
-                Ok(()) => Reply::json(200, json!({"checks": self.checks_json(&req.values)})),
+                Ok(()) => Reply::json(200, &api::Checks { checks: self.checks(&req.values) }),
                 Err(why) => Reply::error(400, &why),
             },
             Err(e) => Reply::error(400, &format!("the request is not valid JSON of the expected shape: {e}")),
@@ -525,7 +501,7 @@ impl App {
         match self.store.decide(&decision, req.version) {
             Ok(entry) => {
                 self.lock_leases().remove(&req.sha256);
-                Reply::json(200, json!({"evidence_head": entry.hash, "saved": entry}))
+                Reply::json(200, &api::Decided { evidence_head: &entry.hash, saved: &entry })
             }
             Err(e @ SaveError::Conflict { .. }) => Reply::error(409, &e.to_string()),
             Err(e @ SaveError::NotFound(_)) => Reply::error(404, &e.to_string()),
@@ -561,17 +537,13 @@ impl App {
         let now = std::time::Instant::now();
         let mut leases = self.lock_leases();
         match leases.get(&req.sha256) {
-            Some(lease) if lease.until > now && lease.reviewer != req.reviewer => Reply::json(
-                409,
-                json!({
-                    "error": lease.describe(),
-                    "open_by": lease.reviewer,
-                }),
-            ),
+            Some(lease) if lease.until > now && lease.reviewer != req.reviewer => {
+                Reply::json(409, &api::ClaimRefused { error: lease.describe(), open_by: &lease.reviewer })
+            }
             _ => {
                 let until = now + std::time::Duration::from_secs(LEASE_SECONDS);
                 leases.insert(req.sha256, Lease { reviewer: req.reviewer, until });
-                Reply::json(200, json!({"claimed_for_seconds": LEASE_SECONDS}))
+                Reply::json(200, &api::Claimed { claimed_for_seconds: LEASE_SECONDS })
             }
         }
     }
@@ -586,22 +558,22 @@ impl App {
         if leases.get(&req.sha256).is_some_and(|l| l.reviewer == req.reviewer) {
             leases.remove(&req.sha256);
         }
-        Reply::json(200, json!({"released": true}))
+        Reply::json(200, &api::Released { released: true })
     }
 
     fn export(&self) -> Reply {
         let result = verified_set(self.store.as_ref()).and_then(|set| {
             let (jsonl, csv) = export(&self.out, &self.model, &set)?;
-            Ok(json!({
-                "rows": set.rows.len(),
-                "pending": set.pending.len(),
-                "rejected": set.rejected.len(),
-                "jsonl": jsonl.display().to_string(),
-                "csv": csv.display().to_string(),
-            }))
+            Ok(api::Exported {
+                rows: set.rows.len(),
+                pending: set.pending.len(),
+                rejected: set.rejected.len(),
+                jsonl: jsonl.display().to_string(),
+                csv: csv.display().to_string(),
+            })
         });
         match result {
-            Ok(v) => Reply::json(200, v),
+            Ok(exported) => Reply::json(200, &exported),
             Err(e) => Reply::error(500, &format!("the export failed: {e:#}")),
         }
     }
@@ -800,16 +772,16 @@ struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, value: Value) -> Reply {
+    fn json(status: u16, value: &impl Serialize) -> Reply {
         Reply {
             status,
-            body: serde_json::to_vec(&value).expect("JSON values serialise"),
+            body: serde_json::to_vec(value).expect("the API's replies serialise"),
             headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
         }
     }
 
     fn error(status: u16, message: &str) -> Reply {
-        Reply::json(status, json!({ "error": message }))
+        Reply::json(status, &api::Failure { error: message })
     }
 
     fn asset(text: &str, kind: &str) -> Reply {

@@ -169,19 +169,31 @@ impl Engines {
     }
 }
 
+/// Tesseract's TSV columns: level, page, block, paragraph, line, word,
+/// left, top, width, height, confidence, text.
+const TSV_COLUMNS: usize = 12;
+/// The level of a word's row (1 page, 2 block, 3 paragraph, 4 line).
+const WORD_LEVEL: &str = "5";
+
 /// Parses Tesseract's TSV: the word rows (level 5) with non-empty text.
+/// Fields are tab-separated and never quoted (a word may hold a `"`).
 pub fn parse_tsv(tsv: &str) -> Vec<Word> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .has_headers(false)
+        .flexible(true)
+        .quoting(false)
+        .from_reader(tsv.as_bytes());
     let mut words = Vec::new();
-    for row in tsv.lines() {
-        let cols: Vec<&str> = row.split('\t').collect();
-        if cols.len() < 12 || cols[0] != "5" {
+    for row in reader.records().filter_map(Result::ok) {
+        if row.len() < TSV_COLUMNS || &row[0] != WORD_LEVEL {
             continue;
         }
-        let text = cols[11].trim();
+        let text = row[11].trim();
         if text.is_empty() {
             continue;
         }
-        let num = |i: usize| cols[i].parse::<f32>().unwrap_or(0.0);
+        let num = |i: usize| row[i].parse::<f32>().unwrap_or(0.0);
         words.push(Word {
             text: text.to_string(),
             left: num(6) as u32,
@@ -209,5 +221,15 @@ mod tests {
         assert_eq!(words[0].text, "Число");
         assert_eq!((words[0].left, words[0].top, words[0].right(), words[0].bottom()), (10, 20, 40, 60));
         assert_eq!(words[0].line_id, (1, 1, 2));
+    }
+
+    #[test]
+    fn a_quote_in_a_word_is_text_not_quoting() {
+        let tsv = "5\t1\t1\t1\t1\t1\t0\t0\t9\t9\t80\t\"No\n\
+                   5\t1\t1\t1\t1\t2\t12\t0\t9\t9\t70\t12\"\n";
+        let words = parse_tsv(tsv);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["\"No", "12\""]);
+        assert_eq!(words[1].conf, 70.0);
     }
 }

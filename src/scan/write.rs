@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use image::{Rgb, RgbImage};
 use imageproc::drawing::draw_hollow_rect_mut;
-use serde_json::json;
+use serde::Serialize;
 
 use super::reading::Reading;
 use super::{ResumeReport, ScanOptions, StageTimes};
@@ -20,16 +20,18 @@ use crate::manifest::{Manifest, ManifestFile, ManifestModel, MANIFEST_FILE};
 use crate::model::{FormModel, LineKind};
 use crate::result::{ProtocolResult, Status};
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over
-/// `path`, so a reader never sees half a file.
+/// Writes `bytes` to a temporary file of a unique name beside `path`,
+/// flushes it to disk and renames it over `path`, so a reader never sees
+/// half a file; on failure the temporary file is removed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -52,13 +54,9 @@ pub fn write_outputs(
     write_atomically(&out.join("results.csv"), &csv_bytes(model, results)?)?;
     let manifest = manifest(model, results, jsonl.as_bytes(), options);
     write_atomically(&out.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    let mut summary = summary(model, results, times, wall_seconds, options);
-    summary["manifest_root_sha256"] = json!(manifest.root_sha256);
-    summary["resume"] = json!({
-        "reused": resume.reused,
-        "changed_since_last_run": resume.changed,
-        "journal_discarded": resume.journal_discarded,
-    });
+    let summary = summary(model, results, times, wall_seconds, options, &manifest.root_sha256, resume);
+    // Through a JSON map, so its keys are written sorted.
+    let summary = serde_json::to_value(summary)?;
     write_atomically(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     Ok(())
 }
@@ -79,7 +77,7 @@ pub fn manifest(
             sha256: (!r.sha256.is_empty()).then(|| r.sha256.clone()),
         })
         .collect();
-    let model = ManifestModel { id: model.id.clone(), sha256: model.sha256.clone() };
+    let model = ManifestModel::of(model);
     // An absolute path, so `verify` finds the photos from any folder.
     let input = options.input.canonicalize().unwrap_or_else(|_| options.input.clone());
     Manifest::new(&input, options.follow_symlinks, model, results_jsonl, files)
@@ -126,14 +124,46 @@ fn csv_bytes(model: &FormModel, results: &[ProtocolResult]) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-/// The summary object: counts per status, flag kind and election, timings.
-pub fn summary(
+/// summary.json: what a scan made of its folder, and what it cost.
+#[derive(Serialize)]
+pub struct Summary<'a> {
+    pub files: usize,
+    /// Files per status (every status present, 0 where none).
+    pub status: BTreeMap<&'static str, usize>,
+    /// Files per flag kind (a file counted once per kind).
+    pub flags: BTreeMap<String, usize>,
+    /// Files per election and status (`unknown` where none was read).
+    pub elections: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// Worker-seconds per stage, summed over the workers.
+    pub stage_seconds: BTreeMap<&'static str, f64>,
+    pub wall_seconds: f64,
+    pub jobs: usize,
+    pub input: String,
+    pub model: ManifestModel,
+    pub tool_version: &'static str,
+    pub peak_memory_mib: Option<f64>,
+    pub manifest_root_sha256: &'a str,
+    pub resume: Resumed<'a>,
+}
+
+/// What a run took over from an interrupted one.
+#[derive(Serialize)]
+pub struct Resumed<'a> {
+    pub reused: usize,
+    pub changed_since_last_run: &'a [String],
+    pub journal_discarded: &'a Option<String>,
+}
+
+/// The summary: counts per status, flag kind and election, timings.
+pub fn summary<'a>(
     model: &FormModel,
     results: &[ProtocolResult],
     times: &StageTimes,
     wall_seconds: f64,
     options: &ScanOptions,
-) -> serde_json::Value {
+    manifest_root_sha256: &'a str,
+    resume: &'a ResumeReport,
+) -> Summary<'a> {
     let mut by_status: BTreeMap<&str, usize> = [Status::Accepted, Status::Flagged, Status::Duplicate, Status::Failed]
         .iter()
         .map(|s| (s.as_str(), 0))
@@ -152,19 +182,25 @@ pub fn summary(
     }
     let stage_seconds: BTreeMap<&str, f64> =
         times.seconds().into_iter().map(|(k, v)| (k, (v * 1000.0).round() / 1000.0)).collect();
-    json!({
-        "files": results.len(),
-        "status": by_status,
-        "flags": by_flag,
-        "elections": by_election,
-        "stage_seconds": stage_seconds,
-        "wall_seconds": (wall_seconds * 1000.0).round() / 1000.0,
-        "jobs": options.jobs,
-        "input": options.input.display().to_string(),
-        "model": { "id": model.id, "sha256": model.sha256 },
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "peak_memory_mib": peak_memory_mib(),
-    })
+    Summary {
+        files: results.len(),
+        status: by_status,
+        flags: by_flag,
+        elections: by_election,
+        stage_seconds,
+        wall_seconds: (wall_seconds * 1000.0).round() / 1000.0,
+        jobs: options.jobs,
+        input: options.input.display().to_string(),
+        model: ManifestModel::of(model),
+        tool_version: env!("CARGO_PKG_VERSION"),
+        peak_memory_mib: peak_memory_mib(),
+        manifest_root_sha256,
+        resume: Resumed {
+            reused: resume.reused,
+            changed_since_last_run: &resume.changed,
+            journal_discarded: &resume.journal_discarded,
+        },
+    }
 }
 
 /// Folder inside OUT_DIR holding each photo's normalised page, named by the
