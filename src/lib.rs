@@ -17,6 +17,8 @@
 
 pub mod digits;
 pub mod eval;
+#[cfg(feature = "lab")]
+pub mod eval_hand;
 pub mod evidence;
 pub mod flag;
 #[cfg(feature = "lab")]

@@ -234,6 +234,50 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         mnist_train: Option<PathBuf>,
     },
+    /// Train the sequence reader of handwritten counts
+    /// (models/sequence.safetensors) on counts composed from MNIST's
+    /// training digits, from a seed.
+    #[cfg(feature = "lab")]
+    TrainSequence {
+        /// A folder holding MNIST's training set (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz).
+        #[arg(long, value_name = "DIR")]
+        mnist_train: PathBuf,
+        /// Where to write the network.
+        #[arg(long, default_value = "models/sequence.safetensors")]
+        out: PathBuf,
+        /// Seed: the same seed trains the same network.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Optimisation steps (48 composed counts each).
+        #[arg(long, default_value_t = 3000)]
+        steps: usize,
+    },
+    /// Measure the two handwriting readers on counts composed from MNIST's
+    /// test digits 5000-9999 (never trained on): the sequence reader, the
+    /// glyph reader that cuts a count into digits, and the two together.
+    #[cfg(feature = "lab")]
+    EvalSequence {
+        /// An MNIST folder holding the two t10k .gz files (default: the bundled copy).
+        #[arg(long, value_name = "DIR")]
+        mnist: Option<PathBuf>,
+        /// A network file to measure instead of the one built in.
+        #[arg(long, value_name = "FILE")]
+        network: Option<PathBuf>,
+        /// Composed counts.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        /// Seed of the composed counts.
+        #[arg(long, default_value_t = 5)]
+        seed: u64,
+        /// Instead: read the cells a scan saved with --debug-dir DIR (with
+        /// --truth and --results), e.g. of real photos.
+        #[arg(long, value_name = "DIR", requires_all = ["truth", "results"])]
+        crops: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        results: Option<PathBuf>,
+    },
 }
 
 /// A progress bar on stderr (hidden when it is not a terminal), driven by
@@ -325,15 +369,7 @@ fn eval_digits(
     network_file: Option<&std::path::Path>,
 ) -> anyhow::Result<protocol_ocr::digits::measure::DigitScores> {
     use protocol_ocr::digits::{self, mnist::Mnist};
-    let loaded;
-    let set = match mnist_dir {
-        Some(dir) => {
-            loaded = Mnist::load(dir)?;
-            &loaded
-        }
-        None => Mnist::bundled(),
-    };
-    anyhow::ensure!(set.len() >= digits::mnist::HELD_OUT.end, "the MNIST set holds {} digits, not 10000", set.len());
+    let set = Mnist::test_set(mnist_dir)?;
     let from_file;
     let net = match network_file {
         Some(path) => {
@@ -343,7 +379,7 @@ fn eval_digits(
         }
         None => digits::network(),
     };
-    Ok(digits::measure::score(net, set, digits::mnist::HELD_OUT))
+    Ok(digits::measure::score(net, &set, digits::mnist::HELD_OUT))
 }
 
 fn main() -> ExitCode {
@@ -495,6 +531,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", scores.render());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "lab")]
+        Command::TrainSequence { mnist_train, out, seed, steps } => {
+            use protocol_ocr::digits::{mnist::Mnist, sequence_train};
+            let training = Mnist::load_training(&mnist_train)?;
+            let options = sequence_train::TrainSequenceOptions { seed, steps };
+            let weights = sequence_train::train(&training, &options, |line| eprintln!("{line}"))?;
+            sequence_train::save(&weights, &out)?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "lab")]
+        Command::EvalSequence { mnist, network, count, seed, crops, truth, results } => {
+            let report = match (crops, truth, results) {
+                (Some(crops), Some(truth), Some(results)) => {
+                    protocol_ocr::eval_hand::compare_on_crops(&crops, &truth, &results)?
+                }
+                _ => protocol_ocr::eval_hand::compare(mnist.as_deref(), network.as_deref(), count, seed)?,
+            };
+            print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "lab")]

@@ -18,21 +18,22 @@ const PAPER_PERCENTILE: f32 = 0.9;
 /// Contrast below which a crop holds no glyph, only paper and noise.
 const MIN_CONTRAST: u8 = 40;
 
-/// The network's input for a grey crop holding one glyph (dark ink on light
-/// paper); `None` for a crop without ink.
-pub fn glyph_input(crop: &GrayImage) -> Option<[f32; INPUT]> {
+/// The ink of a grey crop (dark ink on light paper) as light on black: the
+/// box of the pixels darker than half-way between the paper (the shade at
+/// `paper_percentile` of the crop's pixels) and its darkest ink, stretched
+/// so paper is 0 and the darkest ink 255. `None` for a crop without ink.
+pub fn ink_of(crop: &GrayImage, paper_percentile: f32) -> Option<GrayImage> {
     let mut shades: Vec<u8> = crop.pixels().map(|p| p.0[0]).collect();
     if shades.is_empty() {
         return None;
     }
     shades.sort_unstable();
     let darkest = shades[shades.len() / 200];
-    let paper = shades[((shades.len() - 1) as f32 * PAPER_PERCENTILE) as usize];
+    let paper = shades[((shades.len() - 1) as f32 * paper_percentile) as usize];
     if paper.saturating_sub(darkest) < MIN_CONTRAST {
         return None;
     }
     let level = ((darkest as u32 + paper as u32) / 2) as u8;
-    // The ink box: pixels darker than half-way between paper and ink.
     let (mut l, mut t, mut r, mut b) = (u32::MAX, u32::MAX, 0, 0);
     for (x, y, p) in crop.enumerate_pixels() {
         if p.0[0] < level {
@@ -43,10 +44,16 @@ pub fn glyph_input(crop: &GrayImage) -> Option<[f32; INPUT]> {
         return None;
     }
     let span = (paper - darkest) as f32;
-    let ink = GrayImage::from_fn(r - l, b - t, |x, y| {
+    Some(GrayImage::from_fn(r - l, b - t, |x, y| {
         let v = crop.get_pixel(l + x, t + y).0[0];
         Luma([((paper.saturating_sub(v)) as f32 / span * 255.0).min(255.0) as u8])
-    });
+    }))
+}
+
+/// The network's input for a grey crop holding one glyph (dark ink on light
+/// paper); `None` for a crop without ink.
+pub fn glyph_input(crop: &GrayImage) -> Option<[f32; INPUT]> {
+    let ink = ink_of(crop, PAPER_PERCENTILE)?;
     let (w, h) = ink.dimensions();
     let scale = FIT as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));

@@ -36,6 +36,7 @@ const IMAGES_MAGIC: u32 = 2051;
 const LABELS_MAGIC: u32 = 2049;
 
 /// The digits, in file order.
+#[derive(Clone)]
 pub struct Mnist {
     pub side: u32,
     pixels: Vec<u8>,
@@ -55,6 +56,17 @@ impl Mnist {
             let labels = gunzip(BUNDLED_LABELS).expect("assets/mnist labels are gzip");
             Mnist::parse(images, labels).expect("assets/mnist is the MNIST test set")
         })
+    }
+
+    /// The test set from `dir`, or the bundled copy without one; checked to
+    /// hold the held-out digits.
+    pub fn test_set(dir: Option<&Path>) -> anyhow::Result<std::borrow::Cow<'static, Mnist>> {
+        let set = match dir {
+            Some(dir) => std::borrow::Cow::Owned(Mnist::load(dir)?),
+            None => std::borrow::Cow::Borrowed(Mnist::bundled()),
+        };
+        anyhow::ensure!(set.len() >= HELD_OUT.end, "the MNIST set holds {} digits, not 10000", set.len());
+        Ok(set)
     }
 
     /// Reads both files of the test set (`t10k-…`) from `dir`.

@@ -16,6 +16,10 @@ pub mod measure;
 pub mod mnist;
 pub mod net;
 #[cfg(feature = "lab")]
+pub mod sequence;
+#[cfg(feature = "lab")]
+pub mod sequence_train;
+#[cfg(feature = "lab")]
 pub mod train;
 
 use std::sync::OnceLock;

@@ -252,6 +252,38 @@ pub fn read_hand_code(page: &GrayImage, place: &Place, max_digits: u32) -> Value
     read_hand(page, place, &[], max_digits, LeadingZero::Expected)
 }
 
+/// Paper added round a lone count's crop, so its ink never touches the
+/// region's edge (ink cut by the edge is taken for a neighbour's).
+const LONE_CROP_MARGIN: u32 = 8;
+/// A lone count's digits against the printed text a page would have beside
+/// them (`Place::line_height`): handwriting stands a little taller.
+const LONE_DIGITS_OF_LINE: f32 = 1.2;
+
+/// Reads a crop holding one handwritten count and nothing else, as
+/// `read_hand_cell` reads a cell (for measuring the reader apart from
+/// finding the cell).
+pub fn read_hand_crop(crop: &GrayImage) -> ValueReading {
+    let m = LONE_CROP_MARGIN;
+    let (w, h) = (crop.width() + 2 * m, crop.height() + 2 * m);
+    let mut page = GrayImage::from_pixel(w, h, image::Luma([255]));
+    image::imageops::replace(&mut page, crop, m as i64, m as i64);
+    let ink_rows: Vec<u32> = crop.enumerate_pixels().filter(|(_, _, p)| p.0[0] < 128).map(|(_, y, _)| y).collect();
+    let ink_height = match (ink_rows.iter().min(), ink_rows.iter().max()) {
+        (Some(top), Some(bottom)) => bottom - top + 1,
+        _ => crop.height(),
+    };
+    let place = Place {
+        region: [0, 0, w, h],
+        own_rows: (0, h),
+        label_centre_y: h / 2,
+        line_height: (ink_height as f32 / LONE_DIGITS_OF_LINE).max(4.0),
+    };
+    read_hand_cell(&page, &place, &[], MAX_LONE_DIGITS)
+}
+
+/// The most digits a lone count is read with.
+const MAX_LONE_DIGITS: u32 = 7;
+
 fn read_hand(
     page: &GrayImage,
     place: &Place,
