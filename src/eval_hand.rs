@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::digits::mnist::{Mnist, HELD_OUT};
 use crate::digits::sequence::{self, SequenceNet};
 use crate::digits::sequence_train::measuring_counts;
-use crate::scan::check::CONFIDENCE_THRESHOLD as ACCEPT_THRESHOLD;
+use crate::scan::check::CONFIDENCE_THRESHOLD;
 use crate::scan::hand::read_hand_crop;
 
 /// Bands of the sequence reader's confidence, lowest bound first.
@@ -103,11 +103,11 @@ fn render(readings: &[Readings]) -> String {
     // What the scan accepts of the glyph reader alone: its readings at the
     // acceptance threshold or above.
     let sure: Vec<&Readings> =
-        readings.iter().filter(|r| r.glyphs.as_ref().is_some_and(|(_, c)| *c >= ACCEPT_THRESHOLD)).collect();
+        readings.iter().filter(|r| r.glyphs.as_ref().is_some_and(|(_, c)| *c >= CONFIDENCE_THRESHOLD)).collect();
     let sure_right = sure.iter().filter(|r| same_value(&r.glyphs, &r.truth)).count();
     let _ = writeln!(
         out,
-        "glyph reader at >= {ACCEPT_THRESHOLD:.2}    {:.4}  (right when so {:.4})",
+        "glyph reader at >= {CONFIDENCE_THRESHOLD:.2}    {:.4}  (right when so {:.4})",
         sure.len() as f32 / n,
         sure_right as f32 / sure.len().max(1) as f32
     );
