@@ -269,6 +269,10 @@ enum Command {
         /// Seed of the composed counts.
         #[arg(long, default_value_t = 5)]
         seed: u64,
+        /// Also fit the calibration of the two readers' confidences on
+        /// these counts and print its weights.
+        #[arg(long)]
+        calibrate: bool,
         /// Instead: read the cells a scan saved with --debug-dir DIR (with
         /// --truth and --results), e.g. of real photos.
         #[arg(long, value_name = "DIR", requires_all = ["truth", "results"])]
@@ -544,12 +548,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "lab")]
-        Command::EvalSequence { mnist, network, count, seed, crops, truth, results } => {
+        Command::EvalSequence { mnist, network, count, seed, calibrate, crops, truth, results } => {
             let report = match (crops, truth, results) {
                 (Some(crops), Some(truth), Some(results)) => {
                     protocol_ocr::eval_hand::compare_on_crops(&crops, &truth, &results)?
                 }
-                _ => protocol_ocr::eval_hand::compare(mnist.as_deref(), network.as_deref(), count, seed)?,
+                _ => protocol_ocr::eval_hand::compare(mnist.as_deref(), network.as_deref(), count, seed, calibrate)?,
             };
             print!("{report}");
             Ok(ExitCode::SUCCESS)

@@ -15,7 +15,6 @@ pub mod measure;
 #[cfg(feature = "lab")]
 pub mod mnist;
 pub mod net;
-#[cfg(feature = "lab")]
 pub mod sequence;
 #[cfg(feature = "lab")]
 pub mod sequence_train;

@@ -3,17 +3,20 @@
 //! Every value that is missing or read with low confidence is a flag, never
 //! a guess; the model's rules are evaluated on the values as read, and a
 //! failed rule is a flag too — never "fixed" by changing a number. One
-//! exception, always flagged: when handwritten values break the rules and
-//! the glyph network's own rival readings of one or two of them make every
-//! rule hold, the rules rank those readings above the network's and the
-//! value shown is the one they choose (`chosen_by_rules:KEY`), for a person
-//! to confirm against the photo. Across
-//! files, two photos of the same station and election that disagree are
+//! exception: when handwritten values break the rules and the glyph
+//! network's own rival readings of one or two of them make every rule hold,
+//! the rules rank those readings above the network's and the value shown is
+//! the one they choose (`chosen_by_rules:KEY`), for a person to confirm
+//! against the photo — unless the sequence reader read each chosen value
+//! itself, surely enough: then two witnesses, the rules and a second reader,
+//! stand for it. A determined value's note says which rule determined it.
+//! Across files, two photos of the same station and election that disagree are
 //! both flagged as a conflict.
 
 use std::collections::BTreeMap;
 
 use super::reading::{Reading, ValueReading};
+use super::second_opinion::seconded_confidence;
 use crate::flag::{severity_of, Flag};
 use crate::model::{split_values, FormModel, Rule, RuleCheck};
 use crate::result::{Check, ProtocolResult, Status};
@@ -52,6 +55,9 @@ pub const HANDWRITTEN_BOUNDED_CONFIDENCE: f32 = 0.95;
 /// digits as the truth read 0.96 — 66 for 65 — and the next 0.85. At
 /// 0.99, 16 voters counts read 0.981–0.989, all right, went to a person.)
 pub const HANDWRITTEN_BOUNDED_CUT_CONFIDENCE: f32 = 0.98;
+/// A weakly read handwritten value is determined by an equality only when
+/// none of its other readings this likely would make the equality hold too.
+const SINGLED_OUT_RIVAL: f32 = 0.05;
 /// The rules may choose a rival reading of a handwritten value when the
 /// network finds it at least this share as likely as its own reading. (At
 /// 0.01 they once chose 582 over a 588 read at 0.99, in a protocol that
@@ -78,12 +84,30 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
     for (key, value) in &chosen {
         values.insert(key.clone(), Some(*value));
     }
+    // The rules' choice stands without a person only where the sequence
+    // reader read every chosen value so itself, surely enough together.
+    let seconded: BTreeMap<String, f32> = chosen
+        .iter()
+        .filter_map(|(key, &value)| {
+            let read = reading.values.get(key)?;
+            let p = read.candidates.iter().find(|c| c.0 == value).map_or(0.0, |c| c.1);
+            seconded_confidence(read, value, p).map(|sure| (key.clone(), sure))
+        })
+        .filter(|(_, sure)| *sure >= CONFIDENCE_THRESHOLD)
+        .collect();
+    let choice_seconded = !chosen.is_empty() && seconded.len() == chosen.len();
     let mut flags = Vec::new();
     for line in &model.lines {
         let mut read = reading.values.get(&line.key).cloned().unwrap_or_default();
         if let Some(&value) = chosen.get(&line.key) {
             choose(&mut read, value);
-            flags.push(Flag::ChosenByRules(line.key.clone()).to_string());
+            if choice_seconded {
+                read.confidence = seconded[&line.key];
+                let doubt = read.problem.take().unwrap_or_default();
+                read.problem = Some(format!("{doubt}; the sequence reader read {value} too: accepted"));
+            } else {
+                flags.push(Flag::ChosenByRules(line.key.clone()).to_string());
+            }
         }
         // A doubt about a value Tesseract itself read confidently is cleared
         // when an equality over it holds exactly: a misread that keeps an
@@ -101,19 +125,44 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                 read.problem = Some(format!("{doubt}; doubt cleared: {rule} holds"));
             }
         }
+        // A handwritten value read weakly, singled out by an exact
+        // equality whose every other value was read surely on its own: as
+        // sure as the least sure of those.
+        if read.handwritten
+            && read.value.is_some()
+            && read.confidence < CONFIDENCE_THRESHOLD
+            && !chosen.contains_key(&line.key)
+        {
+            if let Some((rule, sure)) = singled_out(model, &line.key, reading, &values_as_read, &as_read) {
+                read.confidence = sure;
+                let doubt = read.problem.take().unwrap_or_default();
+                read.problem = Some(format!(
+                    "{doubt}; determined by {rule}: it holds with this reading, every other value in it read \
+                     surely on its own, and no other reading of this value at {SINGLED_OUT_RIVAL} or more would \
+                     make it hold"
+                ));
+            }
+        }
         // Handwriting read by one reader alone, with no equality to check
         // it, must be near certain, and cut into digits without a guess (a
         // lost or added digit reads as surely as the others) — unless a
         // rule answers for how many digits it has.
-        let unchecked = !corroborated.contains_key(&line.key);
+        // (A seconded choice makes every rule hold: the rules checked it.)
+        let seconded_choice = choice_seconded && chosen.contains_key(&line.key);
+        let unchecked = !corroborated.contains_key(&line.key) && !seconded_choice;
         if read.handwritten && unchecked && read.value.is_some() {
             let bound = digit_fewer_breaks(model, &line.key, &values_as_read, &as_read, &corroborated);
             // The rule answers for the number of digits, and so for the
             // network's doubt that a glyph is one digit (a digit lost or
             // added): which digit each is must be sure. Not where the cut
             // was a guess: a wrong cut's pieces may read as as many digits.
-            let digits_sure =
-                if read.cut_on_guess { read.confidence } else { read.confidence.max(read.identity_confidence) };
+            // Nor where the sequence reader read other digits.
+            let disputed = read.second_opinion.as_ref().is_some_and(|o| !o.agree);
+            let digits_sure = if read.cut_on_guess || disputed {
+                read.confidence
+            } else {
+                read.confidence.max(read.identity_confidence)
+            };
             let weak = match &bound {
                 Some(_) => {
                     let cut_surely =
@@ -154,7 +203,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         }
         match read.value {
             None => flags.push(Flag::Missing(line.key.clone()).to_string()),
-            Some(_) if chosen.contains_key(&line.key) => {}
+            Some(_) if chosen.contains_key(&line.key) && !choice_seconded => {}
             Some(_) if read.confidence < CONFIDENCE_THRESHOLD => {
                 flags.push(Flag::LowConfidence(line.key.clone()).to_string())
             }
@@ -217,7 +266,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
         })
         .collect();
     result.handwritten = reading.handwritten;
-    if !chosen.is_empty() {
+    if !chosen.is_empty() && !choice_seconded {
         result.suggestions = chosen;
     } else if result.checks.iter().any(|c| c.evaluated && !c.ok) {
         result.suggestions = rank_candidates(model, reading, &values);
@@ -382,6 +431,47 @@ fn corroborated_keys(model: &FormModel, checks: &[RuleCheck]) -> BTreeMap<String
     keys
 }
 
+/// The first exact equality that singles out `key`'s value as read: it
+/// holds as read, every other value it reads was read at the acceptance
+/// threshold or above on its own (`reading`, before any rule cleared a
+/// doubt), and none of the value's other candidates at
+/// [`SINGLED_OUT_RIVAL`] or more would make it hold. A misread would need
+/// a second, compensating misread among values read surely. The rule's
+/// id and the least confidence among those other values.
+fn singled_out(
+    model: &FormModel,
+    key: &str,
+    reading: &Reading,
+    values: &Values,
+    as_read: &[RuleCheck],
+) -> Option<(String, f32)> {
+    let read = reading.values.get(key)?;
+    for (i, (rule, check)) in model.rules.iter().zip(as_read).enumerate() {
+        let keys = rule_keys(model, rule);
+        if rule.relation.op != Comparison::Eq || check.holds != Some(true) || !keys.iter().any(|k| k == key) {
+            continue;
+        }
+        let others: Option<Vec<f32>> = keys
+            .iter()
+            .filter(|k| k.as_str() != key)
+            .map(|k| reading.values.get(k).filter(|v| v.value.is_some()).map(|v| v.confidence))
+            .collect();
+        let Some(least) = others.and_then(|c| c.into_iter().reduce(f32::min)) else { continue };
+        if least < CONFIDENCE_THRESHOLD {
+            continue;
+        }
+        let rival_holds = read.candidates.iter().skip(1).filter(|(_, p)| *p >= SINGLED_OUT_RIVAL).any(|(v, _)| {
+            let mut with_rival = values.clone();
+            with_rival.insert(key.to_string(), Some(*v));
+            model.check(&with_rival).get(i).is_some_and(|c| c.holds == Some(true))
+        });
+        if !rival_holds {
+            return Some((rule.id.clone(), least));
+        }
+    }
+    None
+}
+
 /// Orders flags worst first, as a reviewer takes them ([`Flag::severity`]).
 pub fn sort_flags(model: &FormModel, flags: &mut Vec<String>) {
     flags.sort_by(|a, b| severity_of(model, a).cmp(&severity_of(model, b)).then(a.cmp(b)));
@@ -424,6 +514,7 @@ pub fn mark_conflicts(model: &FormModel, results: &mut [ProtocolResult]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::reading::SecondOpinion;
 
     fn reading(model: &FormModel, values: &[(&str, u64)], confidence: f32) -> Reading {
         let mut r = Reading {
@@ -587,8 +678,22 @@ mod tests {
         assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
         assert!(a.notes["ballots_unused"].contains("doubt cleared: R1 holds"), "{:?}", a.notes);
         assert!(a.confidence["ballots_unused"] >= 0.99);
-        // Torn between two digits, it stays a doubt, however well R1 fits.
-        assert_eq!(unsure("ballots_unused", 0.79, 0.85).flags, vec!["low_confidence:ballots_unused".to_string()]);
+        // Torn between two digits, R1 holding determines it when every
+        // other value R1 reads was read surely...
+        let a = unsure("ballots_unused", 0.5, 0.6);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert!(a.notes["ballots_unused"].contains("determined by R1"), "{:?}", a.notes);
+        assert!((a.confidence["ballots_unused"] - 0.95).abs() < 1e-6, "as sure as the values that determine it");
+        // ...and not when one of them was read unsurely itself.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "ballots_unused", &[(1488, 0.5)]);
+        handwritten(&mut r, "ballots_issued", &[(812, 0.7)]);
+        let a = assessed(&model, &r);
+        assert!(a.flags.contains(&"low_confidence:ballots_unused".to_string()), "{:?}", a.flags);
+        assert!(a.notes.get("ballots_unused").is_none_or(|n| !n.contains("determined by")));
+        // ballots_issued itself, read at 0.7, is determined by R4 (every
+        // vote and the spoiled ballots read surely), not by R1.
+        assert!(a.notes["ballots_issued"].contains("determined by R4"), "{:?}", a.notes);
         // The voters on the list are in no equality: as 23100, no rule
         // answers for a digit added either, and the doubt stays.
         let mut r = reading(&model, &GOOD, 0.95);
@@ -617,6 +722,32 @@ mod tests {
         handwritten(&mut r, "ballots_received", &[(2300, 0.9), (2800, 0.05)]);
         let a = assessed(&model, &r);
         assert!(a.flags.contains(&"low_confidence:ballots_received".to_string()), "{:?}", a.flags);
+    }
+
+    #[test]
+    fn the_rules_choice_stands_when_the_sequence_reader_read_it_too() {
+        let model = FormModel::load(None).unwrap();
+        let with_sequence = |digits: &str, confidence: f32| {
+            let mut r = reading(&model, &GOOD, 0.95);
+            handwritten(&mut r, "ballots_unused", &[(1478, 0.6), (1488, 0.3), (1476, 0.05)]);
+            r.values.get_mut("ballots_unused").unwrap().second_opinion = Some(SecondOpinion {
+                digits: digits.into(),
+                confidence,
+                glyph_confidence: 0.6,
+                agree: false,
+                added_candidate: false,
+            });
+            assessed(&model, &r)
+        };
+        let a = with_sequence("1488", 0.8);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert_eq!(a.fields["ballots_unused"], Some(1488));
+        assert!(a.confidence["ballots_unused"] >= CONFIDENCE_THRESHOLD as f64);
+        assert!(a.notes["ballots_unused"].contains("the sequence reader read 1488 too"));
+        assert!(a.suggestions.is_empty());
+        // Read otherwise by it, or read so too unsurely: for a person.
+        assert_eq!(with_sequence("1478", 0.8).flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
+        assert_eq!(with_sequence("1488", 0.001).flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
     }
 
     #[test]

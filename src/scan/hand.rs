@@ -11,14 +11,17 @@
 //! sure digit, lowered for every guess made on the way. The likeliest other
 //! readings are kept as candidates, for the rules to rank and the reviewer
 //! to pick from; the arithmetic never raises a weak reading (see `check`).
+//! Each count's crop is then read whole by the sequence reader, whose word
+//! is weighed in by `second_opinion`.
 
 use image::GrayImage;
 
 use super::ink::{
-    cell_ink, glyph_crop, height, normalise_crop, paper_and_darkest, rows_by_middle, runs_by_gap, union, white_crop,
-    width, CellInk, RULE_RUN_HORIZONTAL,
+    cell_ink, glyph_crop, height, paper_and_darkest, paper_crop, rows_by_middle, runs_by_gap, union, width, CellInk,
+    RULE_RUN_HORIZONTAL,
 };
 use super::reading::{parse_count, ValueReading};
+use super::second_opinion::weigh_second_opinion;
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
 type Rect = [u32; 4];
@@ -308,7 +311,9 @@ fn read_hand(
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };
     };
-    interpret(read_group(page, &ink, &group, &[]), max_digits, leading_zero)
+    let mut reading = interpret(read_group(page, &ink, &group, &[]), max_digits, leading_zero);
+    weigh_second_opinion(&mut reading, max_digits);
+    reading
 }
 
 /// The rows a count's middle may lie in (`own`, region coordinates),
@@ -335,6 +340,8 @@ struct HandInk {
     removed: GrayImage,
     /// The long horizontal ink runs found (rules, box edges).
     rules: GrayImage,
+    /// The paper's shade in the region.
+    paper: u8,
 }
 
 fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Rect], rule_gap: u32) -> HandInk {
@@ -365,7 +372,7 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
-    HandInk { region, labels, components, removed, rules }
+    HandInk { region, labels, components, removed, rules, paper }
 }
 
 /// The rows a horizontal rule runs along, in a region's mask of `rules`.
@@ -433,7 +440,14 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let cell = to_page(&union(group.iter().copied()).expect("a group is never empty"));
     let crop_rect =
         [cell[0].saturating_sub(CROP_PAD), cell[1].saturating_sub(CROP_PAD), cell[2] + CROP_PAD, cell[3] + CROP_PAD];
-    let crop = normalise_crop(white_crop(page, crop_rect, keep), 0);
+    // The whole count's crop, for the sequence reader: everything in the
+    // number's box but the rules, so a faint stroke the glyphs lost is
+    // still there for it.
+    let no_rule = |x: u32, y: u32| {
+        let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
+        cx < w && cy < h && ink.removed.get_pixel(cx, cy).0[0] == 0
+    };
+    let crop = paper_crop(page, crop_rect, no_rule, ink.paper);
 
     let mut glyphs: Vec<GlyphRead> = Vec::new();
     let mut cuts = Vec::new();
@@ -730,7 +744,10 @@ pub fn read_hand_station(
             let stripped = read.sign.as_ref().is_some_and(|s| !s.clear);
             let sign_found = sign_before || read.sign.is_some();
             let digits = read.glyphs.iter().map(|g| std::array::from_fn(|d| g.probs[d])).collect();
-            let value = interpret(read, MAX_STATION_DIGITS, LeadingZero::Doubtful);
+            let mut value = interpret(read, MAX_STATION_DIGITS, LeadingZero::Doubtful);
+            // Where the digits part is no guess when the sequence reader,
+            // which does not cut, reads the same number.
+            weigh_second_opinion(&mut value, MAX_STATION_DIGITS);
             let doubtful = stripped || value.segmentation_guessed || unclear > 0;
             if let Some(v) = value.value {
                 prints.push(Print {

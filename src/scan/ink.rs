@@ -42,9 +42,17 @@ pub(super) fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
 /// Copies `rect` of the page onto a white canvas with a margin, keeping only
 /// the pixels `keep` accepts (page coordinates).
 pub(super) fn white_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {
+    paper_crop(page, rect, keep, 255)
+}
+
+/// As [`white_crop`], on a canvas of the paper's own shade: what is left out
+/// looks like the paper around the ink kept, so a reader that judges the
+/// paper from the crop (the sequence reader) sees no pale halo round the
+/// strokes.
+pub(super) fn paper_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool, paper: u8) -> GrayImage {
     let [l, t, r, b] = [rect[0], rect[1], rect[2].min(page.width()), rect[3].min(page.height())];
     let (w, h) = (r.saturating_sub(l), b.saturating_sub(t));
-    let mut out = GrayImage::from_pixel(w + 2 * CROP_MARGIN, h + 2 * CROP_MARGIN, Luma([255]));
+    let mut out = GrayImage::from_pixel(w + 2 * CROP_MARGIN, h + 2 * CROP_MARGIN, Luma([paper]));
     for y in 0..h {
         for x in 0..w {
             if keep(l + x, t + y) {

@@ -25,6 +25,7 @@ pub mod ocr;
 pub mod page;
 pub mod read;
 pub mod reading;
+pub mod second_opinion;
 pub mod structure;
 pub mod table;
 pub mod write;

@@ -61,6 +61,32 @@ pub struct ValueReading {
     /// probability; × 0.4 for a leading zero). Never below `ocr_confidence`;
     /// above it where the network doubted a glyph is one digit at all.
     pub identity_confidence: f32,
+    /// For handwriting: what the sequence reader made of the same count
+    /// (see `second_opinion`).
+    pub second_opinion: Option<SecondOpinion>,
+}
+
+/// The sequence reader's word on a handwritten count.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecondOpinion {
+    /// The digits it read (empty: none).
+    pub digits: String,
+    /// Its confidence in them.
+    pub confidence: f32,
+    /// The glyph reader's confidence before the two were weighed together.
+    pub glyph_confidence: f32,
+    /// It read the same count as the glyph reader.
+    pub agree: bool,
+    /// Its count was none of the glyph reader's candidates and was added
+    /// to them.
+    pub added_candidate: bool,
+}
+
+impl SecondOpinion {
+    /// The count it read, if it read one.
+    pub fn value(&self) -> Option<u64> {
+        self.digits.parse().ok()
+    }
 }
 
 /// Everything read from one page.
