@@ -142,6 +142,11 @@ const SIGN_PIECE_SURE: f32 = 0.99;
 /// A station print may hold one glyph the network doubts is one digit
 /// when at least this many others are digits.
 const MIN_DIGITS_BESIDE_UNCLEAR: usize = 2;
+/// One clean print of the station number stands on its own when the two
+/// readers agree on it at least this surely: the top band of their
+/// calibration table (`eval-sequence`), where composed counts read right
+/// 0.997 of the time or more.
+const LONE_PRINT_CONFIDENCE: f32 = 0.995;
 /// One print of the station number alone (or two that differ) is this much
 /// less sure: for a person to confirm.
 const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
@@ -757,6 +762,7 @@ pub fn read_hand_station(
                     doubtful,
                     sign_found,
                     digits,
+                    seconded: value.second_opinion.as_ref().is_some_and(|o| o.agree),
                 });
             }
         }
@@ -840,6 +846,9 @@ struct Print {
     sign_found: bool,
     /// Each glyph's probability of being each digit, left to right.
     digits: Vec<[f32; 10]>,
+    /// The sequence reader read the same number (`confidence` is then the
+    /// two readers' calibrated confidence).
+    seconded: bool,
 }
 
 /// The station number from its handwritten prints: the number most prints
@@ -851,7 +860,8 @@ struct Print {
 /// itself), and no print free of doubt reads another number. A doubtful
 /// print that differs is a cut gone wrong (the «№» cut up reads "16"), not
 /// an opinion. One print alone, or a clean print against it, is for a
-/// person.
+/// person — unless the sequence reader read that print alike, near
+/// certainly, and no clean print or seconded print dissents.
 fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
     fn of<'a>(prints: &'a [Print], text: &'a str) -> impl Iterator<Item = &'a Print> {
         prints.iter().filter(move |p| p.text == text)
@@ -871,6 +881,13 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
     }
     if let Some(read_together) = read_together(prints) {
         return Some(read_together);
+    }
+    // One clean print that both readers read alike, near certainly, against
+    // only prints whose digits part on a guess (the «№» glued on) and that
+    // the sequence reader does not read so: two readers of one writing.
+    let lone = !best.doubtful && best.seconded && best.confidence >= LONE_PRINT_CONFIDENCE;
+    if lone && !clean_dissent && !prints.iter().any(|p| p.text != best.text && p.seconded) {
+        return Some((best.text.clone(), best.confidence));
     }
     let least = of(prints, &best.text).map(|p| p.confidence).fold(1.0, f32::min);
     Some((best.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
@@ -1181,6 +1198,7 @@ mod tests {
             network,
             doubtful,
             sign_found: false,
+            seconded: false,
             digits: t
                 .bytes()
                 .map(|d| {
@@ -1188,6 +1206,21 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn one_clean_print_both_readers_read_alike_stands_against_a_print_with_the_sign_glued_on() {
+        let seconded = |t: &str, confidence: f32| Print { confidence, seconded: true, ..print(t, 0.99, false) };
+        let glued = print("16963", 0.75, true);
+        assert_eq!(agree_on_prints(&[glued.clone(), seconded("953", 0.996)]), Some(("953".into(), 0.996)));
+        // Not surely enough, or the glyph reader's word alone: for a person.
+        let (_, unsure) = agree_on_prints(&[glued.clone(), seconded("953", 0.99)]).unwrap();
+        assert!(unsure < 0.8);
+        let (_, alone) = agree_on_prints(&[glued, print("953", 0.999, false)]).unwrap();
+        assert!(alone < 0.8);
+        // Another clean print reading otherwise: for a person.
+        let (_, against) = agree_on_prints(&[print("33", 0.99, false), seconded("331", 0.999)]).unwrap();
+        assert!(against < 0.8);
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::digits::sequence::read_sequence;
 /// The calibration's weights: bias; log-odds of the glyph reader's
 /// confidence; log-odds of the sequence reader's confidence where it reads
 /// the same count, and where it reads another; and the weight of agreeing.
-/// Fitted by `protocol-ocr eval-sequence --calibrate` (3000 counts, seed 5).
+/// Fitted by `protocol-ocr eval-sequence --count 3000 --seed 5 --calibrate`
+/// (the default seed, 6, measures it on other counts).
 pub const CALIBRATION: Calibration =
     Calibration { bias: -1.157, glyph: 0.517, sequence_agreeing: 0.398, sequence_disagreeing: -0.504, agreeing: 3.628 };
 
