@@ -20,7 +20,7 @@ fn main() {
     let model = protocol_ocr::model::FormModel::load(model_path.as_deref()).unwrap();
     let mut e = Engines::new(&model.ocr_language).unwrap();
     let words = e.read_words(&upright).unwrap();
-    let lines = protocol_ocr::scan::read::group_lines(&words);
+    let lines = protocol_ocr::scan::lines::group_lines(&words);
     let t = protocol_ocr::scan::read::Targets::new(&model);
     for l in lines {
         let text: Vec<String> = l.words.iter().map(|w| format!("{}({:.0})", w.text, w.conf)).collect();

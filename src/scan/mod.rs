@@ -21,6 +21,7 @@ pub mod hand;
 pub mod hash;
 pub mod ink;
 pub mod journal;
+pub mod lines;
 pub mod ocr;
 pub mod page;
 pub mod read;

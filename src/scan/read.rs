@@ -10,14 +10,13 @@
 //! digits-only, single-line engine. Every value carries a confidence, and
 //! every way a reading can go wrong lowers it rather than being guessed.
 
-use std::collections::BTreeMap;
-
 use image::{GrayImage, Luma};
 
 use super::ink::{
     cell_ink, glyph_columns, glyph_crop, height, ink_level, normalise_crop, rows_by_middle, runs_by_gap, union,
     white_crop, width, CellInk, GLYPH_EDGE,
 };
+use super::lines::{group_lines, has_letters, word_rect, Rect, TextLine, MIN_WORD_CONFIDENCE};
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
@@ -29,10 +28,6 @@ use crate::textmatch::{fold, partial_score};
 
 /// OCR lines shorter than this (folded letters) say too little to match.
 const MIN_MATCH_CHARS: usize = 8;
-/// Layout-pass words below this confidence (0–100) are not text.
-const MIN_WORD_CONFIDENCE: f32 = 30.0;
-/// Words of one label follow each other closer than this many word heights.
-const MAX_WORD_GAP_FACTOR: f32 = 2.0;
 /// Lines of one label are closer than this many line heights; rows are
 /// further apart.
 const SAME_LABEL_GAP: f32 = 0.8;
@@ -223,57 +218,6 @@ impl Targets {
     }
 }
 
-/// A rectangle on the normalised page: left, top, right, bottom.
-pub type Rect = [u32; 4];
-
-/// One line of OCR text.
-#[derive(Debug, Clone)]
-pub struct TextLine {
-    pub words: Vec<Word>,
-    pub folded: String,
-    /// Box of the words holding letters (numbers on the line left out).
-    pub letters: Option<Rect>,
-}
-
-/// Groups words into lines as Tesseract numbered them.
-pub fn group_lines(words: &[Word]) -> Vec<TextLine> {
-    let mut by_id: BTreeMap<(u32, u32, u32), Vec<Word>> = BTreeMap::new();
-    for w in words {
-        by_id.entry(w.line_id).or_default().push(w.clone());
-    }
-    by_id
-        .into_values()
-        .map(|words| {
-            let text = words.iter().filter(|w| is_text(w)).map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-            let letters = label_extent(&words);
-            TextLine { folded: fold(&text), words, letters }
-        })
-        .collect()
-}
-
-/// The box of a line's text: from its first confident word rightwards
-/// through every word that follows at a word's spacing, whatever its
-/// confidence (a party name in Latin letters reads as low-confidence salad
-/// but is still the label), and not past a wide gap (the count beside it).
-fn label_extent(words: &[Word]) -> Option<Rect> {
-    let mut sorted: Vec<&Word> = words.iter().collect();
-    sorted.sort_by_key(|w| w.left);
-    let start = sorted.iter().position(|w| is_text(w))?;
-    let mut heights: Vec<u32> = sorted.iter().map(|w| w.height).collect();
-    heights.sort_unstable();
-    let max_gap = heights[heights.len() / 2] as f32 * MAX_WORD_GAP_FACTOR;
-    let mut rect = word_rect(sorted[start]);
-    for w in &sorted[start + 1..] {
-        if (w.left as f32) > rect[2] as f32 + max_gap {
-            break;
-        }
-        if w.text.chars().any(|c| c.is_alphabetic()) || is_text(w) {
-            rect = [rect[0].min(w.left), rect[1].min(w.top), rect[2].max(w.right()), rect[3].max(w.bottom())];
-        }
-    }
-    Some(rect)
-}
-
 /// The number printed before a line's label ("6." → 6), if the line starts with one.
 fn leading_number(line: &TextLine) -> Option<u32> {
     let first = line.words.iter().min_by_key(|w| w.left)?;
@@ -285,26 +229,12 @@ fn leading_number(line: &TextLine) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// A word of printed text: letters, read with some confidence (rules and
-/// underlines come out of the layout pass as letter salad near 0 %).
-fn is_text(w: &Word) -> bool {
-    has_letters(&w.text) && w.conf >= MIN_WORD_CONFIDENCE
-}
-
-fn has_letters(text: &str) -> bool {
-    text.chars().filter(|c| c.is_alphabetic()).count() >= 2
-}
-
 /// Whether an OCR word is a word of the station line's printed caption
 /// (`caption` folded): long enough, and matching a part of it well.
 fn is_caption_word(text: &str, caption: &str) -> bool {
     let folded = fold(text);
     folded.chars().filter(|c| c.is_alphabetic()).count() >= CAPTION_WORD_LETTERS
         && partial_score(&folded, caption) >= CAPTION_WORD_MATCH
-}
-
-fn word_rect(w: &Word) -> Rect {
-    [w.left, w.top, w.right(), w.bottom()]
 }
 
 /// A handwritten reading Tesseract's reads alike is raised to as sure as

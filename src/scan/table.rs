@@ -15,8 +15,8 @@
 use image::GrayImage;
 
 use super::hand;
+use super::lines::{group_lines, Rect, TextLine};
 use super::ocr::{Engines, Word};
-use super::read::{Rect, TextLine};
 use super::reading::{Reading, ValueReading};
 use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule};
 use crate::model::{CodeBox, FormModel};
@@ -253,7 +253,7 @@ fn heading_anywhere(engines: &mut Engines, page: &GrayImage, text: &PageText, he
     for w in &mut words {
         w.top += top;
     }
-    find_heading(&super::read::group_lines(&words), heading)
+    find_heading(&group_lines(&words), heading)
 }
 
 /// A text's letters and digits, folded: what a short label is compared by.
@@ -586,7 +586,7 @@ mod tests {
     fn a_column_heading_is_found_among_other_words_however_misread() {
         let words =
             vec![word("PARTY", 100, 500), word("IN", 400, 500), word("FlGURES", 460, 500), word("IN", 800, 500)];
-        let lines = crate::scan::read::group_lines(&words);
+        let lines = crate::scan::lines::group_lines(&words);
         let found = find_heading(&lines, "IN FIGURES").expect("the heading");
         assert_eq!(found, [400, 500, 600, 530]);
         assert!(find_heading(&lines, "TOTAL VALID VOTES").is_none());
@@ -631,7 +631,7 @@ mod tests {
         for (i, w) in words.iter_mut().enumerate() {
             w.line_id = (1, 1, i as u32);
         }
-        let lines = crate::scan::read::group_lines(&words);
+        let lines = crate::scan::lines::group_lines(&words);
         let (rows, column) = rows_by_labels(&page, &lines, &members, 24.0).expect("rows");
         assert_eq!(rows.len(), 18);
         let middle = |(top, bottom): (u32, u32)| (top + bottom) / 2;
