@@ -188,6 +188,25 @@ mod tests {
     }
 
     #[test]
+    fn a_rival_is_seconded_only_by_the_sequence_readers_own_count_and_less_when_only_it_found_it() {
+        let opinion = |digits: &str, added_candidate| ValueReading {
+            second_opinion: Some(SecondOpinion {
+                digits: digits.into(),
+                confidence: 0.9,
+                glyph_confidence: 0.6,
+                agree: false,
+                added_candidate,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(seconded_confidence(&opinion("1478", false), 1488, 0.3), None);
+        let both = seconded_confidence(&opinion("1488", false), 1488, 0.3).expect("seconded");
+        let sequence_alone = seconded_confidence(&opinion("1488", true), 1488, 0.3).expect("seconded");
+        assert!(sequence_alone < both, "{sequence_alone} < {both}");
+        assert_eq!(seconded_confidence(&ValueReading::default(), 1488, 0.3), None);
+    }
+
+    #[test]
     fn the_features_reproduce_the_probability() {
         let w = [
             CALIBRATION.bias,
