@@ -100,11 +100,9 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
     for line in &model.lines {
         let mut read = reading.values.get(&line.key).cloned().unwrap_or_default();
         if let Some(&value) = chosen.get(&line.key) {
-            choose(&mut read, value);
+            choose(&mut read, value, choice_seconded);
             if choice_seconded {
                 read.confidence = seconded[&line.key];
-                let doubt = read.problem.take().unwrap_or_default();
-                read.problem = Some(format!("{doubt}; the sequence reader read {value} too: accepted"));
             } else {
                 flags.push(Flag::ChosenByRules(line.key.clone()).to_string());
             }
@@ -358,15 +356,16 @@ fn choose_by_rules(model: &FormModel, reading: &Reading, values: &Values) -> BTr
 /// Puts `value`, chosen by the rules among `read`'s candidates, in place
 /// of the network's reading: first among the candidates, as sure as the
 /// network is of it, and said so in the note.
-fn choose(read: &mut ValueReading, value: u64) {
+fn choose(read: &mut ValueReading, value: u64, seconded: bool) {
     let Some(at) = read.candidates.iter().position(|c| c.0 == value) else { return };
     let (own, own_p) = read.candidates[0];
     let (_, p) = read.candidates.remove(at);
     read.candidates.insert(0, (value, p));
     let doubt = read.problem.take().unwrap_or_default();
+    let outcome = if seconded { "the sequence reader read it too: accepted" } else { "shown, for a person to confirm" };
     read.problem = Some(format!(
         "{doubt}; the network's reading {own} ({own_p:.2}) breaks the rules, its rival {value} ({p:.2}) makes every \
-         rule hold: shown, for a person to confirm"
+         rule hold: {outcome}"
     ));
     read.value = Some(value);
     read.confidence = p.min(read.confidence);
@@ -743,7 +742,12 @@ mod tests {
         assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
         assert_eq!(a.fields["ballots_unused"], Some(1488));
         assert!(a.confidence["ballots_unused"] >= CONFIDENCE_THRESHOLD as f64);
-        assert!(a.notes["ballots_unused"].contains("the sequence reader read 1488 too"));
+        assert!(
+            a.notes["ballots_unused"]
+                .contains("its rival 1488 (0.30) makes every rule hold: the sequence reader read it too: accepted"),
+            "{:?}",
+            a.notes
+        );
         assert!(a.suggestions.is_empty());
         // Read otherwise by it, or read so too unsurely: for a person.
         assert_eq!(with_sequence("1478", 0.8).flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
