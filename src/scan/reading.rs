@@ -41,7 +41,8 @@ pub struct ValueReading {
     pub cell: Option<Rect>,
     /// What went wrong, in words, when something did.
     pub problem: Option<String>,
-    /// The cleaned crop the digits engine read, for `--debug-dir`.
+    /// The cleaned crop the digits engine read (for handwriting: the count's
+    /// box as the sequence reader reads it), for `--debug-dir`.
     pub crop: Option<GrayImage>,
     /// Read as handwriting (by the glyph network, see `hand`).
     pub handwritten: bool,
