@@ -4,13 +4,16 @@
 //!
 //! Shared by `train-digits` (so the network meets many hands per MNIST
 //! digit) and `synth --handwritten` (so the synthetic secretaries do not all
-//! write alike), so both vary a hand within the same ranges.
+//! write alike), so both vary a hand within the same ranges. The two
+//! trainings also share how a phone photographs written ink: in a pen's
+//! shade on paper ([`on_paper`]), blurred and noisy ([`blurred_and_noisy`]).
 
 use ab_glyph::{FontRef, PxScale};
 use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::{warp, Border, Interpolation, Projection};
 use imageproc::morphology::Mask;
 use rand::Rng;
+use rand_distr::{Distribution, Normal};
 
 /// How a hand varies a digit: turn (degrees either way), slant (shear
 /// either way) and stretch (each axis).
@@ -103,4 +106,24 @@ pub fn crop_to_ink(image: &GrayImage, is_ink: impl Fn(u8) -> bool) -> GrayImage 
         return GrayImage::new(1, 1);
     }
     image::imageops::crop_imm(image, l, t, r - l, b - t).to_image()
+}
+
+/// A written picture (dark on white) in ink of shade `ink` on paper of
+/// shade `paper`: each pixel as much ink as it was dark.
+pub fn on_paper(written: &GrayImage, paper: f32, ink: f32) -> GrayImage {
+    GrayImage::from_fn(written.width(), written.height(), |x, y| {
+        let cover = 1.0 - written.get_pixel(x, y).0[0] as f32 / 255.0;
+        Luma([(paper - (paper - ink) * cover) as u8])
+    })
+}
+
+/// `image` blurred by `sigma` and given sensor noise of a deviation drawn
+/// up to `max_noise`.
+pub fn blurred_and_noisy(rng: &mut impl Rng, image: &GrayImage, sigma: f32, max_noise: f32) -> GrayImage {
+    let mut image = imageproc::filter::gaussian_blur_f32(image, sigma);
+    let noise = Normal::new(0.0, rng.gen_range(0.0..max_noise)).expect("a finite deviation");
+    for p in image.pixels_mut() {
+        p.0[0] = (p.0[0] as f32 + noise.sample(rng)).clamp(0.0, 255.0) as u8;
+    }
+    image
 }

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
-use super::hand::{self, crop_to_ink, face_digit};
+use super::hand::{self, blurred_and_noisy, crop_to_ink, face_digit, on_paper};
 use super::mnist::Mnist;
 use super::sequence::{sequence_input, SequenceNet, BLANK, HEIGHT};
 use crate::fonts;
@@ -181,17 +181,9 @@ fn photographed(rng: &mut impl Rng, written: &GrayImage, digit_height: f32) -> G
     let paper = rng.gen_range(170..=255u8) as f32;
     // Faint ballpoint to bold felt pen.
     let ink = rng.gen_range(0.0..(paper - 70.0).min(130.0));
-    let shaded = GrayImage::from_fn(w, h, |x, y| {
-        let cover = 1.0 - small.get_pixel(x, y).0[0] as f32 / 255.0;
-        Luma([(paper - (paper - ink) * cover) as u8])
-    });
+    let shaded = on_paper(&small, paper, ink);
     let sigma = rng.gen_range(0.1..1.0f32) * (scale * digit_height / 25.0).max(0.5);
-    let mut image = imageproc::filter::gaussian_blur_f32(&shaded, sigma);
-    let noise = Normal::new(0.0, rng.gen_range(0.0..9.0f32)).expect("a finite deviation");
-    for p in image.pixels_mut() {
-        p.0[0] = (p.0[0] as f32 + noise.sample(rng)).clamp(0.0, 255.0) as u8;
-    }
-    image
+    blurred_and_noisy(rng, &shaded, sigma, 9.0)
 }
 
 /// One prepared count: the network's input and its digits.

@@ -19,7 +19,6 @@ use imageproc::geometric_transformations::{rotate_about_center, Border, Interpol
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 use super::glyph::glyph_input;
@@ -162,12 +161,7 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
     let angle = rng.gen_range(-4.0f32..4.0).to_radians();
     let image = rotate_about_center(&image, angle, Interpolation::Bilinear, Border::Constant(Luma([paper])));
     let sigma = rng.gen_range(0.2..1.3) * scale.max(0.5);
-    let mut image = imageproc::filter::gaussian_blur_f32(&image, sigma);
-    let noise = Normal::new(0.0, rng.gen_range(0.0..10.0f32)).expect("a finite deviation");
-    for p in image.pixels_mut() {
-        p.0[0] = (p.0[0] as f32 + noise.sample(rng)).clamp(0.0, 255.0) as u8;
-    }
-    image
+    hand::blurred_and_noisy(rng, &image, sigma, 10.0)
 }
 
 /// MNIST digit `i`, distorted like another hand would write it; half the
@@ -192,10 +186,7 @@ fn photographed(rng: &mut impl Rng, written: &GrayImage) -> GrayImage {
     let small = image::imageops::resize(written, w, h, image::imageops::FilterType::Triangle);
     let paper = rng.gen_range(170..=255u8);
     let ink = rng.gen_range(0..=paper.saturating_sub(90).min(120)) as f32;
-    let shaded = GrayImage::from_fn(w, h, |x, y| {
-        let cover = 1.0 - small.get_pixel(x, y).0[0] as f32 / 255.0;
-        Luma([(paper as f32 - (paper as f32 - ink) * cover) as u8])
-    });
+    let shaded = hand::on_paper(&small, paper as f32, ink);
     degrade(rng, shaded, paper, size / 30.0)
 }
 
