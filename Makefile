@@ -12,12 +12,14 @@ EVAL_HW_DIR := target/eval-hw-s777
 EVAL_HW_OUT := target/eval-hw-s777-out
 EVAL_UNSEEN_DIR := target/eval-hw-unseen-s781
 EVAL_UNSEEN_OUT := target/eval-hw-unseen-s781-out
+EVAL_MESSENGER_DIR := target/eval-messenger-s1280
+EVAL_MESSENGER_OUT := target/eval-messenger-s1280-out
 # Real phone photos of Nigeria's 2023 Form EC8A with their double-entry
 # truth: not part of the repository, give their folder (REAL=DIR).
 REAL ?=
 REAL_OUT := target/eval-real-out
 
-.PHONY: deps build product demo test eval eval-handwritten eval-real bench bench-memory fixtures fuzz train-digits train-sequence
+.PHONY: deps build product demo test eval eval-handwritten eval-messenger eval-real bench bench-memory fixtures fuzz train-digits train-sequence
 
 deps:
 	@bash scripts/install-deps.sh
@@ -66,6 +68,15 @@ eval-handwritten: build
 	$(BIN) eval --truth $(EVAL_UNSEEN_DIR)/truth.jsonl --results $(EVAL_UNSEEN_OUT)/results.jsonl
 	$(BIN) eval-digits
 	$(BIN) eval-sequence
+
+# Printed protocols as a messenger delivers them: the phone's photo shrunk
+# to 1280-1600 pixels on the long side and encoded again at JPEG quality
+# 70-85.
+eval-messenger: build
+	rm -rf $(EVAL_MESSENGER_DIR) $(EVAL_MESSENGER_OUT)
+	$(BIN) synth --out $(EVAL_MESSENGER_DIR) --count 60 --seed 1280 --inconsistent 0.2 --messenger 1
+	$(BIN) scan $(EVAL_MESSENGER_DIR) --out $(EVAL_MESSENGER_OUT)
+	$(BIN) eval --truth $(EVAL_MESSENGER_DIR)/truth.jsonl --results $(EVAL_MESSENGER_OUT)/results.jsonl
 
 # The real photos, read with their form's model: the usual scores, then a
 # line per photo (values right / wrong / not read, status, why), photos

@@ -1,8 +1,8 @@
 //! Per-stage benchmarks on fixed inputs (one photo of the bundled sample),
 //! so a regression in one stage shows alone: hashing, decoding, finding the
 //! page and its skew, rectifying, lighting, label matching, the rules, one
-//! cell read by the digits engine and one whole protocol read (layout pass
-//! and every cell). The whole-pipeline comparison is `scripts/bench.sh`.
+//! glyph read by the glyph network, one cell read by the digits engine and
+//! one whole protocol read (layout pass and every cell). The whole-pipeline comparison is `scripts/bench.sh`.
 
 use std::path::Path;
 
@@ -33,6 +33,20 @@ fn stages(c: &mut Criterion) {
         values.insert(k.to_string(), Some(v));
     }
     c.bench_function("evaluate the rules", |b| b.iter(|| model.check(&values)));
+    // A written 7: a bar and a stroke down, in the network's 28 × 28 input.
+    let side = protocol_ocr::digits::net::SIDE;
+    let seven: [f32; protocol_ocr::digits::net::INPUT] = std::array::from_fn(|i| {
+        let (x, y) = (i % side, i / side);
+        let bar = (5..8).contains(&y) && (6..22).contains(&x);
+        let stroke = (5..24).contains(&y) && x.abs_diff(21 - (y - 5) / 2) <= 1;
+        if bar || stroke {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    let network = protocol_ocr::digits::network();
+    c.bench_function("read one glyph (glyph network)", |b| b.iter(|| network.classify(&seven)));
 
     // The OCR stages take tenths of a second: fewer samples. (OpenMP's
     // threads are limited by OMP_THREAD_LIMIT=1, which .cargo/config.toml

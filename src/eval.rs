@@ -38,6 +38,18 @@ pub struct Truth {
     /// Counts written by hand (`synth --handwritten`); absent in older truth.
     #[serde(default)]
     pub handwritten: bool,
+    /// On a handwritten protocol, the lines the pen wrote (`station` for its
+    /// number); the others were printed. Empty in older truth: every line
+    /// of a handwritten protocol is taken for the pen's.
+    #[serde(default)]
+    pub written_by_hand: Vec<String>,
+}
+
+impl Truth {
+    /// Whether line `key` was written by hand.
+    fn by_hand(&self, key: &str) -> bool {
+        self.handwritten && (self.written_by_hand.is_empty() || self.written_by_hand.iter().any(|k| k == key))
+    }
 }
 
 /// The scores; key names as fixed by the contract.
@@ -61,10 +73,14 @@ pub struct Scores {
     pub silent_error_files: Vec<String>,
     /// Where the consistent protocols not accepted went, and why.
     pub held: Held,
-    /// Values read as handwriting, by the confidence the scan gave them:
-    /// how often a value in each band was right (empty without any).
+    /// Values the pen wrote, by the confidence the scan gave them: how often
+    /// a value in each band was right (empty without any).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub handwritten_calibration: Vec<CalibrationBand>,
+    /// Counts printed on handwritten protocols (print and pen line by line):
+    /// how many, and how many were read right and accepted or right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub printed_among_handwriting: Option<PrintedAmongHandwriting>,
     /// The same metrics over the printed protocols only, and over the
     /// handwritten ones only; present when the truth holds handwritten ones.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +110,13 @@ pub struct Held {
     /// most that a better checking step could still accept with this
     /// network (the rest are wrong, or weak, which no check may pass).
     pub passable: usize,
+}
+
+/// The counts printed on handwritten protocols, read.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct PrintedAmongHandwriting {
+    pub values: usize,
+    pub right: usize,
 }
 
 /// One band of a calibration table: values whose confidence was at least
@@ -248,6 +271,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
     let mut wrong_by_field: BTreeMap<String, usize> = BTreeMap::new();
     let mut status: BTreeMap<String, usize> = BTreeMap::new();
     let mut handwritten_values: Vec<(f32, bool)> = Vec::new();
+    let mut printed_among_handwriting = PrintedAmongHandwriting::default();
     for t in truth {
         let result = by_file.get(t.file.as_str()).copied();
         if let Some(r) = result {
@@ -271,11 +295,18 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
             }
         }
         if let Some(r) = result.filter(|r| r.handwritten && t.handwritten) {
-            // A value read at all, with the confidence the scan gave it.
-            for value in &values {
+            // A value the pen wrote and the scan read, with the confidence
+            // the scan gave it.
+            for value in values.iter().filter(|v| t.by_hand(&v.key)) {
                 if let Some(&confidence) = r.confidence.get(&value.key).filter(|_| value.shown.is_some()) {
                     handwritten_values.push((confidence as f32, value.right));
                 }
+            }
+        }
+        if t.handwritten {
+            for value in values.iter().filter(|v| !t.by_hand(&v.key)) {
+                printed_among_handwriting.values += 1;
+                printed_among_handwriting.right += value.right as usize;
             }
         }
         let header_right = result.is_some_and(|r| {
@@ -330,6 +361,7 @@ fn score_set(truth: &[Truth], results: &[ProtocolResult]) -> Scores {
         silent_error_files: silent,
         held,
         handwritten_calibration: handwritten_calibration(&handwritten_values),
+        printed_among_handwriting: (printed_among_handwriting.values > 0).then_some(printed_among_handwriting),
         printed: None,
         handwritten: None,
     }
@@ -483,6 +515,13 @@ pub fn render_table(s: &Scores) -> String {
     if !s.handwritten_calibration.is_empty() {
         out.push_str(&render_calibration(&s.handwritten_calibration));
     }
+    if let Some(p) = s.printed_among_handwriting {
+        out.push_str(&format!(
+            "counts printed on handwritten protocols: {}, read right {:.4}\n",
+            p.values,
+            ratio(p.right, p.values)
+        ));
+    }
     for f in &s.silent_error_files {
         out.push_str(&format!("silent error: {f}\n"));
     }
@@ -544,7 +583,28 @@ mod tests {
             consistent: Some(consistent),
             duplicate_of: None,
             handwritten: true,
+            written_by_hand: Vec::new(),
         }
+    }
+
+    #[test]
+    fn counts_printed_among_handwriting_are_scored_apart_from_the_pens() {
+        let mut t = truth("a.jpg", 31, true);
+        t.written_by_hand = vec!["station".into(), "votes.qhp".into()];
+        let mut r = result("a.jpg", 31, &[], &[]);
+        r.handwritten = true;
+        r.confidence.insert("votes.qhp".into(), 0.99);
+        r.confidence.insert("ballots_issued".into(), 0.99);
+        let scores = score(std::slice::from_ref(&t), std::slice::from_ref(&r));
+        // 146 issued was printed: scored apart, and not in the pen's table.
+        assert_eq!(scores.printed_among_handwriting, Some(PrintedAmongHandwriting { values: 1, right: 1 }));
+        assert_eq!(scores.handwritten_calibration.iter().map(|b| b.values).sum::<usize>(), 1);
+        assert!(render_table(&scores).contains("counts printed on handwritten protocols: 1, read right 1.0000"));
+        // Older truth says nothing: every line is the pen's.
+        t.written_by_hand.clear();
+        let scores = score(&[t], &[r]);
+        assert_eq!(scores.printed_among_handwriting, None);
+        assert_eq!(scores.handwritten_calibration.iter().map(|b| b.values).sum::<usize>(), 2);
     }
 
     /// A result showing `votes` for the party, with `flags` and, for the

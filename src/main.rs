@@ -193,6 +193,10 @@ enum Command {
         /// writers the reader never saw, for measuring).
         #[arg(long, value_enum, default_value_t = HandDigitsArg::Trainable)]
         hand_digits: HandDigitsArg,
+        /// Share of photos delivered through a messenger: shrunk to 1280-1600 px on the long side
+        /// and encoded again at JPEG quality 70-85; truth.jsonl marks them.
+        #[arg(long, default_value_t = 0.0)]
+        messenger: f64,
         /// Form model file (default: the bundled Kazakhstan 2021 model).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -510,13 +514,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "lab")]
-        Command::Synth { out, count, seed, inconsistent, handwritten, hand_digits, model } => {
+        Command::Synth { out, count, seed, inconsistent, handwritten, hand_digits, messenger, model } => {
             let model = FormModel::load(model.as_deref())?;
             let hand_digits = match hand_digits {
                 HandDigitsArg::Trainable => synth::hand::HandDigits::Trainable,
                 HandDigitsArg::HeldOut => synth::hand::HandDigits::HeldOut,
             };
-            let options = synth::SynthOptions { out: out.clone(), count, seed, inconsistent, handwritten, hand_digits };
+            let options = synth::SynthOptions {
+                out: out.clone(),
+                count,
+                seed,
+                inconsistent,
+                handwritten,
+                hand_digits,
+                messenger,
+            };
             let truth = synth::run(&model, &options)?;
             let inconsistent = truth.iter().filter(|t| !t.consistent).count();
             let duplicates = truth.iter().filter(|t| t.duplicate_of.is_some()).count();

@@ -29,6 +29,8 @@ fn printed_page(model: &FormModel) -> GrayImage {
         region: Some("Алматы қ.".into()),
         values: contract_values(),
         handwritten: false,
+        printed_lines: Default::default(),
+        station_printed: false,
     };
     let layout = Layout {
         family: 0,
@@ -67,6 +69,7 @@ fn plain_shot(rotation_deg: f32, storage: Storage) -> Shot {
         noise_sigma: 3.0,
         jpeg_quality: 85,
         storage,
+        delivered_long_side: None,
     }
 }
 

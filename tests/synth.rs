@@ -31,6 +31,7 @@ fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
             inconsistent: 0.5,
             handwritten: 0.5,
             hand_digits: Default::default(),
+            messenger: 0.0,
         };
         synth::run(&model, &options).unwrap();
     }
@@ -51,6 +52,7 @@ fn truth_agrees_with_the_rules_and_photos_decode_at_phone_sizes() {
         inconsistent: 0.4,
         handwritten: 0.0,
         hand_digits: Default::default(),
+        messenger: 0.3,
     };
     let truth = synth::run(&model, &options).unwrap();
     assert_eq!(truth.len(), 10);
@@ -71,7 +73,8 @@ fn truth_agrees_with_the_rules_and_photos_decode_at_phone_sizes() {
         let image = protocol_ocr::scan::decode::decode(&bytes).unwrap();
         let (w, h) = (image.width(), image.height());
         let long = w.max(h);
-        assert!((photo::LONG_SIDE_RANGE.0..=photo::LONG_SIDE_RANGE.1).contains(&long), "{}: {w}x{h}", t.file);
+        let sizes = if t.conditions.messenger { photo::MESSENGER_LONG_SIDE_RANGE } else { photo::LONG_SIDE_RANGE };
+        assert!((sizes.0..=sizes.1).contains(&long), "{}: {w}x{h}", t.file);
         if t.conditions.storage == "upright" || t.conditions.storage.starts_with("exif") {
             assert!(h > w, "{}: an upright or EXIF-tagged photo decodes portrait", t.file);
         }
@@ -86,4 +89,39 @@ fn truth_agrees_with_the_rules_and_photos_decode_at_phone_sizes() {
     }
     assert!(truth.iter().any(|t| t.second_photo_of.is_some()), "a set of 10 holds a second photo");
     assert!(truth.iter().any(|t| !t.consistent));
+    assert!(truth.iter().any(|t| t.conditions.messenger), "--messenger 0.3 delivers some through a messenger");
+}
+
+#[test]
+fn print_or_pen_is_drawn_line_by_line_and_the_truth_says_which() {
+    let model = FormModel::load(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = SynthOptions {
+        out: dir.path().to_path_buf(),
+        count: 24,
+        seed: 3,
+        inconsistent: 0.0,
+        handwritten: 1.0,
+        hand_digits: Default::default(),
+        messenger: 0.0,
+    };
+    let truth = synth::run(&model, &options).unwrap();
+    let every_line: Vec<String> =
+        std::iter::once("station".to_string()).chain(model.lines.iter().map(|l| l.key.clone())).collect();
+    let mut all_by_hand = 0;
+    let mut mixed = 0;
+    for t in truth.iter().filter(|t| t.duplicate_of.is_none()) {
+        assert!(t.handwritten);
+        assert!(!t.written_by_hand.is_empty(), "{}: a handwritten protocol says what the pen wrote", t.file);
+        assert!(t.written_by_hand.iter().all(|k| every_line.contains(k)), "{}: {:?}", t.file, t.written_by_hand);
+        if t.written_by_hand == every_line {
+            all_by_hand += 1;
+        } else {
+            mixed += 1;
+        }
+    }
+    assert!(all_by_hand > mixed, "most handwritten protocols are written throughout ({all_by_hand} against {mixed})");
+    assert!(mixed > 0, "some have a printed station number or printed counts among the handwriting");
+    let text = std::fs::read_to_string(dir.path().join("truth.jsonl")).unwrap();
+    assert!(text.contains("\"written_by_hand\""));
 }

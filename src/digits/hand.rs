@@ -93,6 +93,24 @@ pub fn vary(rng: &mut impl Rng, digit: &GrayImage, pen: Option<Pen>) -> GrayImag
     }
 }
 
+/// `image` (dark ink on white) slanted by `shear` (x moves by `shear` × the
+/// height above the middle), widened so nothing is cut off.
+pub fn slanted(image: &GrayImage, shear: f32) -> GrayImage {
+    let extra = (shear.abs() * image.height() as f32).ceil() as u32;
+    if extra == 0 {
+        return image.clone();
+    }
+    let mut wide = GrayImage::from_pixel(image.width() + extra, image.height(), Luma([255]));
+    image::imageops::replace(&mut wide, image, (extra / 2) as i64, 0);
+    let cy = wide.height() as f32 / 2.0;
+    // Leaning right (shear > 0) moves the top right: x' = x − shear (y − cy).
+    let matrix = [1.0, -shear, shear * cy, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    match Projection::from_matrix(matrix) {
+        Some(projection) => warp(&wide, projection, Interpolation::Bilinear, Border::Constant(Luma([255]))),
+        None => wide,
+    }
+}
+
 /// The smallest part of `image` holding every pixel `is_ink` says is ink
 /// (a 1×1 blank when there is none).
 pub fn crop_to_ink(image: &GrayImage, is_ink: impl Fn(u8) -> bool) -> GrayImage {

@@ -161,14 +161,17 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
             } else {
                 read.confidence.max(read.identity_confidence)
             };
-            let weak = match &bound {
-                Some(_) => {
-                    let cut_surely =
-                        read.segmentation_guessed && read.ocr_confidence >= HANDWRITTEN_BOUNDED_CUT_CONFIDENCE;
-                    digits_sure < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely
-                }
-                None => read.confidence < HANDWRITTEN_ALONE_CONFIDENCE || read.segmentation_guessed,
-            };
+            // A dissent is a doubt of which digits they are, which no rule on
+            // their number answers for.
+            let weak = disputed
+                || match &bound {
+                    Some(_) => {
+                        let cut_surely =
+                            read.segmentation_guessed && read.ocr_confidence >= HANDWRITTEN_BOUNDED_CUT_CONFIDENCE;
+                        digits_sure < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely
+                    }
+                    None => read.confidence < HANDWRITTEN_ALONE_CONFIDENCE || read.segmentation_guessed,
+                };
             let doubt = read.problem.take().unwrap_or_default();
             read.problem = Some(match (&bound, weak) {
                 (Some(rule), false) => format!(
@@ -361,6 +364,8 @@ fn choose(read: &mut ValueReading, value: u64, seconded: bool) {
     let (own, own_p) = read.candidates[0];
     let (_, p) = read.candidates.remove(at);
     read.candidates.insert(0, (value, p));
+    // The network's reading is now a rival: the rivals by probability.
+    read.candidates[1..].sort_by(|a, b| b.1.total_cmp(&a.1));
     let doubt = read.problem.take().unwrap_or_default();
     let outcome = if seconded { "the sequence reader read it too: accepted" } else { "shown, for a person to confirm" };
     read.problem = Some(format!(
@@ -706,9 +711,11 @@ mod tests {
         let model = FormModel::load(None).unwrap();
         // ballots_unused is 1488; the network leans to 1478, which breaks R1.
         let mut r = reading(&model, &GOOD, 0.95);
-        handwritten(&mut r, "ballots_unused", &[(1478, 0.6), (1488, 0.3), (1476, 0.05)]);
+        handwritten(&mut r, "ballots_unused", &[(1478, 0.6), (1488, 0.3), (14788, 0.7), (1476, 0.05)]);
         let a = assessed(&model, &r);
         assert_eq!(a.fields["ballots_unused"], Some(1488));
+        let rivals: Vec<u64> = a.candidates["ballots_unused"][1..].iter().map(|c| c.0).collect();
+        assert_eq!(rivals, vec![14788, 1478, 1476], "the network's own reading among the rivals, by probability");
         assert_eq!(a.flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
         assert_eq!(a.status, Status::Flagged);
         assert!(a.checks.iter().all(|c| c.ok), "the checks are of the values shown");
@@ -834,6 +841,23 @@ mod tests {
         // read (813 breaks R1 and R4).
         let a = voters(2310, 0.96, true, 813);
         assert!(a.flags.contains(&"low_confidence:voters_on_list".to_string()), "{:?}", a.flags);
+        // The sequence reader read other digits (2316): R2 answers for how
+        // many digits there are, not which, however surely the glyph
+        // network read each piece of a cut.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "voters_on_list", &[(2310, 0.2)]);
+        let v = r.values.get_mut("voters_on_list").unwrap();
+        (v.ocr_confidence, v.segmentation_guessed, v.cut_on_guess) = (0.99, true, true);
+        v.identity_confidence = 0.999;
+        v.second_opinion = Some(SecondOpinion {
+            digits: "2316".into(),
+            confidence: 0.8,
+            glyph_confidence: 0.99,
+            ..Default::default()
+        });
+        let a = assessed(&model, &r);
+        assert_eq!(a.flags, held, "a dissent stands whatever rule answers for the length");
+        assert!(a.confidence["voters_on_list"] < 0.5);
     }
 
     #[test]

@@ -63,13 +63,55 @@ fn jpeg_is_truncated(bytes: &[u8]) -> bool {
 /// time, so waiting for the gate costs next to nothing.
 static DECODE_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Decodes to grey, upright: what the pipeline reads. The colour image
-/// lives only inside the gate. (Decoding a JPEG's luma plane alone would
-/// save the RGB buffer, but its BT.601 grey differs from the BT.709 grey
-/// the reader is tuned on, and the eval lost 0.6 points on one set.)
+/// Decodes to grey, upright, red ink taken out ([`without_red_ink`]):
+/// what the pipeline reads. The colour image lives only inside the gate.
+/// (Decoding a JPEG's luma plane alone would save the RGB buffer, but its
+/// BT.601 grey differs from the BT.709 grey the reader is tuned on, and
+/// the eval lost 0.6 points on one set.)
 pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, FileError> {
     let _one_at_a_time = DECODE_GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    decode(bytes).map(|image| image.to_luma8())
+    decode(bytes).map(|image| without_red_ink(&image))
+}
+
+/// Red-ness (red above the larger of green and blue) from which a pixel
+/// starts to be taken for red ink, and from which it fully is: paper lit
+/// warm stays below the first (about 25 on a yellowish sheet), a stamp's
+/// red or orange ink is far above the second.
+const RED_INK_CHROMA: (f32, f32) = (28.0, 60.0);
+/// Red channel from which a pixel starts to be taken for red ink, and from
+/// which it fully is: ink on paper reflects red as paper does, where a
+/// brown desk or a shadow is dark in every channel.
+const RED_INK_LIGHTNESS: (f32, f32) = (140.0, 190.0);
+
+/// The image in grey (BT.709), but red and orange ink — the commission's
+/// stamp across the counts, a red printed heading — shown as light as the
+/// paper under it: its red channel, which such ink hardly darkens, while
+/// blue and black pens and print darken every channel. Ink of other
+/// colours and a grey image are as `to_luma8` gives them.
+pub fn without_red_ink(image: &DynamicImage) -> GrayImage {
+    let mut gray = image.to_luma8();
+    if !image.color().has_color() {
+        return gray;
+    }
+    let ramp = |v: f32, (from, to): (f32, f32)| ((v - from) / (to - from)).clamp(0.0, 1.0);
+    // A JPEG decodes to RGB: read in place, not copied.
+    let converted;
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => {
+            converted = other.to_rgb8();
+            &converted
+        }
+    };
+    for (g, p) in gray.pixels_mut().zip(rgb.pixels()) {
+        let [r, gr, b] = p.0.map(f32::from);
+        let red_ink = ramp(r - gr.max(b), RED_INK_CHROMA) * ramp(r, RED_INK_LIGHTNESS);
+        if red_ink > 0.0 {
+            let luma = g.0[0] as f32;
+            g.0[0] = (luma + (r - luma) * red_ink).round() as u8;
+        }
+    }
+    gray
 }
 
 #[cfg(test)]
@@ -94,6 +136,25 @@ mod tests {
         let cut = decode(&jpeg[..jpeg.len() - 40]).unwrap_err();
         assert_eq!(cut, FileError::TruncatedJpeg);
         assert!(cut.to_string().contains("truncated"), "{cut}");
+    }
+
+    #[test]
+    fn red_ink_is_shown_as_paper_and_other_ink_as_it_is() {
+        let paper = [244u8, 238, 222];
+        let colours = [paper, [220, 90, 60], [235, 150, 110], [30, 40, 150], [25, 25, 30], [150, 104, 78]];
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(6, 1, |x, _| image::Rgb(colours[x as usize])));
+        let gray = without_red_ink(&image);
+        let plain = image.to_luma8();
+        let at = |i: u32| gray.get_pixel(i, 0).0[0];
+        assert_eq!(at(0), plain.get_pixel(0, 0).0[0], "warm paper as it is");
+        assert!(at(1) >= 215 && at(2) >= 230, "a red and an orange stamp as light as paper: {} {}", at(1), at(2));
+        assert!(plain.get_pixel(1, 0).0[0] < 130, "in plain grey the red stamp is ink");
+        for i in 3..5 {
+            assert_eq!(at(i), plain.get_pixel(i, 0).0[0], "blue pen and black print as they are");
+        }
+        assert!(at(5).abs_diff(plain.get_pixel(5, 0).0[0]) <= 5, "a brown desk about as it is: {}", at(5));
+        let grey_photo = DynamicImage::ImageLuma8(plain.clone());
+        assert_eq!(without_red_ink(&grey_photo), plain);
     }
 
     #[test]

@@ -228,6 +228,19 @@ fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
 /// The problem of a region with no count's ink in it.
 pub const EMPTY_CELL: &str = "the cell is empty";
 
+/// A 0 not read from a written digit — a dash in the cell, or a blank cell
+/// where the form says blank means none — is as sure as a clean
+/// handwritten digit checked by an equality (the equality answers for a
+/// figure the ink search missed), never sure enough to pass with no
+/// equality over it.
+pub const ZERO_WITHOUT_DIGIT_CONFIDENCE: f32 = 0.96;
+/// A written dash («—», nil): a stroke at least this many label-text
+/// heights long, at least this many times as long as it is high, alone in
+/// its row and clear of the row's rules by this many pixels.
+const DASH_MIN_LENGTH_OF_LINE: f32 = 0.8;
+const DASH_MIN_LENGTH_OF_HEIGHT: u32 = 3;
+const DASH_RULE_CLEARANCE: u32 = 3;
+
 /// Where on the page a handwritten count is looked for.
 #[derive(Debug, Clone, Copy)]
 pub struct Place {
@@ -313,12 +326,38 @@ fn read_hand(
     let own =
         within_rules((own_rows.0.saturating_sub(t), own_rows.1.saturating_sub(t)), centre, &rule_rows(&ink.rules));
     let boxes: Vec<Rect> = ink.components.iter().map(|c| c.1).collect();
+    // A dash is how many write "none": 0, as a digit-high dash of a heavy
+    // pen too.
+    if let Some([dl, dt, dr, db]) = lone_dash(&boxes, own, line_height) {
+        return ValueReading {
+            value: Some(0),
+            confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+            ocr_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+            identity_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+            handwritten: true,
+            cell: Some([l + dl, t + dt, l + dr, t + db]),
+            problem: Some("a dash: 0".into()),
+            ..Default::default()
+        };
+    }
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };
     };
     let mut reading = interpret(read_group(page, &ink, &group, &[]), max_digits, leading_zero);
     weigh_second_opinion(&mut reading, max_digits);
     reading
+}
+
+/// The one written dash in a cell that holds no digit: of the ink whose
+/// middle lies in the count's rows (`own`), a single long, low stroke,
+/// clear of the rules that bound the rows (a piece of a rule is no dash).
+fn lone_dash(components: &[Rect], own: (u32, u32), line_height: f32) -> Option<Rect> {
+    let in_rows: Vec<&Rect> = components.iter().filter(|b| (own.0..=own.1).contains(&((b[1] + b[3]) / 2))).collect();
+    let [dash] = in_rows.as_slice() else { return None };
+    let long = width(dash) as f32 >= DASH_MIN_LENGTH_OF_LINE * line_height;
+    let low = width(dash) >= DASH_MIN_LENGTH_OF_HEIGHT * height(dash).max(1);
+    let clear = dash[1] >= own.0 + DASH_RULE_CLEARANCE && dash[3] + DASH_RULE_CLEARANCE <= own.1;
+    (long && low && clear).then_some(**dash)
 }
 
 /// The rows a count's middle may lie in (`own`, region coordinates),
@@ -673,7 +712,7 @@ pub fn read_hand_station(
     caption_words: &[Rect],
     sign_words: &[Rect],
     line_height: f32,
-) -> Option<(String, f32)> {
+) -> Option<HandStation> {
     let mut prints: Vec<Print> = Vec::new();
     // Station lines side by side (Kazakh left, Russian right) are one band
     // across the page; each print in it is read once.
@@ -767,7 +806,42 @@ pub fn read_hand_station(
             }
         }
     }
-    agree_on_prints(&sign_cut_off(prints))
+    let prints = sign_cut_off(prints);
+    let (number, confidence) = agree_on_prints(&prints)?;
+    let of_number = || prints.iter().filter(|p| p.text == number);
+    let seconded = of_number().any(|p| p.seconded);
+    // How surely each digit was read, in the print that read it least surely.
+    let most = |digit: &[f32; 10]| digit.iter().copied().fold(0.0, f32::max);
+    let digit_certainty =
+        (0..number.len()).map(|i| of_number().filter_map(|p| p.digits.get(i).map(most)).fold(1.0, f32::min)).collect();
+    Some(HandStation { number, confidence, seconded, digit_certainty })
+}
+
+/// The station number as the handwriting readers read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandStation {
+    pub number: String,
+    pub confidence: f32,
+    /// The sequence reader read a print of it alike.
+    pub seconded: bool,
+    /// How surely the glyph network read each digit (its least sure print).
+    pub digit_certainty: Vec<f32>,
+}
+
+impl HandStation {
+    /// Whether this reading is `number` with the printed «№» before it read
+    /// as digits («16» + «555»): it ends with `number`, and every digit
+    /// before it was read as unsurely as the sign's pieces read (a digit
+    /// read surelier was written: Tesseract lost it), and the sequence
+    /// reader did not read it so.
+    pub fn is_signed(&self, number: &str) -> bool {
+        let extra = self.number.len().saturating_sub(number.len());
+        extra > 0
+            && self.number.ends_with(number)
+            && !self.seconded
+            && self.digit_certainty.len() == self.number.len()
+            && self.digit_certainty[..extra].iter().all(|&c| c < SIGN_PIECE_SURE)
+    }
 }
 
 /// Prints whose first digits are the «№» cut up: a doubtful print whose
@@ -877,10 +951,11 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
             Some((text, together)) if text == best.text => together,
             _ => alike.iter().map(|p| p.network).fold(1.0, f32::min),
         };
-        return Some((best.text.clone(), least));
+        return Some((best.text.clone(), unless_seconded(&alike, least)));
     }
-    if let Some(read_together) = read_together(prints) {
-        return Some(read_together);
+    if let Some((text, least)) = read_together(prints) {
+        let read: Vec<&Print> = prints.iter().collect();
+        return Some((text, unless_seconded(&read, least)));
     }
     // One clean print that both readers read alike, near certainly, against
     // only prints whose digits part on a guess (the «№» glued on) and that
@@ -891,6 +966,20 @@ fn agree_on_prints(prints: &[Print]) -> Option<(String, f32)> {
     }
     let least = of(prints, &best.text).map(|p| p.confidence).fold(1.0, f32::min);
     Some((best.text.clone(), least * UNCONFIRMED_STATION_FACTOR))
+}
+
+/// How sure a number the glyph network read alike in every one of `prints`
+/// (`least` sure of a digit) is. One hand writes both prints, and a digit
+/// the network misreads in that hand it misreads each time: the repeat is
+/// no second opinion. The sequence reader, which fails otherwise, is one:
+/// unless it read one of the prints alike, the number is no surer than the
+/// surest print as both readers weighed it.
+fn unless_seconded(prints: &[&Print], least: f32) -> f32 {
+    if prints.iter().any(|p| p.seconded) {
+        least
+    } else {
+        least.min(prints.iter().map(|p| p.confidence).fold(0.0, f32::max))
+    }
 }
 
 /// Two prints free of doubt that differ, with as many digits, read digit
@@ -1230,7 +1319,8 @@ mod tests {
         let mut cut_up = print("16838", 0.99, true);
         cut_up.digits[0] = std::array::from_fn(|d| if d == 1 { 0.95 } else { 0.05 / 9.0 });
         cut_up.digits[1] = std::array::from_fn(|d| if d == 6 { 0.6 } else { 0.4 / 9.0 });
-        let prints = sign_cut_off(vec![cut_up.clone(), print("838", 0.99, false)]);
+        let clean = Print { seconded: true, ..print("838", 0.99, false) };
+        let prints = sign_cut_off(vec![cut_up.clone(), clean]);
         assert_eq!((prints[0].text.as_str(), prints[0].digits.len(), prints[0].doubtful), ("838", 3, true));
         let (text, confidence) = agree_on_prints(&prints).unwrap();
         assert_eq!(text, "838");
@@ -1253,16 +1343,49 @@ mod tests {
     }
 
     #[test]
+    fn prints_alike_to_the_glyph_network_alone_are_no_surer_than_the_sequence_reader_lets_them() {
+        // One hand wrote both prints of 12, and the glyph network reads its 2
+        // as a 7 in both, surely; the sequence reader read neither as 17.
+        let dissented = |t: &str| Print { confidence: 0.3, ..print(t, 0.999, false) };
+        let (text, confidence) = agree_on_prints(&[dissented("17"), dissented("17")]).unwrap();
+        assert_eq!(text, "17");
+        assert!(confidence <= 0.3, "{confidence}");
+        let (_, confidence) = agree_on_prints(&[dissented("17"), dissented("12")]).unwrap();
+        assert!(confidence <= 0.3, "read together, still the glyph network's word alone: {confidence}");
+        // It read one of them alike: as sure as their digits together.
+        let seconded = Print { seconded: true, confidence: 0.99, ..print("17", 0.999, false) };
+        let (_, confidence) = agree_on_prints(&[dissented("17"), seconded]).unwrap();
+        assert!(confidence > 0.99, "{confidence}");
+    }
+
+    #[test]
+    fn a_printed_number_with_the_sign_read_as_unsure_digits_before_it_is_that_number() {
+        let read = |number: &str, certainty: &[f32], seconded: bool| HandStation {
+            number: number.into(),
+            confidence: 0.2,
+            seconded,
+            digit_certainty: certainty.to_vec(),
+        };
+        assert!(read("16555", &[0.9, 0.6, 1.0, 1.0, 1.0], false).is_signed("555"));
+        assert!(!read("868", &[0.999, 1.0, 1.0], false).is_signed("8"), "a written 86 Tesseract lost");
+        assert!(!read("16555", &[0.9, 0.6, 1.0, 1.0, 1.0], true).is_signed("555"), "the sequence reader read it");
+        assert!(!read("555", &[1.0, 1.0, 1.0], false).is_signed("555"), "the number itself");
+        assert!(!read("5556", &[1.0, 1.0, 1.0, 0.5], false).is_signed("555"), "another number");
+    }
+
+    #[test]
     fn station_prints_must_agree() {
+        // (The sequence reader read one print alike each time.)
+        let seconded = |t: &str, network: f32| Print { seconded: true, ..print(t, network, false) };
         // Two prints alike, one sure of where the number starts: as sure as
         // their digits read together (surer than either).
-        let alike = [print("555", 0.99, true), print("555", 0.97, false)];
+        let alike = [print("555", 0.99, true), seconded("555", 0.97)];
         let (text, confidence) = agree_on_prints(&alike).unwrap();
         assert_eq!(text, "555");
         assert!(confidence > 0.99, "{confidence}");
         // The clean print doubts its first digit, the other print is sure
         // of it: settled.
-        let mut doubting = print("425", 0.99, false);
+        let mut doubting = seconded("425", 0.99);
         doubting.digits[0] = std::array::from_fn(|d| [0.0, 0.0, 0.0, 0.0, 0.54, 0.0, 0.0, 0.0, 0.0, 0.46][d]);
         let (_, confidence) = agree_on_prints(&[doubting, print("425", 0.99, true)]).unwrap();
         assert!(confidence > 0.9, "{confidence}");
@@ -1277,7 +1400,7 @@ mod tests {
         assert!(confidence <= 0.5, "{text} {confidence}");
         let mut unsure = print("973", 0.99, false);
         unsure.digits[0] = std::array::from_fn(|d| [0.1, 0.1, 0.0, 0.0, 0.0, 0.35, 0.0, 0.0, 0.0, 0.45][d]);
-        let (text, confidence) = agree_on_prints(&[print("573", 0.99, false), unsure]).unwrap();
+        let (text, confidence) = agree_on_prints(&[seconded("573", 0.99), unsure]).unwrap();
         assert_eq!(text, "573");
         assert!(confidence > 0.9, "{confidence}");
         // Prints that differ, only doubtful ones, or one alone: below any
@@ -1292,6 +1415,21 @@ mod tests {
             assert!(confidence < 0.5, "{prints:?}");
         }
         assert_eq!(agree_on_prints(&[]), None);
+    }
+
+    #[test]
+    fn a_long_low_stroke_alone_in_its_row_is_a_dash_and_nothing_else_is() {
+        // Rows 5–40, label text 22 pixels high.
+        let (own, line) = ((5, 40), 22.0);
+        let dash = [10, 20, 60, 26];
+        assert_eq!(lone_dash(&[dash], own, line), Some(dash));
+        // Ink outside the rows is not the row's.
+        assert_eq!(lone_dash(&[dash, [10, 50, 30, 70]], own, line), Some(dash));
+        assert_eq!(lone_dash(&[[30, 10, 34, 35]], own, line), None, "a 1");
+        assert_eq!(lone_dash(&[dash, [70, 10, 90, 35]], own, line), None, "a digit beside it");
+        assert_eq!(lone_dash(&[[10, 20, 24, 24]], own, line), None, "too short: a speck");
+        assert_eq!(lone_dash(&[[10, 6, 60, 12]], own, line), None, "on the rule above: a piece of it");
+        assert_eq!(lone_dash(&[[10, 10, 40, 30]], own, line), None, "as high as a third of its length: a digit");
     }
 
     #[test]

@@ -80,8 +80,10 @@ pub(super) struct CellInk {
 /// The ink of `region` (darker than `level`), without
 /// label text (`letter_boxes`, page coordinates), long horizontal rules (but
 /// where a stroke crosses or rests on one, see [`strokes_on_rules`]) and,
-/// given `vertical_rule_run`, vertical ink runs at least that long,
-/// one-pixel breaks bridged, cut into connected components. A horizontal
+/// given `vertical_rule_run`, vertical ink runs at least that long (judged
+/// on the page above and below the region too, see
+/// [`vertical_rules_through`]), one-pixel breaks bridged, cut into
+/// connected components. A horizontal
 /// rule may break for `rule_gap` pixels (see [`rule_mask`]).
 pub(super) fn cell_ink(
     page: &GrayImage,
@@ -100,7 +102,7 @@ pub(super) fn cell_ink(
     });
     let rules = rule_mask(&ink, rule_gap);
     let mut removed = match vertical_rule_run {
-        Some(run) => vertical_rule_mask(&ink, run),
+        Some(run) => vertical_rules_through(page, region, level, run),
         None => GrayImage::new(w, h),
     };
     for (p, v) in ink.pixels_mut().zip(removed.pixels()) {
@@ -354,6 +356,21 @@ pub(super) fn strokes_on_rules(ink: &GrayImage, rules: &GrayImage) -> Vec<(u32, 
     strokes
 }
 
+/// The vertical rules through `region` (ink darker than `level` in runs at
+/// least `run` long), judged on the page from `run` above it to `run`
+/// below it, in region coordinates. A table's column rule runs on through
+/// the rows around a cell: judged on a low row alone, its piece there is
+/// shorter than `run`, stays, and reads as a 1.
+fn vertical_rules_through(page: &GrayImage, region: Rect, level: u8, run: u32) -> GrayImage {
+    let [l, t, r, b] = region;
+    let (top, bottom) = (t.saturating_sub(run), (b + run).min(page.height()));
+    let strip = GrayImage::from_fn(r - l, bottom - top, |x, y| {
+        Luma([if page.get_pixel(l + x, top + y).0[0] < level { 255 } else { 0 }])
+    });
+    let mask = vertical_rule_mask(&strip, run);
+    image::imageops::crop_imm(&mask, 0, t - top, r - l, b - t).to_image()
+}
+
 /// Marks the pixels of vertical ink runs at least `run` long (box sides,
 /// a table's column rules) in a binary image, widened by a pixel for blur.
 pub(super) fn vertical_rule_mask(ink: &GrayImage, run: u32) -> GrayImage {
@@ -434,6 +451,22 @@ mod tests {
         assert_eq!(boxes, vec![[100, 15, 103, 41], [107, 15, 110, 41], [200, 15, 203, 45], [200, 45, 203, 56]]);
         let removed = |x: u32, y: u32| ink.removed.get_pixel(x, y).0[0] > 0;
         assert!(removed(50, 41) && !removed(101, 40) && removed(101, 42) && !removed(201, 42));
+    }
+
+    #[test]
+    fn a_column_rule_through_a_low_row_is_a_rule_and_a_written_one_is_not() {
+        // A column rule 2 px wide down the whole page at x 20–21; a row from
+        // y 100 to 130, lower than the rule run (40); a written 1 at x 60,
+        // from y 104 to 126, in the row only.
+        let page = GrayImage::from_fn(120, 240, |x, y| {
+            let rule = (20..22).contains(&x);
+            let one = (60..63).contains(&x) && (104..126).contains(&y);
+            Luma([if rule || one { 20 } else { 235 }])
+        });
+        let ink = cell_ink(&page, [10, 100, 110, 130], 128, &[], Some(40), 0);
+        let boxes: Vec<Rect> = ink.boxes.values().map(|(b, _)| *b).collect();
+        assert_eq!(boxes, vec![[50, 4, 53, 26]], "the rule is taken out, the 1 stays");
+        assert!(ink.removed.get_pixel(10, 15).0[0] > 0);
     }
 
     #[test]

@@ -464,13 +464,24 @@ pub fn read_page(
             let caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
             let sign_words: Vec<Rect> = sign_words.into_iter().map(word_rect).collect();
             let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
+            let printed_surely = reading.station_confidence >= super::check::CONFIDENCE_THRESHOLD;
             match hand::read_hand_station(page, &line_boxes, &caption_words, &sign_words, line_height) {
-                Some((station, confidence)) if reading.station.as_deref() == Some(station.as_str()) => {
-                    reading.station_confidence = reading.station_confidence.max(confidence);
+                // Tesseract reading the same number is one more reader's
+                // word where the sequence reader read it so too; else it
+                // agrees with the glyph network, as the two can on a hand
+                // neither reads well, and the handwriting's doubt stands.
+                Some(hand) if reading.station.as_deref() == Some(hand.number.as_str()) => {
+                    reading.station_confidence =
+                        if hand.seconded { reading.station_confidence.max(hand.confidence) } else { hand.confidence };
                 }
-                Some((station, confidence)) => {
-                    reading.station = Some(station);
-                    reading.station_confidence = confidence;
+                // A number printed on a form filled in by hand: the printed
+                // «№» before it reads as digits to the glyph network
+                // («16» + «555»), and the printed pass's sure reading is
+                // the number.
+                Some(hand) if printed_surely && reading.station.as_ref().is_some_and(|s| hand.is_signed(s)) => {}
+                Some(hand) => {
+                    reading.station = Some(hand.number);
+                    reading.station_confidence = hand.confidence;
                 }
                 // What the printed pass made of a handwritten number is no
                 // reading to stand on its own.

@@ -52,11 +52,6 @@ const SPAN_WIDTH_SLACK: f32 = 0.25;
 /// Without vertical rules, a column reaches this share of its heading's
 /// width beyond the heading on each side.
 const HEADING_COLUMN_REACH: f32 = 0.35;
-/// An empty cell read as 0 on a form whose convention is that a blank party
-/// cell means no votes: as sure as a clean handwritten digit checked by an
-/// equality (the sum of the parties answers for a figure the ink search
-/// missed), never sure enough to pass with no equality over it.
-const BLANK_AS_ZERO_CONFIDENCE: f32 = 0.96;
 /// The word that precedes a station's code boxes is matched this well (a
 /// letter of four misread).
 const MARKER_WORD_SCORE: f64 = 0.75;
@@ -217,9 +212,9 @@ fn read_table_cell(
     if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
         value = ValueReading {
             value: Some(0),
-            confidence: BLANK_AS_ZERO_CONFIDENCE,
-            ocr_confidence: BLANK_AS_ZERO_CONFIDENCE,
-            identity_confidence: BLANK_AS_ZERO_CONFIDENCE,
+            confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
+            ocr_confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
+            identity_confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
             handwritten: true,
             problem: Some("the cell is blank: 0 on this form".into()),
             ..Default::default()

@@ -11,7 +11,7 @@ pub mod photo;
 pub mod render;
 pub mod values;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -38,6 +38,9 @@ pub struct SynthOptions {
     pub handwritten: f64,
     /// Which MNIST digits real-handwriting writers draw from.
     pub hand_digits: hand::HandDigits,
+    /// Share of photos delivered through a messenger (shrunk to 1 280–1 600
+    /// pixels on the long side, JPEG quality 70–85).
+    pub messenger: f64,
 }
 
 /// Share of files that are exact byte copies of an earlier file (a photo
@@ -53,6 +56,14 @@ const MIN_COUNT_FOR_COPIES: usize = 8;
 const HAND_SEED_SALT: u64 = 0x4841_4E44_5752_4954;
 /// Share of protocols that print no region line.
 const NO_REGION_SHARE: f64 = 0.1;
+/// Share of handwritten protocols on which some of the page is printed all
+/// the same (the station number of a form printed for its station, a count
+/// filled in by the printer), so that print or pen is decided line by line.
+const MIXED_SHARE: f64 = 0.3;
+/// On such a protocol: the chance the station number is printed, and the
+/// chance each count is.
+const PRINTED_STATION_SHARE: f64 = 0.6;
+const PRINTED_LINE_SHARE: f64 = 0.3;
 
 /// One line of `truth.jsonl`, as fixed by the contract plus extras.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +81,10 @@ pub struct TruthLine {
     /// The earlier file showing the same protocol, for second photos.
     pub second_photo_of: Option<String>,
     pub handwritten: bool,
+    /// On a handwritten protocol, what the pen wrote: the keys of the lines
+    /// whose counts are handwritten, and `station` when its number is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub written_by_hand: Vec<String>,
     /// How the page was printed and photographed, for analysing failures.
     pub conditions: Conditions,
 }
@@ -87,6 +102,9 @@ pub struct Conditions {
     pub blur_sigma: f32,
     pub noise_sigma: f32,
     pub shadow: bool,
+    /// Delivered through a messenger (see [`photo::Shot::through_messenger`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub messenger: bool,
     /// Who wrote the counts of a handwritten protocol, and in which ink.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hand: Option<String>,
@@ -135,7 +153,27 @@ fn plan_protocol(
     let broken = broken_rules(model, &values);
     // Drawn only when asked for, so a printed-only set keeps its bytes.
     let handwritten = options.handwritten > 0.0 && rng.gen_bool(options.handwritten);
-    (Protocol { election, station, region, values, handwritten }, broken)
+    let mut printed_lines = BTreeSet::new();
+    let mut station_printed = false;
+    if handwritten && rng.gen_bool(MIXED_SHARE) {
+        station_printed = rng.gen_bool(PRINTED_STATION_SHARE);
+        for line in &model.lines {
+            if rng.gen_bool(PRINTED_LINE_SHARE) {
+                printed_lines.insert(line.key.clone());
+            }
+        }
+    }
+    (Protocol { election, station, region, values, handwritten, printed_lines, station_printed }, broken)
+}
+
+/// A photo's shot, a share of them delivered through a messenger (drawn
+/// only when asked for, so a set without keeps its bytes).
+fn random_shot(rng: &mut ChaCha8Rng, options: &SynthOptions) -> Shot {
+    let mut shot = Shot::random(rng);
+    if options.messenger > 0.0 && rng.gen_bool(options.messenger) {
+        shot.through_messenger(rng);
+    }
+    shot
 }
 
 /// The ids of the rules that do not hold on `values`.
@@ -173,6 +211,9 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
     if !(0.0..=1.0).contains(&options.handwritten) {
         bail!("--handwritten must be between 0 and 1, not {}", options.handwritten);
     }
+    if !(0.0..=1.0).contains(&options.messenger) {
+        bail!("--messenger must be between 0 and 1, not {}", options.messenger);
+    }
     if !matches!(model.station, StationForm::Number { .. }) {
         bail!("synth draws forms whose station is a number after a caption; {} has code boxes", model.source.display());
     }
@@ -201,11 +242,12 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
         let plan = if !originals.is_empty() && roll < DUPLICATE_SHARE {
             Plan::Duplicate { of: originals[rng.gen_range(0..originals.len())] }
         } else if !originals.is_empty() && roll < DUPLICATE_SHARE + SECOND_PHOTO_SHARE {
-            Plan::SecondPhoto { of: originals[rng.gen_range(0..originals.len())], shot: Shot::random(&mut rng) }
+            let of = originals[rng.gen_range(0..originals.len())];
+            Plan::SecondPhoto { of, shot: random_shot(&mut rng, options) }
         } else {
             let (protocol, broken) = plan_protocol(&mut rng, model, &mut used, options);
             let layout = Layout::random(&mut rng, families.len());
-            Plan::Original { protocol, layout, shot: Shot::random(&mut rng), broken }
+            Plan::Original { protocol, layout, shot: random_shot(&mut rng, options), broken }
         };
         plans.push(plan);
     }
@@ -235,7 +277,7 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
             let pen =
                 writer.as_ref().zip(coverage.as_ref()).map(|(w, coverage)| photo::PenLayer { coverage, ink: w.ink });
             let upright = photo::photograph(&mut photo_rng, &page, pen.as_ref(), shot);
-            let stored = photo::store(upright, shot.storage);
+            let stored = photo::store(photo::deliver(upright, shot), shot.storage);
             let bytes = photo::encode_jpeg(&stored, shot.jpeg_quality, shot.storage);
             let conditions = Conditions {
                 font: families[layout.family].name.to_string(),
@@ -247,13 +289,14 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
                     LabelStyle::OneLine => "one_line".into(),
                     LabelStyle::TwoLine => "two_line".into(),
                 },
-                long_side: shot.long_side,
+                long_side: shot.stored_long_side(),
                 rotation_deg: (shot.rotation_deg * 10.0).round() / 10.0,
                 storage: storage_name(shot.storage),
                 jpeg_quality: shot.jpeg_quality,
                 blur_sigma: (shot.blur_sigma * 100.0).round() / 100.0,
                 noise_sigma: (shot.noise_sigma * 100.0).round() / 100.0,
                 shadow: shot.shadow.is_some(),
+                messenger: shot.delivered_long_side.is_some(),
                 hand: writer.map(|w| w.description),
             };
             Some((bytes, conditions))
@@ -287,6 +330,7 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
             broken_rules: broken.clone(),
             second_photo_of: second_of,
             handwritten: protocol.handwritten,
+            written_by_hand: written_by_hand(model, protocol),
             conditions,
         });
     }
@@ -298,6 +342,13 @@ pub fn run(model: &FormModel, options: &SynthOptions) -> Result<Vec<TruthLine>> 
     }
     write_file(&options.out.join("truth.jsonl"), text.as_bytes())?;
     Ok(truth)
+}
+
+/// The keys of what the pen wrote on `protocol` (`station` for its number).
+fn written_by_hand(model: &FormModel, protocol: &Protocol) -> Vec<String> {
+    let station = protocol.station_by_hand().then(|| "station".to_string());
+    let lines = model.lines.iter().filter(|l| protocol.written_by_hand(&l.key)).map(|l| l.key.clone());
+    station.into_iter().chain(lines).collect()
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

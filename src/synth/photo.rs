@@ -20,6 +20,10 @@ pub const MAX_ROTATION_DEG: f32 = 10.0;
 pub const MAX_KEYSTONE: f32 = 0.08;
 /// JPEG quality range of messenger-forwarded phone photos.
 pub const JPEG_QUALITY_RANGE: (u8, u8) = (45, 90);
+/// A photo as a messenger delivers it: shrunk to this long side, and
+/// encoded again at this JPEG quality.
+pub const MESSENGER_LONG_SIDE_RANGE: (u32, u32) = (1280, 1600);
+pub const MESSENGER_JPEG_QUALITY_RANGE: (u8, u8) = (70, 85);
 
 /// How the stored pixels are turned relative to the upright page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +53,9 @@ pub struct Shot {
     pub noise_sigma: f32,
     pub jpeg_quality: u8,
     pub storage: Storage,
+    /// The long side a messenger shrank the phone's photo to (then encoded
+    /// again at `jpeg_quality`); `None` for the phone's own file.
+    pub delivered_long_side: Option<u32>,
 }
 
 impl Shot {
@@ -80,7 +87,23 @@ impl Shot {
             noise_sigma: rng.gen_range(2.0..9.0),
             jpeg_quality: rng.gen_range(JPEG_QUALITY_RANGE.0..=JPEG_QUALITY_RANGE.1),
             storage,
+            delivered_long_side: None,
         }
+    }
+}
+
+impl Shot {
+    /// The same shot as a messenger delivers it: the phone's photo shrunk
+    /// and encoded again.
+    pub fn through_messenger<R: Rng>(&mut self, rng: &mut R) {
+        self.delivered_long_side =
+            Some(rng.gen_range(MESSENGER_LONG_SIDE_RANGE.0..=MESSENGER_LONG_SIDE_RANGE.1).min(self.long_side));
+        self.jpeg_quality = rng.gen_range(MESSENGER_JPEG_QUALITY_RANGE.0..=MESSENGER_JPEG_QUALITY_RANGE.1);
+    }
+
+    /// The long side of the stored file.
+    pub fn stored_long_side(&self) -> u32 {
+        self.delivered_long_side.unwrap_or(self.long_side)
     }
 }
 
@@ -190,6 +213,15 @@ pub fn photograph<R: Rng>(rng: &mut R, page: &GrayImage, pen: Option<&PenLayer>,
 }
 
 /// Turns the upright photo as it is stored.
+/// `photo` as delivered: shrunk by the messenger when it came through one.
+pub fn deliver(photo: RgbImage, shot: &Shot) -> RgbImage {
+    let Some(long) = shot.delivered_long_side else { return photo };
+    let (w, h) = photo.dimensions();
+    let scale = long as f32 / w.max(h) as f32;
+    let size = |side: u32| ((side as f32 * scale).round() as u32).max(1);
+    image::imageops::resize(&photo, size(w), size(h), image::imageops::FilterType::Triangle)
+}
+
 pub fn store(photo: RgbImage, storage: Storage) -> RgbImage {
     use image::imageops::{rotate180, rotate270, rotate90};
     match storage {

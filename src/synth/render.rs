@@ -7,6 +7,8 @@
 //! spacings and header orders. The scanner must find lines by their labels,
 //! so none of these choices may matter to it.
 
+use std::collections::BTreeSet;
+
 use ab_glyph::{Font, PxScale};
 use image::{GrayImage, Luma};
 use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_mut, text_size};
@@ -34,8 +36,28 @@ pub struct Protocol {
     pub region: Option<String>,
     pub values: Values,
     /// The counts and the station number are left blank in print, to be
-    /// written by hand (see [`super::hand`]).
+    /// written by hand (see [`super::hand`]), but for `printed_lines` and a
+    /// `station_printed`.
     pub handwritten: bool,
+    /// On a handwritten protocol, the lines (by key) whose counts were
+    /// printed all the same: print or pen is a property of each line, not
+    /// of the page.
+    pub printed_lines: BTreeSet<String>,
+    /// On a handwritten protocol, the station number was printed (a form
+    /// printed for its station, its counts filled in by pen).
+    pub station_printed: bool,
+}
+
+impl Protocol {
+    /// Whether line `key`'s count is written by hand.
+    pub fn written_by_hand(&self, key: &str) -> bool {
+        self.handwritten && !self.printed_lines.contains(key)
+    }
+
+    /// Whether the station number is written by hand.
+    pub fn station_by_hand(&self) -> bool {
+        self.handwritten && !self.station_printed
+    }
 }
 
 /// Room left blank for a handwritten station number, in label sizes.
@@ -274,7 +296,7 @@ pub fn render(
                     page.centred(left, right, layout.label_size + 2.0, true, text);
                 }
             }
-            HeaderItem::Station if protocol.handwritten => {
+            HeaderItem::Station if protocol.station_by_hand() => {
                 let size = layout.label_size;
                 let (kk_caption, ru_caption) = (format!(" {station_kk}"), format!("{station_ru} № "));
                 let blank_width = (size * STATION_BLANK_OF_SIZE) as u32;
@@ -348,7 +370,8 @@ pub fn render(
 
         let value = protocol.values.get(&line.key).copied().flatten().map(|v| v.to_string()).unwrap_or_default();
         let cell_top = row_top + (row_height - cell_height) / 2;
-        if protocol.handwritten {
+        let by_hand = protocol.written_by_hand(&line.key);
+        if by_hand {
             // The cell's free area, inside its border or rules.
             let rect = match layout.fields {
                 FieldStyle::Table => [value_left + 6, row_top + 3, right - 12, row_top + row_height],
@@ -361,7 +384,7 @@ pub fn render(
                 right_aligned: layout.fields == FieldStyle::Table,
             });
         }
-        let value = if protocol.handwritten { String::new() } else { value };
+        let value = if by_hand { String::new() } else { value };
         let digit_width = page.width_of(layout.digit_size, layout.bold_digits, &value);
         // The digits' glyph box starts about a fifth of the size below `y`.
         let digits_y = cell_top + (cell_height as f32 - layout.digit_size * 0.95) as u32 / 2;
