@@ -234,6 +234,20 @@ pub const EMPTY_CELL: &str = "the cell is empty";
 /// figure the ink search missed), never sure enough to pass with no
 /// equality over it.
 pub const ZERO_WITHOUT_DIGIT_CONFIDENCE: f32 = 0.96;
+/// A 0 read from no written digit (see [`ZERO_WITHOUT_DIGIT_CONFIDENCE`]),
+/// `why` in its notes.
+pub fn zero_without_digit(why: &str) -> ValueReading {
+    ValueReading {
+        value: Some(0),
+        confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        ocr_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        identity_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        handwritten: true,
+        problem: Some(why.into()),
+        ..Default::default()
+    }
+}
+
 /// A written dash («—», nil): a stroke at least this many label-text
 /// heights long, at least this many times as long as it is high, alone in
 /// its row and clear of the row's rules by this many pixels.
@@ -329,16 +343,7 @@ fn read_hand(
     // A dash is how many write "none": 0, as a digit-high dash of a heavy
     // pen too.
     if let Some([dl, dt, dr, db]) = lone_dash(&boxes, own, line_height) {
-        return ValueReading {
-            value: Some(0),
-            confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            ocr_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            identity_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            handwritten: true,
-            cell: Some([l + dl, t + dt, l + dr, t + db]),
-            problem: Some("a dash: 0".into()),
-            ..Default::default()
-        };
+        return ValueReading { cell: Some([l + dl, t + dt, l + dr, t + db]), ..zero_without_digit("a dash: 0") };
     }
     let Some(group) = count_group(&boxes, centre, own, line_height) else {
         return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };

@@ -210,15 +210,7 @@ fn read_table_cell(
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
     let mut value = hand::read_hand_cell(page, &place, &[], max_digits);
     if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
-        value = ValueReading {
-            value: Some(0),
-            confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            ocr_confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            identity_confidence: hand::ZERO_WITHOUT_DIGIT_CONFIDENCE,
-            handwritten: true,
-            problem: Some("the cell is blank: 0 on this form".into()),
-            ..Default::default()
-        };
+        value = hand::zero_without_digit("the cell is blank: 0 on this form");
     }
     value.cell.get_or_insert([left, top, right, bottom]);
     value
