@@ -87,10 +87,16 @@ pub fn vary(rng: &mut impl Rng, digit: &GrayImage, pen: Option<Pen>) -> GrayImag
     let shaped = warp(&pad, projection, Interpolation::Bilinear, Border::Constant(Luma([255])));
     match pen.unwrap_or_else(|| Pen::random(rng)) {
         // Ink is dark: the minimum over a neighbourhood thickens strokes.
-        Pen::Thicker => imageproc::morphology::grayscale_erode(&shaped, &Mask::square(1)),
+        Pen::Thicker => heavier(&shaped),
         Pen::Thinner => imageproc::morphology::grayscale_dilate(&shaped, &Mask::diamond(1)),
         Pen::Same => shaped,
     }
+}
+
+/// `image` (dark ink on white) written with a pen a pixel wider all round:
+/// ink is dark, so the minimum over a neighbourhood widens its strokes.
+pub fn heavier(image: &GrayImage) -> GrayImage {
+    imageproc::morphology::grayscale_erode(image, &Mask::square(1))
 }
 
 /// `image` (dark ink on white) slanted by `shear` (x moves by `shear` × the

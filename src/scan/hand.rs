@@ -816,9 +816,9 @@ pub fn read_hand_station(
     let of_number = || prints.iter().filter(|p| p.text == number);
     let seconded = of_number().any(|p| p.seconded);
     // How surely each digit was read, in the print that read it least surely.
-    let most = |digit: &[f32; 10]| digit.iter().copied().fold(0.0, f32::max);
-    let digit_certainty =
-        (0..number.len()).map(|i| of_number().filter_map(|p| p.digits.get(i).map(most)).fold(1.0, f32::min)).collect();
+    let digit_certainty = (0..number.len())
+        .map(|i| of_number().filter_map(|p| p.digits.get(i).map(surest)).fold(1.0, f32::min))
+        .collect();
     Some(HandStation { number, confidence, seconded, digit_certainty })
 }
 
@@ -845,8 +845,19 @@ impl HandStation {
             && self.number.ends_with(number)
             && !self.seconded
             && self.digit_certainty.len() == self.number.len()
-            && self.digit_certainty[..extra].iter().all(|&c| c < SIGN_PIECE_SURE)
+            && read_as_sign_pieces(self.digit_certainty[..extra].iter().copied())
     }
+}
+
+/// How surely a glyph reads as the digit it likeliest is.
+fn surest(digit: &[f32; 10]) -> f32 {
+    digit.iter().copied().fold(0.0, f32::max)
+}
+
+/// Whether digits read this surely (each) could be the «№» cut up: none is
+/// read as surely as a written digit ([`SIGN_PIECE_SURE`]).
+fn read_as_sign_pieces(certainties: impl IntoIterator<Item = f32>) -> bool {
+    certainties.into_iter().all(|c| c < SIGN_PIECE_SURE)
 }
 
 /// Prints whose first digits are the «№» cut up: a doubtful print whose
@@ -866,13 +877,12 @@ fn sign_cut_off(mut prints: Vec<Print>) -> Vec<Print> {
             continue;
         }
         let extra = print.text.len() - number.len();
-        let most = |digit: &[f32; 10]| digit.iter().copied().fold(0.0, f32::max);
-        if print.digits[..extra].iter().any(|d| most(d) >= SIGN_PIECE_SURE) {
+        if !read_as_sign_pieces(print.digits[..extra].iter().map(surest)) {
             continue;
         }
         print.digits.drain(..extra);
         print.text = number.clone();
-        print.network = print.digits.iter().map(most).fold(1.0, f32::min);
+        print.network = print.digits.iter().map(surest).fold(1.0, f32::min);
         print.confidence = print.confidence.min(print.network);
     }
     prints

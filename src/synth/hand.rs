@@ -208,8 +208,7 @@ impl Writer {
         };
         let mut written = digits::hand::slanted(&written, self.slant);
         if self.felt_tip {
-            // Ink is dark: the minimum over a neighbourhood widens the line.
-            written = imageproc::morphology::grayscale_erode(&written, &imageproc::morphology::Mask::square(1));
+            written = digits::hand::heavier(&written);
         }
         let coverage =
             GrayImage::from_fn(written.width(), written.height(), |x, y| Luma([255 - written.get_pixel(x, y).0[0]]));
