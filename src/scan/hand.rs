@@ -38,6 +38,10 @@ const VERTICAL_RULE_OF_LINE: f32 = 2.2;
 /// stand within this many pixels of the box's top and bottom rules.
 const SIDE_ASPECT: u32 = 4;
 const SIDE_REACH: u32 = 3;
+/// How far beside a stroke a rule is looked for, to tell a box's corner
+/// (the rule stops at the stroke) from a table's row rule running on past a
+/// written 1: half a text line.
+const CORNER_REACH_OF_LINE: f32 = 0.5;
 /// Components shorter than this share of the tallest glyph are pieces
 /// (a 5's bar, a broken stroke), never digits of their own.
 const PIECE_OF_HEIGHT: f32 = 0.45;
@@ -411,10 +415,23 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
     let rule_at = |x0: u32, x1: u32, y: u32| {
         y < h && (x0.saturating_sub(SIDE_REACH)..(x1 + SIDE_REACH).min(w)).any(|x| rules.get_pixel(x, y).0[0] > 0)
     };
+    // A box's side ends its top or bottom rule: the rule turns there (a
+    // corner), running on to one side of it only. A rule that runs on past
+    // the stroke on both sides, top and bottom, is a table's row rule, and
+    // the stroke across the row between them a written 1.
+    let reach = ((line_height * CORNER_REACH_OF_LINE) as u32).max(SIDE_REACH + 2);
+    let runs_on_both_sides = |bx: &Rect, y: u32| {
+        // A rule off the level by a row or two at the reach's far end.
+        let near = |x0: u32, x1: u32| (y.saturating_sub(SIDE_REACH)..=y + SIDE_REACH).any(|yy| rule_at(x0, x1, yy));
+        let left = bx[0] > reach && near(bx[0] - reach, bx[0].saturating_sub(SIDE_REACH + 1));
+        let right = bx[2] + reach < w && near(bx[2] + SIDE_REACH + 1, bx[2] + reach);
+        left && right
+    };
     let is_side = |bx: &Rect| {
-        width(bx) * SIDE_ASPECT <= height(bx)
-            && (bx[1].saturating_sub(SIDE_REACH)..=bx[1]).any(|y| rule_at(bx[0], bx[2], y))
-            && (bx[3].saturating_sub(1)..bx[3] + SIDE_REACH).any(|y| rule_at(bx[0], bx[2], y))
+        let top = (bx[1].saturating_sub(SIDE_REACH)..=bx[1]).find(|&y| rule_at(bx[0], bx[2], y));
+        let bottom = (bx[3].saturating_sub(1)..bx[3] + SIDE_REACH).find(|&y| rule_at(bx[0], bx[2], y));
+        let (Some(top), Some(bottom)) = (top, bottom) else { return false };
+        width(bx) * SIDE_ASPECT <= height(bx) && !(runs_on_both_sides(bx, top) && runs_on_both_sides(bx, bottom))
     };
     let components = boxes
         .iter()
@@ -719,6 +736,9 @@ pub fn read_hand_station(
     line_height: f32,
 ) -> Option<HandStation> {
     let mut prints: Vec<Print> = Vec::new();
+    // Runs of digit-high ink on the station lines that were neither a
+    // print, the «№» nor the caption's slash.
+    let mut unread_runs = 0;
     // Station lines side by side (Kazakh left, Russian right) are one band
     // across the page; each print in it is read once.
     let mut bands: Vec<Rect> = Vec::new();
@@ -773,16 +793,23 @@ pub fn read_hand_station(
                 .filter(|b| b[0] + 2 >= band[0] && b[2] <= band[2] + 2 && b[1] + 4 >= band[1] && b[3] <= band[3] + 4)
                 .collect();
             let read = read_group(page, &ink, &members, sign_words);
-            sign_just_before = read.glyphs.is_empty() && read.sign.is_some();
+            let sign_alone = read.glyphs.is_empty() && read.sign.is_some();
+            // A line has one «№» per print: a second sign-like run right
+            // after one is written ink no reader could read.
+            if sign_alone && sign_before {
+                unread_runs += 1;
+            }
+            sign_just_before = sign_alone;
             // A number's glyphs are digits; one among three or more that
             // the network doubts is one digit (a 7 written wide, a loop left
             // open) still leaves a print to weigh, not one free of doubt.
             // More such glyphs are words or marks.
             let unclear = read.glyphs.iter().filter(|g| g.best().0.is_none()).count();
-            if read.glyphs.is_empty()
-                || unclear > 1
-                || (unclear == 1 && read.glyphs.len() < MIN_DIGITS_BESIDE_UNCLEAR + 1)
-            {
+            if read.glyphs.is_empty() {
+                continue;
+            }
+            if unclear > 1 || (unclear == 1 && read.glyphs.len() < MIN_DIGITS_BESIDE_UNCLEAR + 1) {
+                unread_runs += 1;
                 continue;
             }
             // A sign left out that touched the number (a digit may have
@@ -814,12 +841,26 @@ pub fn read_hand_station(
     let prints = sign_cut_off(prints);
     let (number, confidence) = agree_on_prints(&prints)?;
     let of_number = || prints.iter().filter(|p| p.text == number);
+    let confidence = unless_lone_beside_unread(confidence, of_number().count(), unread_runs);
     let seconded = of_number().any(|p| p.seconded);
     // How surely each digit was read, in the print that read it least surely.
     let digit_certainty = (0..number.len())
         .map(|i| of_number().filter_map(|p| p.digits.get(i).map(surest)).fold(1.0, f32::min))
         .collect();
     Some(HandStation { number, confidence, seconded, digit_certainty })
+}
+
+/// A number read from a single print stands on its own only where no other
+/// written ink on the station lines went unread: the other print may be
+/// the same number, written so that no reader could read it, or another
+/// (Breip's «12», its «2» a «z», read «17» in one print and not at all in
+/// the other). Else it is unconfirmed.
+fn unless_lone_beside_unread(confidence: f32, prints_of_number: usize, unread_runs: usize) -> f32 {
+    if prints_of_number == 1 && unread_runs > 0 {
+        confidence * UNCONFIRMED_STATION_FACTOR
+    } else {
+        confidence
+    }
 }
 
 /// The station number as the handwriting readers read it.
@@ -911,7 +952,7 @@ fn looks_printed_sign(height: u32, tallest_after: u32, digit: Option<u8>, sure: 
 /// Whether `stroke` (page coordinates) stands between two of the
 /// caption's words on its line, each within [`SLASH_REACH_OF_LINE`] line
 /// heights of it.
-fn between_caption_words(stroke: &Rect, caption_words: &[Rect], line_height: f32) -> bool {
+pub fn between_caption_words(stroke: &Rect, caption_words: &[Rect], line_height: f32) -> bool {
     let reach = (line_height * SLASH_REACH_OF_LINE) as u32;
     let beside = |w: &&Rect| w[1] < stroke[3] && stroke[1] < w[3];
     let left = caption_words.iter().filter(beside).any(|w| w[2] <= stroke[0] && stroke[0] - w[2] <= reach);
@@ -1433,6 +1474,14 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_print_beside_unread_ink_is_unconfirmed() {
+        assert_eq!(unless_lone_beside_unread(0.999, 1, 0), 0.999);
+        assert!(unless_lone_beside_unread(0.999, 1, 1) < crate::scan::check::CONFIDENCE_THRESHOLD);
+        // Two prints read alike are two readings, whatever else is unread.
+        assert_eq!(unless_lone_beside_unread(0.999, 2, 1), 0.999);
+    }
+
+    #[test]
     fn a_long_low_stroke_alone_in_its_row_is_a_dash_and_nothing_else_is() {
         // Rows 5–40, label text 22 pixels high.
         let (own, line) = ((5, 40), 22.0);
@@ -1445,6 +1494,35 @@ mod tests {
         assert_eq!(lone_dash(&[[10, 20, 24, 24]], own, line), None, "too short: a speck");
         assert_eq!(lone_dash(&[[10, 6, 60, 12]], own, line), None, "on the rule above: a piece of it");
         assert_eq!(lone_dash(&[[10, 10, 40, 30]], own, line), None, "as high as a third of its length: a digit");
+    }
+
+    /// A white region 400 × 60 with a rule along rows 10 and 50, from
+    /// `rule_from` to `rule_to`, and a 3 px stroke at x 200 from rule to rule.
+    fn stroke_between_rules(rule_from: u32, rule_to: u32) -> GrayImage {
+        let mut page = GrayImage::from_pixel(400, 60, image::Luma([250]));
+        for x in rule_from..rule_to {
+            for y in [10, 11, 50, 51] {
+                page.put_pixel(x, y, image::Luma([30]));
+            }
+        }
+        for y in 10..52 {
+            for x in 200..203 {
+                page.put_pixel(x, y, image::Luma([40]));
+            }
+        }
+        page
+    }
+
+    #[test]
+    fn a_stroke_across_a_tables_row_is_a_one_and_a_boxs_side_is_not() {
+        let strokes = |page: &GrayImage| {
+            let ink = hand_ink(page, [0, 0, 400, 60], 30.0, &[], 0);
+            ink.components.iter().filter(|(_, b)| b[0] <= 200 && b[2] >= 202).count()
+        };
+        // The row's rules run on both sides of the stroke: a written 1.
+        assert_eq!(strokes(&stroke_between_rules(20, 380)), 1);
+        // The rules stop at the stroke, as a box's do at its side.
+        assert_eq!(strokes(&stroke_between_rules(200, 380)), 0);
     }
 
     #[test]

@@ -78,3 +78,50 @@ pub(super) fn has_letters(text: &str) -> bool {
 pub(super) fn word_rect(w: &Word) -> Rect {
     [w.left, w.top, w.right(), w.bottom()]
 }
+
+/// Of `items` — (rank in the model's order, place down the page, weight) —
+/// the longest chain whose ranks and places both rise, the heaviest where
+/// chains are as long: the indices of its items, top to bottom. What the
+/// form's printed order makes of a page's labels: a match out of that
+/// order is a misreading or another print of the same words.
+pub fn longest_rising_chain(items: &[(usize, u32, f64)]) -> Vec<usize> {
+    let mut best: Vec<(usize, f64, Option<usize>)> = Vec::with_capacity(items.len());
+    for (j, &(rank, place, weight)) in items.iter().enumerate() {
+        let mut here = (1, weight, None);
+        for (i, &(length, total, _)) in best.iter().enumerate() {
+            let rises = items[i].0 < rank && items[i].1 < place;
+            if rises && (length + 1, total + weight) > (here.0, here.1) {
+                here = (length + 1, total + weight, Some(i));
+            }
+        }
+        debug_assert!(j == best.len());
+        best.push(here);
+    }
+    let mut at = (0..best.len()).max_by(|&a, &b| {
+        (best[a].0, best[a].1).partial_cmp(&(best[b].0, best[b].1)).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut chain = Vec::new();
+    while let Some(i) = at {
+        chain.push(i);
+        at = best[i].2;
+    }
+    chain.reverse();
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_chain_in_order_is_kept_and_the_heavier_of_equals() {
+        // Lines 0, 1, 2 down the page, and line 1 matched again further
+        // down (a repeated total): the out-of-order match is left out.
+        let items = [(0, 10, 1.0), (1, 20, 1.0), (2, 30, 1.0), (1, 40, 1.0)];
+        assert_eq!(longest_rising_chain(&items), vec![0, 1, 2]);
+        // Two places for line 1, either makes a chain of two: the better match.
+        let items = [(0, 10, 1.0), (1, 20, 0.8), (1, 40, 0.9)];
+        assert_eq!(longest_rising_chain(&items), vec![0, 2]);
+        assert!(longest_rising_chain(&[]).is_empty());
+    }
+}

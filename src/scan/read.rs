@@ -16,12 +16,12 @@ use super::ink::{
     cell_ink, glyph_columns, glyph_crop, height, ink_level, normalise_crop, rows_by_middle, runs_by_gap, union,
     white_crop, width, CellInk, GLYPH_EDGE,
 };
-use super::lines::{group_lines, has_letters, word_rect, Rect, TextLine, MIN_WORD_CONFIDENCE};
+use super::lines::{group_lines, has_letters, longest_rising_chain, word_rect, Rect, TextLine, MIN_WORD_CONFIDENCE};
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
 use super::structure::HorizontalRule;
-use super::{hand, table};
+use super::{hand, row_labels, table};
 use crate::digits;
 use crate::model::{FormModel, StationForm};
 use crate::textmatch::{fold, partial_score};
@@ -270,10 +270,12 @@ pub fn read_page(
     targets: &Targets,
 ) -> Result<Reading, OcrError> {
     let words = engines.read_words(page)?;
-    let lines = group_lines(&words);
+    let mut lines = group_lines(&words);
     let mut classified: Vec<Option<(Target, f64)>> =
         lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
     settle_by_order(&lines, &mut classified, targets);
+    read_unread_labels(engines, page, rules, model, targets, &mut lines, &mut classified)?;
+    keep_in_model_order(&lines, &mut classified);
 
     let mut reading = Reading::default();
     read_election(model, &lines, &classified, &mut reading);
@@ -404,15 +406,16 @@ pub fn read_page(
         let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
         let mut hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
         let mut own_rows = (region[1], region[3]);
-        // In a ruled table the count's row is its label's, rule to rule,
-        // and a pen's figure may cross into the rows around (the region
-        // reaches as far, so that such a figure is not cut by its edge).
-        if let Some((_, (above, below))) = table_cell {
-            let drift = ((below - above) as f32 * table::ROW_DRIFT) as u32;
-            hand_region[1] = hand_region[1].min(above.saturating_sub(drift));
-            hand_region[3] = hand_region[3].max((below + drift).min(PAGE_HEIGHT));
-            own_rows = (above, below);
+        // In a ruled table the count's row is its label's, rule to rule.
+        // A pen's figure may cross into the rows around, in a table or
+        // not: the region reaches as far, so that such a figure is not cut
+        // by its edge (its middle still tells whose row it is).
+        if let Some((_, rows)) = table_cell {
+            own_rows = rows;
         }
+        let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32;
+        hand_region[1] = hand_region[1].min(own_rows.0.saturating_sub(drift));
+        hand_region[3] = hand_region[3].max((own_rows.1 + drift).min(PAGE_HEIGHT));
         cells.push((index, hand_region, own_rows, centre, band));
     }
     // A page whose counts Tesseract and the glyph reader mostly could not
@@ -455,14 +458,24 @@ pub fn read_page(
             // which.
             let caption = fold(&model.station_caption());
             // The slash between the Kazakh and the Russian caption reads as a
-            // 1: it is the caption's too.
+            // 1: it is the caption's too where it stands between two of the
+            // caption's words. A «/» elsewhere is a written digit Tesseract
+            // took for one (a slanted 1 after «27»): neither caption nor sign.
             let (caption_words, sign_words): (Vec<&Word>, Vec<&Word>) = station_lines
                 .iter()
                 .flat_map(|l| l.words.iter())
-                .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()))
-                .partition(|w| w.text == "/" || is_caption_word(&w.text, &caption));
-            let caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
+                .filter(|w| !w.text.chars().any(|c| c.is_ascii_digit()) && w.text != "/")
+                .partition(|w| is_caption_word(&w.text, &caption));
+            let mut caption_words: Vec<Rect> = caption_words.into_iter().map(word_rect).collect();
             let sign_words: Vec<Rect> = sign_words.into_iter().map(word_rect).collect();
+            let slashes: Vec<Rect> = station_lines
+                .iter()
+                .flat_map(|l| l.words.iter())
+                .filter(|w| w.text == "/")
+                .map(word_rect)
+                .filter(|slash| hand::between_caption_words(slash, &caption_words, line_height))
+                .collect();
+            caption_words.extend(slashes);
             let line_boxes: Vec<Rect> = station_lines.iter().filter_map(|l| l.letters).collect();
             let printed_surely = reading.station_confidence >= super::check::CONFIDENCE_THRESHOLD;
             match hand::read_hand_station(page, &line_boxes, &caption_words, &sign_words, line_height) {
@@ -544,6 +557,94 @@ fn settle_by_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>],
             .collect();
         if let [only] = allowed[..] {
             *class = Some((only, MIN_LABEL_SCORE));
+        }
+    }
+}
+
+/// Whether a form line beside its label (not in a table's column) has a
+/// text line matched to it.
+fn label_found(classified: &[Option<(Target, f64)>], index: usize) -> bool {
+    classified.iter().any(|c| matches!(c, Some((Target::FormLine(i), _)) if *i == index))
+}
+
+/// Form lines whose label the layout pass left unread are looked for row by
+/// row (`row_labels`): each ruled row holding no recognised line is read
+/// alone, scaled, until every such line is matched or the rows allowed run
+/// out. A row's line is kept only when it matches a form line; a form line
+/// matched twice is settled by `keep_in_model_order`.
+fn read_unread_labels(
+    engines: &mut Engines,
+    page: &GrayImage,
+    rules: &[HorizontalRule],
+    model: &FormModel,
+    targets: &Targets,
+    lines: &mut Vec<TextLine>,
+    classified: &mut Vec<Option<(Target, f64)>>,
+) -> Result<(), OcrError> {
+    let unread = |classified: &[Option<(Target, f64)>]| {
+        (0..model.lines.len()).filter(|&i| model.lines[i].column.is_none() && !label_found(classified, i)).count()
+    };
+    if unread(classified) == 0 {
+        return Ok(());
+    }
+    let recognised: Vec<Rect> =
+        lines.iter().zip(classified.iter()).filter(|(_, c)| c.is_some()).filter_map(|(l, _)| l.letters).collect();
+    let rows = row_labels::unread_rows(rules, &recognised);
+    for (top, bottom) in rows.into_iter().take(row_labels::MAX_ROWS_READ) {
+        for line in row_labels::read_row_label(engines, page, top, bottom)? {
+            let class = targets.classify(&line.folded, leading_number(&line), model);
+            if matches!(class, Some((Target::FormLine(i), _)) if model.lines[i].column.is_none()) {
+                lines.push(line);
+                classified.push(class);
+            }
+        }
+        if unread(classified) == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The form's lines are printed in the model's order, top to bottom: of the
+/// labels matched to form lines, the longest run in that order is kept (the
+/// best-matched where two runs are as long), and a match out of it — the
+/// repeated «TOTAL VALID VOTES» under a party table taken for line 7, a
+/// form line matched both where the layout pass and where the row reader
+/// found it — is dropped. Text lines of one wrapped label (the same line,
+/// a line's spacing apart) count as one label.
+fn keep_in_model_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>]) {
+    // Each label: its form line, its bottom, its score, its text lines.
+    let mut matched: Vec<(usize, Rect, f64, usize)> = lines
+        .iter()
+        .zip(classified.iter())
+        .enumerate()
+        .filter_map(|(k, (line, class))| match (class, line.letters) {
+            (Some((Target::FormLine(i), score)), Some(rect)) => Some((*i, rect, *score, k)),
+            _ => None,
+        })
+        .collect();
+    matched.sort_by_key(|m| (m.1[1] + m.1[3]) / 2);
+    let mut labels: Vec<(usize, u32, f64, Vec<usize>)> = Vec::new();
+    for (index, rect, score, k) in matched {
+        let line_height = (rect[3] - rect[1]) as f32;
+        match labels.last_mut() {
+            Some(label)
+                if label.0 == index && (rect[1].saturating_sub(label.1) as f32) <= SAME_LABEL_GAP * line_height =>
+            {
+                label.1 = label.1.max(rect[3]);
+                label.2 += score;
+                label.3.push(k);
+            }
+            _ => labels.push((index, rect[3], score, vec![k])),
+        }
+    }
+    let items: Vec<(usize, u32, f64)> = labels.iter().map(|l| (l.0, l.1, l.2)).collect();
+    let kept = longest_rising_chain(&items);
+    for (n, label) in labels.iter().enumerate() {
+        if !kept.contains(&n) {
+            for &k in &label.3 {
+                classified[k] = None;
+            }
         }
     }
 }

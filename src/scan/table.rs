@@ -15,7 +15,7 @@
 use image::GrayImage;
 
 use super::hand;
-use super::lines::{group_lines, Rect, TextLine};
+use super::lines::{group_lines, longest_rising_chain, Rect, TextLine};
 use super::ocr::{Engines, Word};
 use super::reading::{Reading, ValueReading};
 use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule};
@@ -279,22 +279,8 @@ fn rows_by_labels(
     hits.retain(|(_, r)| ((r[0] + r[2]) / 2).abs_diff(column_middle) <= reach);
     hits.sort_by_key(|(_, r)| r[1]);
     // The longest chain of hits whose model order rises down the page.
-    let mut chain_len = vec![1usize; hits.len()];
-    let mut previous = vec![None; hits.len()];
-    for j in 0..hits.len() {
-        for i in 0..j {
-            if hits[i].0 < hits[j].0 && hits[i].1[1] < hits[j].1[1] && chain_len[i] + 1 > chain_len[j] {
-                chain_len[j] = chain_len[i] + 1;
-                previous[j] = Some(i);
-            }
-        }
-    }
-    let mut at = (0..hits.len()).max_by_key(|&j| chain_len[j])?;
-    let mut chain = vec![hits[at]];
-    while let Some(p) = previous[at] {
-        chain.push(hits[p]);
-        at = p;
-    }
+    let items: Vec<(usize, u32, f64)> = hits.iter().map(|(i, r)| (*i, r[1], 1.0)).collect();
+    let chain: Vec<(usize, Rect)> = longest_rising_chain(&items).into_iter().map(|k| hits[k]).collect();
     if chain.len() < MIN_LABELS_FOR_ROWS {
         return None;
     }
@@ -462,7 +448,10 @@ pub fn value_column_left(
     let room = (text_height * MIN_VALUE_CELL_OF_TEXT) as u32;
     let mut after = rules.iter().copied().filter(|&x| x > band[2]);
     let first = after.next()?;
-    let next = after.next().unwrap_or(page.width());
+    // The cell reaches to the table's far rule or the page's edge, past any
+    // stroke of a written figure that runs down a short row like a rule
+    // (a 1, a 7's stem): the page's frame has no cell after it.
+    let next = after.next_back().unwrap_or(page.width());
     (next >= first + room).then_some((first + RULE_CLEARANCE, (above, below)))
 }
 

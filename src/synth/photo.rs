@@ -212,7 +212,6 @@ pub fn photograph<R: Rng>(rng: &mut R, page: &GrayImage, pen: Option<&PenLayer>,
     imageproc::filter::gaussian_blur_f32(&photo, sigma)
 }
 
-/// Turns the upright photo as it is stored.
 /// `photo` as delivered: shrunk by the messenger when it came through one.
 pub fn deliver(photo: RgbImage, shot: &Shot) -> RgbImage {
     let Some(long) = shot.delivered_long_side else { return photo };
@@ -222,6 +221,7 @@ pub fn deliver(photo: RgbImage, shot: &Shot) -> RgbImage {
     image::imageops::resize(&photo, size(w), size(h), image::imageops::FilterType::Triangle)
 }
 
+/// Turns the upright photo as it is stored.
 pub fn store(photo: RgbImage, storage: Storage) -> RgbImage {
     use image::imageops::{rotate180, rotate270, rotate90};
     match storage {

@@ -1,0 +1,151 @@
+//! Labels read row by row, where the page-wide layout pass left them unread.
+//!
+//! Tesseract's automatic layout reads a page at the size it is given. Where
+//! a form's labels are printed small (a 1 000 px phone photo of an A4 sheet,
+//! a messenger's shrunken copy: capitals 10–12 px high) or faint among a
+//! table's rules, it returns letter salad for them, and their counts are
+//! never looked for. The table's rules are found reliably at any size, so
+//! each ruled row that holds no recognised text is cut out, its label cell
+//! (up to the first column rule) scaled so that its letters stand at the
+//! height Tesseract reads best,
+//! and read alone as one block of text. The caller matches what it says to
+//! the model like any other line; the model's order of lines is the
+//! evidence that settles the rest (`read::keep_in_model_order`).
+
+use std::collections::HashMap;
+
+use image::imageops::{crop_imm, resize, FilterType};
+use image::{GrayImage, Luma};
+use imageproc::contrast::otsu_level;
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+use super::lines::{group_lines, Rect, TextLine};
+use super::ocr::{Engines, OcrError, Word};
+use super::structure::{vertical_rules, HorizontalRule};
+
+/// A row between two rules is a label's row when it is this high or more
+/// on the normalised page (a small print's single line, 18 px and up)…
+const MIN_ROW_HEIGHT: u32 = 18;
+/// …and at most this high (a label wrapped over three lines, or a tall
+/// box; anything taller is a table's body or a blank area).
+const MAX_ROW_HEIGHT: u32 = 150;
+/// The height a label's typical glyph (the median of its ink's connected
+/// pieces: mostly small letters) is scaled to: Tesseract's line recogniser
+/// reads best with small letters of about 20–25 px.
+const TARGET_GLYPH_HEIGHT: f32 = 24.0;
+/// Rows are never scaled up more than this (beyond, the upscaled blur of a
+/// small photo reads no better).
+const MAX_UPSCALE: f32 = 3.0;
+/// Ink pieces lower than this are specks and dots, not glyphs.
+const MIN_GLYPH_HEIGHT: u32 = 4;
+/// A column rule ends the label's cell only this far from the row's left
+/// (a share of the page width): nearer, it is a number column's rule.
+const MIN_LABEL_CELL_SHARE: f32 = 0.25;
+/// Pixels kept clear of the rules around a row's cell (their ink would be
+/// read as letters).
+const RULE_CLEARANCE: u32 = 3;
+/// At most this many rows are read on one page: what the cost of a page
+/// whose labels the layout pass could not read is bounded by.
+pub const MAX_ROWS_READ: usize = 40;
+
+/// The ruled rows of a page, top to bottom, that hold no text line the
+/// layout pass recognised (`recognised`: the boxes of the lines matched to
+/// the model): where an unread label may stand.
+pub fn unread_rows(rules: &[HorizontalRule], recognised: &[Rect]) -> Vec<(u32, u32)> {
+    rules
+        .windows(2)
+        .map(|pair| (pair[0].y, pair[1].y))
+        .filter(|&(top, bottom)| (MIN_ROW_HEIGHT..=MAX_ROW_HEIGHT).contains(&(bottom - top)))
+        .filter(|&(top, bottom)| {
+            !recognised.iter().any(|r| {
+                let middle = (r[1] + r[3]) / 2;
+                top < middle && middle < bottom
+            })
+        })
+        .collect()
+}
+
+/// Reads the label cell of the row between rules `top` and `bottom`: the
+/// text lines Tesseract finds in it, in page coordinates.
+pub fn read_row_label(
+    engines: &mut Engines,
+    page: &GrayImage,
+    top: u32,
+    bottom: u32,
+) -> Result<Vec<TextLine>, OcrError> {
+    let (left, right) = label_cell(page, top, bottom);
+    let (y0, y1) = (top + RULE_CLEARANCE, bottom.saturating_sub(RULE_CLEARANCE));
+    if y1 <= y0 || right <= left + 2 * RULE_CLEARANCE {
+        return Ok(Vec::new());
+    }
+    let (x0, x1) = (left + RULE_CLEARANCE, right - RULE_CLEARANCE);
+    let cell = crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image();
+    let scale = glyph_height(&cell).map_or(1.0, |h| (TARGET_GLYPH_HEIGHT / h).clamp(1.0, MAX_UPSCALE));
+    let scaled = if scale > 1.0 {
+        let (w, h) = ((cell.width() as f32 * scale) as u32, (cell.height() as f32 * scale) as u32);
+        resize(&cell, w, h, FilterType::CatmullRom)
+    } else {
+        cell
+    };
+    let words = engines.read_block_words(&scaled)?;
+    let on_page = |v: u32| (v as f32 / scale).round() as u32;
+    let placed: Vec<Word> = words
+        .into_iter()
+        .map(|w| Word {
+            left: x0 + on_page(w.left),
+            top: y0 + on_page(w.top),
+            width: on_page(w.width),
+            height: on_page(w.height),
+            ..w
+        })
+        .collect();
+    Ok(group_lines(&placed))
+}
+
+/// The median height of the glyphs in a label's cell: its ink's connected
+/// pieces (Otsu's threshold), specks and the cell's rules left out.
+fn glyph_height(cell: &GrayImage) -> Option<f32> {
+    let level = otsu_level(cell);
+    let ink =
+        GrayImage::from_fn(cell.width(), cell.height(), |x, y| Luma([u8::from(cell.get_pixel(x, y).0[0] < level)]));
+    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
+    let mut extents: HashMap<u32, (u32, u32)> = HashMap::new();
+    for (_, y, label) in labels.enumerate_pixels().filter(|(_, _, l)| l.0[0] > 0) {
+        let extent = extents.entry(label.0[0]).or_insert((y, y));
+        *extent = (extent.0.min(y), extent.1.max(y));
+    }
+    let mut heights: Vec<u32> = extents
+        .values()
+        .map(|(top, bottom)| bottom - top + 1)
+        .filter(|&h| h >= MIN_GLYPH_HEIGHT && h * 10 < cell.height() * 8)
+        .collect();
+    heights.sort_unstable();
+    heights.get(heights.len() / 2).map(|&h| h as f32)
+}
+
+/// The columns of a row's label cell: from the row's first column rule (or
+/// the page's edge) to the next rule far enough right, or the page's edge.
+fn label_cell(page: &GrayImage, top: u32, bottom: u32) -> (u32, u32) {
+    let columns = vertical_rules(page, top + RULE_CLEARANCE, bottom.saturating_sub(RULE_CLEARANCE));
+    let min_width = (page.width() as f32 * MIN_LABEL_CELL_SHARE) as u32;
+    let left = columns.first().copied().filter(|&x| x < min_width).unwrap_or(0);
+    let right = columns.iter().copied().find(|&x| x >= left + min_width).unwrap_or(page.width());
+    (left, right)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(y: u32) -> HorizontalRule {
+        HorizontalRule { y, left: 100, right: 1500 }
+    }
+
+    #[test]
+    fn rows_holding_a_recognised_line_or_of_no_label_height_are_left_out() {
+        let rules = [rule(100), rule(130), rule(160), rule(170), rule(400), rule(440)];
+        // 100–130 holds a recognised line; 160–170 is too low, 170–400 too high.
+        let recognised = [[120, 108, 600, 124]];
+        assert_eq!(unread_rows(&rules, &recognised), vec![(130, 160), (400, 440)]);
+    }
+}
