@@ -68,6 +68,8 @@ struct RawForm {
     id: String,
     name: String,
     max_digits: u32,
+    #[serde(default)]
+    leading_zeros: bool,
     languages: Spanned<Vec<String>>,
     #[serde(default = "default_ocr_language")]
     ocr_language: String,
@@ -325,6 +327,9 @@ pub struct FormModel {
     pub id: String,
     pub name: String,
     pub max_digits: u32,
+    /// Writers of this form put zeros before a count («015», «099»): a
+    /// leading zero is how it is written, not a sign of a misread digit.
+    pub leading_zeros: bool,
     /// The languages the form is printed in, in the order of every
     /// [`Labels`] list (`["kk", "ru"]`).
     pub languages: Vec<String>,
@@ -615,6 +620,7 @@ impl FormModel {
             id: raw.form.id,
             name: raw.form.name,
             max_digits: raw.form.max_digits,
+            leading_zeros: raw.form.leading_zeros,
             title: labels(raw.form.title, "form.title")?,
             languages,
             ocr_language: raw.form.ocr_language,

@@ -173,6 +173,9 @@ fn the_nigerian_result_sheet_is_a_model_file_too() {
     assert!(model.party_lines().all(|l| l.column == Some(figures) && l.blank_is_zero));
     assert!(model.field_lines().all(|l| l.column.is_none() && !l.blank_is_zero));
     assert_eq!(model.repeated_totals.len(), 1);
+    // Its writers put zeros before counts; the Kazakh protocol's do not.
+    assert!(model.leading_zeros);
+    assert!(!FormModel::load(None).unwrap().leading_zeros);
     assert_eq!(model.repeated_totals[0].key, "total_valid_votes");
     // The bundled Kazakh model leaves blanks missing.
     assert!(FormModel::load(None).unwrap().lines.iter().all(|l| !l.blank_is_zero && l.column.is_none()));

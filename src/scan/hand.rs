@@ -280,9 +280,27 @@ pub enum LeadingZero {
     Expected,
 }
 
+impl LeadingZero {
+    /// A count's leading zero on a form whose writers put zeros before
+    /// counts (the model's `leading_zeros`) or not.
+    pub fn for_counts(leading_zeros: bool) -> LeadingZero {
+        if leading_zeros {
+            LeadingZero::Expected
+        } else {
+            LeadingZero::Doubtful
+        }
+    }
+}
+
 /// Reads the handwritten count at `place` on the page.
-pub fn read_hand_cell(page: &GrayImage, place: &Place, letter_boxes: &[Rect], max_digits: u32) -> ValueReading {
-    read_hand(page, place, letter_boxes, max_digits, LeadingZero::Doubtful)
+pub fn read_hand_cell(
+    page: &GrayImage,
+    place: &Place,
+    letter_boxes: &[Rect],
+    max_digits: u32,
+    leading_zero: LeadingZero,
+) -> ValueReading {
+    read_hand(page, place, letter_boxes, max_digits, leading_zero)
 }
 
 /// Reads the digits of a code's box group at `place` (box sides taken out):
@@ -317,7 +335,7 @@ pub fn read_hand_crop(crop: &GrayImage) -> ValueReading {
         label_centre_y: h / 2,
         line_height: (ink_height as f32 / LONE_DIGITS_OF_LINE).max(4.0),
     };
-    read_hand_cell(&page, &place, &[], MAX_LONE_DIGITS)
+    read_hand_cell(&page, &place, &[], MAX_LONE_DIGITS, LeadingZero::Doubtful)
 }
 
 /// The most digits a lone count is read with.
@@ -1559,6 +1577,28 @@ mod tests {
         // part reads less than surely: a guess.
         assert!(!parted(0.18, 0.999));
         assert!(!parted(0.002, 0.99));
+    }
+
+    #[test]
+    fn a_leading_zero_is_a_doubt_only_where_counts_are_not_written_so() {
+        let read_015 = |leading_zero: LeadingZero| {
+            let read = ReadGlyphs {
+                glyphs: vec![read(&[(0, 1.0)]), read(&[(1, 1.0)]), read(&[(5, 1.0)])],
+                cuts: Vec::new(),
+                cut_whole_as_digit: 0.0,
+                cell: [0, 0, 30, 10],
+                crop: GrayImage::new(1, 1),
+                wide_kept: false,
+                partings: Vec::new(),
+                sign: None,
+            };
+            interpret(read, 5, leading_zero)
+        };
+        let doubted = read_015(LeadingZero::for_counts(false));
+        let written = read_015(LeadingZero::for_counts(true));
+        assert_eq!((doubted.value, written.value), (Some(15), Some(15)));
+        assert!(doubted.confidence < crate::scan::check::CONFIDENCE_THRESHOLD);
+        assert!(written.confidence > 0.99, "{written:?}");
     }
 
     #[test]

@@ -427,7 +427,13 @@ pub fn read_page(
         for &(index, region, own_rows, centre, band) in &cells {
             let key = &model.lines[index].key;
             let place = hand::Place { region, own_rows, label_centre_y: centre, line_height };
-            let mut value = hand::read_hand_cell(page, &place, &letter_boxes, model.max_digits);
+            let mut value = hand::read_hand_cell(
+                page,
+                &place,
+                &letter_boxes,
+                model.max_digits,
+                hand::LeadingZero::for_counts(model.leading_zeros),
+            );
             value.label = Some(band);
             // Tesseract's reading of the same cell, when it says the same,
             // is a second, unrelated reader's word.

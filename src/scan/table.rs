@@ -202,13 +202,14 @@ fn read_table_cell(
     (top, bottom): (u32, u32),
     text_height: f32,
     blank_is_zero: bool,
-    max_digits: u32,
+    model: &FormModel,
 ) -> ValueReading {
     let drift = ((bottom - top) as f32 * ROW_DRIFT) as u32;
     let region = [left, top.saturating_sub(drift), right, (bottom + drift).min(page.height() - 1)];
     let place =
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
-    let mut value = hand::read_hand_cell(page, &place, &[], max_digits);
+    let mut value =
+        hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros));
     if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
         value = hand::zero_without_digit("the cell is blank: 0 on this form");
     }
@@ -357,7 +358,7 @@ pub fn read_column_lines(
         let spans = column_spans(page, heading, &rows);
         for (i, line) in members.iter().enumerate() {
             let value = match rows.get(i) {
-                Some(&row) => read_table_cell(page, spans[i], row, text_height, line.blank_is_zero, model.max_digits),
+                Some(&row) => read_table_cell(page, spans[i], row, text_height, line.blank_is_zero, model),
                 None => missing("the photo ends before this row"),
             };
             reading.values.insert(line.key.clone(), value);
@@ -369,7 +370,7 @@ pub fn read_column_lines(
             total_label.filter(|t| last_row.is_some_and(|(top, bottom)| t[1] >= (top + bottom) / 2));
         if let (Some(repeat), Some(end), Some(label), Some(&span)) = (repeat, end, total_under_table, spans.last()) {
             let row = (end, label[3] + (label[3] - label[1]));
-            let value = read_table_cell(page, span, row, text_height, false, model.max_digits);
+            let value = read_table_cell(page, span, row, text_height, false, model);
             reading.repeats.insert(repeat.key.clone(), value);
         }
     }
