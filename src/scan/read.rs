@@ -574,9 +574,9 @@ fn label_found(classified: &[Option<(Target, f64)>], index: usize) -> bool {
 }
 
 /// Form lines whose label the layout pass left unread are looked for row by
-/// row (`row_labels`): each ruled row holding no recognised line is read
-/// alone, scaled, until every such line is matched or the rows allowed run
-/// out. A row's line is kept only when it matches a form line; a form line
+/// row (`row_labels`) on a page it recognised some of the form on: each
+/// ruled row holding no recognised line is read alone, scaled, until every
+/// such line is matched or the rows allowed run out. A row's line is kept only when it matches a form line; a form line
 /// matched twice is settled by `keep_in_model_order`.
 fn read_unread_labels(
     engines: &mut Engines,
@@ -590,7 +590,9 @@ fn read_unread_labels(
     let unread = |classified: &[Option<(Target, f64)>]| {
         (0..model.lines.len()).filter(|&i| model.lines[i].column.is_none() && !label_found(classified, i)).count()
     };
-    if unread(classified) == 0 {
+    // A page of which the layout pass recognised nothing at all is turned
+    // the wrong way, or no protocol: its rows are not read.
+    if unread(classified) == 0 || classified.iter().all(Option::is_none) {
         return Ok(());
     }
     let recognised: Vec<Rect> =
