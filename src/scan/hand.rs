@@ -292,21 +292,10 @@ impl LeadingZero {
     }
 }
 
-/// Reads the handwritten count at `place` on the page.
-pub fn read_hand_cell(
-    page: &GrayImage,
-    place: &Place,
-    letter_boxes: &[Rect],
-    max_digits: u32,
-    leading_zero: LeadingZero,
-) -> ValueReading {
-    read_hand(page, place, letter_boxes, max_digits, leading_zero)
-}
-
 /// Reads the digits of a code's box group at `place` (box sides taken out):
 /// as a count, but a leading zero is no doubt.
 pub fn read_hand_code(page: &GrayImage, place: &Place, max_digits: u32) -> ValueReading {
-    read_hand(page, place, &[], max_digits, LeadingZero::Expected)
+    read_hand_cell(page, place, &[], max_digits, LeadingZero::Expected)
 }
 
 /// Paper added round a lone count's crop, so its ink never touches the
@@ -341,7 +330,8 @@ pub fn read_hand_crop(crop: &GrayImage) -> ValueReading {
 /// The most digits a lone count is read with.
 const MAX_LONE_DIGITS: u32 = 7;
 
-fn read_hand(
+/// Reads the handwritten count at `place` on the page.
+pub fn read_hand_cell(
     page: &GrayImage,
     place: &Place,
     letter_boxes: &[Rect],
