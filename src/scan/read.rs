@@ -567,8 +567,7 @@ fn settle_by_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>],
     }
 }
 
-/// Whether a form line beside its label (not in a table's column) has a
-/// text line matched to it.
+/// Whether the form line at `index` has a text line matched to it.
 fn label_found(classified: &[Option<(Target, f64)>], index: usize) -> bool {
     classified.iter().any(|c| matches!(c, Some((Target::FormLine(i), _)) if *i == index))
 }
@@ -576,8 +575,9 @@ fn label_found(classified: &[Option<(Target, f64)>], index: usize) -> bool {
 /// Form lines whose label the layout pass left unread are looked for row by
 /// row (`row_labels`) on a page it recognised some of the form on: each
 /// ruled row holding no recognised line is read alone, scaled, until every
-/// such line is matched or the rows allowed run out. A row's line is kept only when it matches a form line; a form line
-/// matched twice is settled by `keep_in_model_order`.
+/// such line is matched or the rows allowed run out. A row's line is kept
+/// only when it matches a form line beside its label; a form line matched
+/// twice is settled by `keep_in_model_order`.
 fn read_unread_labels(
     engines: &mut Engines,
     page: &GrayImage,
