@@ -58,6 +58,12 @@ const MARKER_WORD_SCORE: f64 = 0.75;
 /// A value column is at least this many text heights wide (two digits and
 /// their margins).
 const MIN_VALUE_CELL_OF_TEXT: f32 = 2.5;
+/// How far either side of a cell's left edge its column's rule is looked
+/// for (the lean a phone's perspective gives a rule across a few rows).
+const RULE_SEARCH: u32 = 12;
+/// Half the lean a found rule may have across the cell's rows (tan 2°, as
+/// `structure` allows a rule): its middle column plus this clears it.
+const RULE_LEAN_ALLOWANCE: f32 = 0.0175;
 /// A code box is at least this wide (page pixels): narrower evenly spaced
 /// strokes are a digit's, not a grid's.
 const MIN_BOX_WIDTH: u32 = 12;
@@ -205,7 +211,16 @@ fn read_table_cell(
     model: &FormModel,
 ) -> ValueReading {
     let drift = ((bottom - top) as f32 * ROW_DRIFT) as u32;
-    let region = [left, top.saturating_sub(drift), right, (bottom + drift).min(page.height() - 1)];
+    let (y0, y1) = (top.saturating_sub(drift), (bottom + drift).min(page.height() - 1));
+    // The column's rule where it runs beside this cell: a photo's
+    // perspective leans it off the span the table's rows share, and its
+    // edge inside the cell reads as a sure 1. The cell starts clear of it.
+    let nearest = vertical_rules_within(page, y0, y1, left.saturating_sub(RULE_SEARCH), left + RULE_SEARCH)
+        .into_iter()
+        .min_by_key(|x| x.abs_diff(left));
+    let lean = ((y1 - y0) as f32 * RULE_LEAN_ALLOWANCE) as u32;
+    let left = nearest.map_or(left, |x| left.max(x + RULE_CLEARANCE + lean));
+    let region = [left, y0, right, y1];
     let place =
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
     let mut value =
