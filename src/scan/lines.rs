@@ -86,7 +86,7 @@ pub(super) fn word_rect(w: &Word) -> Rect {
 /// order is a misreading or another print of the same words.
 pub fn longest_rising_chain(items: &[(usize, u32, f64)]) -> Vec<usize> {
     let mut best: Vec<(usize, f64, Option<usize>)> = Vec::with_capacity(items.len());
-    for (j, &(rank, place, weight)) in items.iter().enumerate() {
+    for &(rank, place, weight) in items {
         let mut here = (1, weight, None);
         for (i, &(length, total, _)) in best.iter().enumerate() {
             let rises = items[i].0 < rank && items[i].1 < place;
@@ -94,7 +94,6 @@ pub fn longest_rising_chain(items: &[(usize, u32, f64)]) -> Vec<usize> {
                 here = (length + 1, total + weight, Some(i));
             }
         }
-        debug_assert!(j == best.len());
         best.push(here);
     }
     let mut at = (0..best.len()).max_by(|&a, &b| {

@@ -621,7 +621,8 @@ fn read_unread_labels(
 /// found it — is dropped. Text lines of one wrapped label (the same line,
 /// a line's spacing apart) count as one label.
 fn keep_in_model_order(lines: &[TextLine], classified: &mut [Option<(Target, f64)>]) {
-    // Each label: its form line, its bottom, its score, its text lines.
+    // Each text line matched to a form line: the form line, its box, its
+    // score, its index among `lines`.
     let mut matched: Vec<(usize, Rect, f64, usize)> = lines
         .iter()
         .zip(classified.iter())
@@ -632,6 +633,7 @@ fn keep_in_model_order(lines: &[TextLine], classified: &mut [Option<(Target, f64
         })
         .collect();
     matched.sort_by_key(|m| (m.1[1] + m.1[3]) / 2);
+    // Each label: its form line, its bottom, its score, its text lines.
     let mut labels: Vec<(usize, u32, f64, Vec<usize>)> = Vec::new();
     for (index, rect, score, k) in matched {
         let line_height = (rect[3] - rect[1]) as f32;

@@ -47,7 +47,7 @@ const MIN_TURN_DEG: f32 = 1.0;
 const MIN_RULE_COVER: u32 = 300;
 /// How far a vertical rule may lean, as a share of the band it is looked
 /// for in (tan 2°: the slope a squared phone photo leaves).
-const MAX_RULE_LEAN: f32 = 0.035;
+pub(super) const MAX_RULE_LEAN: f32 = 0.035;
 /// Rows closer than this belong to one rule (a thick or slightly sloping one).
 const RULE_MERGE_GAP: u32 = 4;
 

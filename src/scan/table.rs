@@ -18,7 +18,7 @@ use super::hand;
 use super::lines::{group_lines, longest_rising_chain, Rect, TextLine};
 use super::ocr::{Engines, Word};
 use super::reading::{Reading, ValueReading};
-use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule};
+use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule, MAX_RULE_LEAN};
 use crate::model::{CodeBox, FormModel};
 use crate::textmatch::{fold, partial_score};
 
@@ -61,9 +61,9 @@ const MIN_VALUE_CELL_OF_TEXT: f32 = 2.5;
 /// How far either side of a cell's left edge its column's rule is looked
 /// for (the lean a phone's perspective gives a rule across a few rows).
 const RULE_SEARCH: u32 = 12;
-/// Half the lean a found rule may have across the cell's rows (tan 2°, as
+/// Half the lean a found rule may have across the cell's rows (as much as
 /// `structure` allows a rule): its middle column plus this clears it.
-const RULE_LEAN_ALLOWANCE: f32 = 0.0175;
+const RULE_LEAN_ALLOWANCE: f32 = MAX_RULE_LEAN / 2.0;
 /// A code box is at least this wide (page pixels): narrower evenly spaced
 /// strokes are a digit's, not a grid's.
 const MIN_BOX_WIDTH: u32 = 12;
