@@ -22,8 +22,10 @@ use crate::digits::sequence::{self, SequenceNet};
 use crate::digits::sequence_train::measuring_counts;
 use crate::scan::check::CONFIDENCE_THRESHOLD;
 use crate::scan::hand::read_hand_crop;
-use crate::scan::second_opinion::Calibration;
+use crate::scan::second_opinion::{sequence_count_in_place, Calibration};
 
+/// The sequence reader's confidences from which its dissent is tallied.
+const DISSENT_FLOORS: [f32; 3] = [0.5, 0.9, 0.98];
 /// Confidence bands of the calibration table, lowest bound first.
 const BANDS: [f32; 8] = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.995, 0.999];
 /// The calibration's fit: Newton steps at most, and the ridge that keeps
@@ -60,34 +62,28 @@ pub fn compare(
     calibrate: bool,
 ) -> anyhow::Result<String> {
     let set = Mnist::test_set(mnist_dir)?;
-    let from_file;
-    let net: Option<&SequenceNet> = match network_file {
-        Some(path) => {
-            let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? };
-            from_file = SequenceNet::new(vb)?;
-            Some(&from_file)
-        }
-        None => None,
-    };
+    let from_file = network_file.map(load_network).transpose()?;
+    let net = from_file.as_ref();
     let counts = measuring_counts(&set, HELD_OUT, seed, count);
     let readings: Vec<Readings> = counts
         .par_iter()
         .map(|(digits, image)| {
             let started = Instant::now();
-            let read = match net {
-                Some(net) => sequence::read_with(net, image),
-                None => sequence::read_sequence(image),
-            };
+            let read = read_count(net, image);
             let sequence_seconds = started.elapsed().as_secs_f64();
             let started = Instant::now();
+            // No rules here to confirm the glyph reader: the surer dissent stands.
             let hand = read_hand_crop(image);
+            let hand = sequence_count_in_place(&hand).unwrap_or(hand);
             let glyphs_seconds = started.elapsed().as_secs_f64();
             let value = hand.value.map(|v| v.to_string());
             let opinion = hand.second_opinion.as_ref();
+            // The glyph reader's own count, where the sequence reader's took its place.
+            let glyph_value = opinion.and_then(|o| o.overruled).or(hand.value).map(|v| v.to_string());
             Readings {
                 truth: digits.iter().map(|d| char::from(b'0' + d)).collect(),
-                sequence: read.map(|r| (r.digits, r.confidence)),
-                glyphs: value.clone().zip(opinion.map(|o| o.glyph_confidence)),
+                sequence: read.map(|r| (r.count_digits().to_string(), r.confidence)),
+                glyphs: glyph_value.zip(opinion.map(|o| o.glyph_confidence)),
                 combined: value.zip(Some(hand.confidence)),
                 opinion: opinion.map(|o| (o.confidence, o.agree)),
                 sequence_seconds,
@@ -101,6 +97,20 @@ pub fn compare(
         let _ = writeln!(out, "calibration fitted on these counts: {:?}", Calibration::from_weights(weights));
     }
     Ok(out)
+}
+
+/// A sequence network saved by `train-sequence`.
+fn load_network(path: &Path) -> anyhow::Result<SequenceNet> {
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? };
+    Ok(SequenceNet::new(vb)?)
+}
+
+/// `image` read by `net`, or by the committed network.
+fn read_count(net: Option<&SequenceNet>, image: &image::GrayImage) -> Option<sequence::SequenceRead> {
+    match net {
+        Some(net) => sequence::read_with(net, image),
+        None => sequence::read_sequence(image),
+    }
 }
 
 /// Whether a reading gives the true count (by value: a count with a
@@ -194,6 +204,27 @@ fn render(readings: &[Readings]) -> String {
         agree.len() as f32 / n,
         agree_right as f32 / agree.len().max(1) as f32
     );
+    // Where the two disagree: how often the sequence reader, when it is
+    // the surer of the two and sure, has the count the glyph reader missed.
+    for floor in DISSENT_FLOORS {
+        let surer: Vec<&Readings> = readings
+            .iter()
+            .filter(|r| r.opinion.is_some_and(|(_, agree)| !agree))
+            .filter(|r| match (&r.sequence, &r.glyphs) {
+                (Some((_, s)), Some((_, g))) => *s >= floor && s > g,
+                _ => false,
+            })
+            .collect();
+        let right = surer.iter().filter(|r| same_value(&r.sequence, &r.truth)).count();
+        let glyphs_right = surer.iter().filter(|r| same_value(&r.glyphs, &r.truth)).count();
+        let _ = writeln!(
+            out,
+            "disagreeing, the sequence reader the surer at >= {floor:.2}: {} counts, it is right {:.4}, the glyph reader {:.4}",
+            surer.len(),
+            right as f32 / surer.len().max(1) as f32,
+            glyphs_right as f32 / surer.len().max(1) as f32
+        );
+    }
     // What the scan accepts: the glyph reader alone at the acceptance
     // threshold, and the two readers' calibrated confidence there.
     for (name, of) in [("glyph reader alone", 0), ("both readers weighed", 1)] {
@@ -247,7 +278,13 @@ struct SavedCell {
 /// the true value, beside how often the scan's own reading (from its
 /// results) was right on the same cells. Cells whose truth is blank are left
 /// out.
-pub fn compare_on_crops(crops: &Path, truth: &Path, results: &Path) -> anyhow::Result<String> {
+pub fn compare_on_crops(
+    crops: &Path,
+    truth: &Path,
+    results: &Path,
+    network_file: Option<&Path>,
+) -> anyhow::Result<String> {
+    let from_file = network_file.map(load_network).transpose()?;
     let truths = crate::eval::read_truth(truth)?;
     let scanned = crate::result::read_results(results)?;
     let mut rows: Vec<SavedCell> = Vec::new();
@@ -274,7 +311,7 @@ pub fn compare_on_crops(crops: &Path, truth: &Path, results: &Path) -> anyhow::R
             None => r.fields.get(key).copied().flatten(),
         });
         let image = image::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.to_luma8();
-        let read = sequence::read_sequence(&image).map(|r| (r.digits, r.confidence));
+        let read = read_count(from_file.as_ref(), &image).map(|r| (r.count_digits().to_string(), r.confidence));
         rows.push(SavedCell { truth: true_value, scanned: scan_value, sequence: read });
     }
     let n = rows.len().max(1) as f32;

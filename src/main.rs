@@ -255,6 +255,11 @@ enum Command {
         /// Optimisation steps (48 composed counts each).
         #[arg(long, default_value_t = 3000)]
         steps: usize,
+        /// Go on training this network (a `train-sequence` output) instead
+        /// of starting from random weights; give another seed, so its
+        /// counts are new ones.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
     },
     /// Measure the two handwriting readers on counts composed from MNIST's
     /// test digits 5000-9999 (never trained on): the sequence reader, the
@@ -551,10 +556,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "lab")]
-        Command::TrainSequence { mnist_train, out, seed, steps } => {
+        Command::TrainSequence { mnist_train, out, seed, steps, from } => {
             use protocol_ocr::digits::{mnist::Mnist, sequence_train};
             let training = Mnist::load_training(&mnist_train)?;
-            let options = sequence_train::TrainSequenceOptions { seed, steps };
+            let options = sequence_train::TrainSequenceOptions { seed, steps, from };
             let weights = sequence_train::train(&training, &options, |line| eprintln!("{line}"))?;
             sequence_train::save(&weights, &out)?;
             println!("wrote {}", out.display());
@@ -564,7 +569,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::EvalSequence { mnist, network, count, seed, calibrate, crops, truth, results } => {
             let report = match (crops, truth, results) {
                 (Some(crops), Some(truth), Some(results)) => {
-                    protocol_ocr::eval_hand::compare_on_crops(&crops, &truth, &results)?
+                    protocol_ocr::eval_hand::compare_on_crops(&crops, &truth, &results, network.as_deref())?
                 }
                 _ => protocol_ocr::eval_hand::compare(mnist.as_deref(), network.as_deref(), count, seed, calibrate)?,
             };

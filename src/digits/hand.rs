@@ -27,11 +27,16 @@ const FACE_RENDER_SIZE: f32 = 96.0;
 
 /// `digit` in a handwriting face, dark on white, with paper around it.
 pub fn face_digit(font: &FontRef, digit: u8) -> GrayImage {
+    face_text(font, &char::from(b'0' + digit).to_string())
+}
+
+/// `text` in a face, dark on white, with paper around it.
+pub fn face_text(font: &FontRef, text: &str) -> GrayImage {
     let size = FACE_RENDER_SIZE;
-    let mut image = GrayImage::from_pixel((size * 1.2) as u32, (size * 1.5) as u32, Luma([255]));
-    let text = char::from(b'0' + digit).to_string();
+    let width = size * (0.4 + 0.8 * text.chars().count() as f32);
+    let mut image = GrayImage::from_pixel(width as u32, (size * 1.5) as u32, Luma([255]));
     let (x, y) = ((size * 0.2) as i32, (size * 0.1) as i32);
-    imageproc::drawing::draw_text_mut(&mut image, Luma([0]), x, y, PxScale::from(size), font, &text);
+    imageproc::drawing::draw_text_mut(&mut image, Luma([0]), x, y, PxScale::from(size), font, text);
     image
 }
 

@@ -26,10 +26,14 @@ use super::glyph::ink_of;
 pub const HEIGHT: usize = 32;
 /// Pixels of width per output column (two 2×2 poolings).
 pub const COLUMN_WIDTH: usize = 4;
-/// Outputs per column: the digits 0–9, then CTC's blank.
-pub const OUTPUTS: usize = 11;
+/// Outputs per column: the digits 0–9, CTC's blank, then the word for zero.
+pub const OUTPUTS: usize = 12;
 /// The blank: "no new digit here".
 pub const BLANK: usize = 10;
+/// Zero written as a word or a stroke («NIL», «None», «—»): many forms'
+/// writers write no «0». Read as a token of its own, so that neither
+/// reader takes the letters for digits («NIL» cut into «1416»).
+pub const ZERO_WORD: usize = 11;
 /// Ink margin kept round the count inside the [`HEIGHT`]-pixel crop, so a
 /// digit's top and foot are not on the edge.
 const MARGIN: u32 = 3;
@@ -165,6 +169,8 @@ fn network() -> &'static SequenceNet {
 pub struct SequenceRead {
     /// The digits read, left to right (empty when it saw none).
     pub digits: String,
+    /// Whether it read zero written as a word or a dash.
+    pub zero_word: bool,
     /// The probability of the best reading's path: the product, over the
     /// columns, of the likeliest output's probability.
     pub confidence: f32,
@@ -192,18 +198,37 @@ pub fn sequence_input(crop: &GrayImage) -> Option<(Vec<f32>, usize)> {
 /// each column's likeliest output, runs merged, blanks dropped.
 pub fn best_path(probabilities: &[Vec<f32>]) -> SequenceRead {
     let mut digits = String::new();
+    let mut zero_word = false;
     let mut confidence = 1.0f32;
     let mut previous = BLANK;
     for column in probabilities {
         let (best, p) =
             column.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).expect("a column has outputs");
         confidence *= p;
-        if best != BLANK && best != previous {
+        if best == ZERO_WORD {
+            zero_word = true;
+        } else if best != BLANK && best != previous {
             digits.push(char::from(b'0' + best as u8));
         }
         previous = best;
     }
-    SequenceRead { digits, confidence }
+    SequenceRead { digits, zero_word, confidence }
+}
+
+impl SequenceRead {
+    /// The count as digits: a word for zero and nothing else is «0».
+    pub fn count_digits(&self) -> &str {
+        if self.zero_word && self.digits.is_empty() {
+            "0"
+        } else {
+            &self.digits
+        }
+    }
+
+    /// Whether it read zero written as a word or a dash, and no digit.
+    pub fn written_zero(&self) -> bool {
+        self.zero_word && self.digits.is_empty()
+    }
 }
 
 /// Reads a count's crop with `net`; `None` when the crop holds no ink.
@@ -239,6 +264,19 @@ mod tests {
         let read = best_path(&columns);
         assert_eq!(read.digits, "110");
         assert!((read.confidence - 0.9f32.powi(7)).abs() < 1e-5);
+        assert!(!read.zero_word);
+    }
+
+    #[test]
+    fn a_word_for_zero_reads_as_the_count_0_and_only_alone() {
+        let nil: Vec<Vec<f32>> = [BLANK, ZERO_WORD, ZERO_WORD, BLANK].iter().map(|&c| column(c, 0.9)).collect();
+        let read = best_path(&nil);
+        assert!(read.written_zero());
+        assert_eq!((read.digits.as_str(), read.count_digits()), ("", "0"));
+        let mixed: Vec<Vec<f32>> = [ZERO_WORD, BLANK, 7].iter().map(|&c| column(c, 0.9)).collect();
+        let read = best_path(&mixed);
+        assert!(!read.written_zero());
+        assert_eq!(read.count_digits(), "7");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use super::reading::{Reading, ValueReading};
-use super::second_opinion::seconded_confidence;
+use super::second_opinion::{seconded_confidence, sequence_count_in_place};
 use crate::flag::{severity_of, Flag};
 use crate::model::{split_values, FormModel, Rule, RuleCheck};
 use crate::result::{Check, ProtocolResult, Status};
@@ -26,6 +26,9 @@ use crate::rules::{Comparison, Values};
 /// person. Chosen from `eval` runs: misread digits scored below it, clean
 /// reads above (see the README's accuracy section).
 pub const CONFIDENCE_THRESHOLD: f32 = 0.80;
+// A count on one handwriting reader's word against the other's never
+// passes on its own confidence.
+const _: () = assert!(super::second_opinion::OVERRULED_CEILING < CONFIDENCE_THRESHOLD);
 /// A doubt (a second read disagreeing, a glyph count differing) may be
 /// cleared by arithmetic only when Tesseract's own confidence is this high.
 pub const CLEARABLE_OCR_CONFIDENCE: f32 = 0.90;
@@ -71,6 +74,8 @@ const CHOICE_MARGIN: f32 = 2.0;
 
 /// Fills `result` from a page reading and sets its status and flags.
 pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
+    let swapped = with_surer_dissents(model, reading);
+    let reading = swapped.as_ref().unwrap_or(reading);
     let mut values: Values = model.empty_values();
     for line in &model.lines {
         values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
@@ -168,7 +173,8 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                     Some(_) => {
                         let cut_surely =
                             read.segmentation_guessed && read.ocr_confidence >= HANDWRITTEN_BOUNDED_CUT_CONFIDENCE;
-                        digits_sure < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely
+                        (digits_sure < HANDWRITTEN_BOUNDED_CONFIDENCE && !cut_surely)
+                            || longer_rival_holds(model, &line.key, &values_as_read, &read)
                     }
                     None => read.confidence < HANDWRITTEN_ALONE_CONFIDENCE || read.segmentation_guessed,
                 };
@@ -417,6 +423,49 @@ fn digit_fewer_breaks(
         let answers = keys.iter().any(|k| k == key) && others_corroborated;
         (answers && read.holds == Some(true) && short.holds == Some(false)).then(|| rule.id.clone())
     })
+}
+
+/// The reading with the sequence reader's count in place of the glyph
+/// reader's wherever the sequence reader, the surer, read another count
+/// (`second_opinion::sequence_count_in_place`) and no equality of the form
+/// holds over the glyph reader's count as read: an equality that holds is
+/// the glyph reader's evidence, which the rules weigh as they would without
+/// the dissent. `None` where nothing changes.
+fn with_surer_dissents(model: &FormModel, reading: &Reading) -> Option<Reading> {
+    let swaps: Vec<(String, ValueReading)> =
+        reading.values.iter().filter_map(|(key, read)| Some((key.clone(), sequence_count_in_place(read)?))).collect();
+    if swaps.is_empty() {
+        return None;
+    }
+    let mut values: Values = model.empty_values();
+    for line in &model.lines {
+        values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
+    }
+    let confirmed = corroborated_keys(model, &model.check(&values));
+    let mut swapped = reading.clone();
+    for (key, read) in swaps {
+        if !confirmed.contains_key(&key) {
+            swapped.values.insert(key, read);
+        }
+    }
+    Some(swapped)
+}
+
+/// Whether a rival reading of `key` with more digits than its value, at
+/// [`SINGLED_OUT_RIVAL`] or more, keeps every rule holding: a rule that
+/// breaks were the value a digit shorter answers for a digit lost, not for
+/// one the reader took two touching digits for («1629» read «1624», its
+/// rival «16214»).
+fn longer_rival_holds(model: &FormModel, key: &str, values: &Values, read: &ValueReading) -> bool {
+    let Some(value) = read.value else { return false };
+    read.candidates
+        .iter()
+        .filter(|(v, p)| *p >= SINGLED_OUT_RIVAL && *v > value && v.ilog10() > value.max(1).ilog10())
+        .any(|(v, _)| {
+            let mut with_rival = values.clone();
+            with_rival.insert(key.to_string(), Some(*v));
+            model.check(&with_rival).iter().all(|c| c.holds != Some(false))
+        })
 }
 
 /// The keys that take part in an equality rule (`=`) that holds in
@@ -742,10 +791,13 @@ mod tests {
                 glyph_confidence: 0.6,
                 agree: false,
                 added_candidate: false,
+                overruled: None,
             });
             assessed(&model, &r)
         };
-        let a = with_sequence("1488", 0.8);
+        // Less sure than the glyph reader (0.55 against 0.6), the
+        // sequence reader seconds the rules' choice.
+        let a = with_sequence("1488", 0.55);
         assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
         assert_eq!(a.fields["ballots_unused"], Some(1488));
         assert!(a.confidence["ballots_unused"] >= CONFIDENCE_THRESHOLD as f64);
@@ -756,6 +808,23 @@ mod tests {
             a.notes
         );
         assert!(a.suggestions.is_empty());
+        // Surer than the glyph reader (0.8), its count takes the place of
+        // the glyph reader's, which no equality holds over; R5 then singles
+        // it out among values read surely.
+        let a = with_sequence("1488", 0.8);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert_eq!(a.fields["ballots_unused"], Some(1488));
+        let note = &a.notes["ballots_unused"];
+        assert!(note.contains("the sequence reader, the surer, is taken") && note.contains("determined by"), "{note}");
+        // Where an equality holds over the glyph reader's count, the surer
+        // dissent does not take its place.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "ballots_unused", &[(1488, 0.6), (1478, 0.3)]);
+        r.values.get_mut("ballots_unused").unwrap().second_opinion =
+            Some(SecondOpinion { digits: "1478".into(), confidence: 0.8, glyph_confidence: 0.6, ..Default::default() });
+        let a = assessed(&model, &r);
+        assert_eq!(a.fields["ballots_unused"], Some(1488));
+        assert!(!a.notes["ballots_unused"].contains("the surer, is taken"));
         // Read otherwise by it, or read so too unsurely: for a person.
         assert_eq!(with_sequence("1478", 0.8).flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
         assert_eq!(with_sequence("1488", 0.001).flags, vec!["chosen_by_rules:ballots_unused".to_string()]);
@@ -806,6 +875,14 @@ mod tests {
         assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
         assert!(a.notes["voters_on_list"].contains("R2 would break were it a digit shorter"));
         let held = vec!["low_confidence:voters_on_list".to_string()];
+        // A rival with a digit more (a wide glyph read as one where it was
+        // two touching digits), which R2 would let stand: no answer.
+        let mut r = reading(&model, &GOOD, 0.95);
+        handwritten(&mut r, "voters_on_list", &[(2310, 0.99), (23710, 0.7)]);
+        assert_eq!(assessed(&model, &r).flags, held, "a longer rival R2 does not rule out");
+        // A faint one (under 0.05) does not stand in the way.
+        handwritten(&mut r, "voters_on_list", &[(2310, 0.99), (23710, 0.04)]);
+        assert_eq!(assessed(&model, &r).status, Status::Accepted);
         assert_eq!(voters(2310, 0.93, false, 812).flags, held, "a digit read at 0.93");
         // A digit the network doubts is one digit at all (0.6), but is sure
         // which digit it is were it one (0.97): R2 answers for that doubt.

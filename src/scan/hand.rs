@@ -20,8 +20,8 @@ use super::ink::{
     cell_ink, glyph_crop, height, paper_and_darkest, paper_crop, rows_by_middle, runs_by_gap, union, width, CellInk,
     RULE_RUN_HORIZONTAL,
 };
-use super::reading::{parse_count, ValueReading};
-use super::second_opinion::weigh_second_opinion;
+use super::reading::{parse_count, zero_without_digit, ValueReading};
+use super::second_opinion::{weigh_second_opinion, WordsForZero};
 use crate::digits::{self, CLASSES, NOT_A_DIGIT};
 
 type Rect = [u32; 4];
@@ -232,26 +232,6 @@ fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
 /// The problem of a region with no count's ink in it.
 pub const EMPTY_CELL: &str = "the cell is empty";
 
-/// A 0 not read from a written digit — a dash in the cell, or a blank cell
-/// where the form says blank means none — is as sure as a clean
-/// handwritten digit checked by an equality (the equality answers for a
-/// figure the ink search missed), never sure enough to pass with no
-/// equality over it.
-pub const ZERO_WITHOUT_DIGIT_CONFIDENCE: f32 = 0.96;
-/// A 0 read from no written digit (see [`ZERO_WITHOUT_DIGIT_CONFIDENCE`]),
-/// `why` in its notes.
-pub fn zero_without_digit(why: &str) -> ValueReading {
-    ValueReading {
-        value: Some(0),
-        confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-        ocr_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-        identity_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
-        handwritten: true,
-        problem: Some(why.into()),
-        ..Default::default()
-    }
-}
-
 /// A written dash («—», nil): a stroke at least this many label-text
 /// heights long, at least this many times as long as it is high, alone in
 /// its row and clear of the row's rules by this many pixels.
@@ -361,7 +341,7 @@ pub fn read_hand_cell(
         return ValueReading { handwritten: true, problem: Some(EMPTY_CELL.into()), ..Default::default() };
     };
     let mut reading = interpret(read_group(page, &ink, &group, &[]), max_digits, leading_zero);
-    weigh_second_opinion(&mut reading, max_digits);
+    weigh_second_opinion(&mut reading, max_digits, WordsForZero::Count);
     reading
 }
 
@@ -831,7 +811,7 @@ pub fn read_hand_station(
             let mut value = interpret(read, MAX_STATION_DIGITS, LeadingZero::Doubtful);
             // Where the digits part is no guess when the sequence reader,
             // which does not cut, reads the same number.
-            weigh_second_opinion(&mut value, MAX_STATION_DIGITS);
+            weigh_second_opinion(&mut value, MAX_STATION_DIGITS, WordsForZero::NotHere);
             let doubtful = stripped || value.segmentation_guessed || unclear > 0;
             if let Some(v) = value.value {
                 prints.push(Print {

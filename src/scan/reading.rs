@@ -81,6 +81,9 @@ pub struct SecondOpinion {
     /// Its count was none of the glyph reader's candidates and was added
     /// to them.
     pub added_candidate: bool,
+    /// The glyph reader's count, where the sequence reader's, the surer,
+    /// took its place as the value.
+    pub overruled: Option<u64>,
 }
 
 impl SecondOpinion {
@@ -107,4 +110,24 @@ pub struct Reading {
     /// The model's repeated totals, by the key of the line they repeat,
     /// where the page's table holds one (see `table`).
     pub repeats: BTreeMap<String, ValueReading>,
+}
+
+/// A 0 not read from a written digit — a dash in the cell, or a blank cell
+/// where the form says blank means none — is as sure as a clean
+/// handwritten digit checked by an equality (the equality answers for a
+/// figure the ink search missed), never sure enough to pass with no
+/// equality over it.
+pub const ZERO_WITHOUT_DIGIT_CONFIDENCE: f32 = 0.96;
+/// A 0 read from no written digit (see [`ZERO_WITHOUT_DIGIT_CONFIDENCE`]),
+/// `why` in its notes.
+pub fn zero_without_digit(why: &str) -> ValueReading {
+    ValueReading {
+        value: Some(0),
+        confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        ocr_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        identity_confidence: ZERO_WITHOUT_DIGIT_CONFIDENCE,
+        handwritten: true,
+        problem: Some(why.into()),
+        ..Default::default()
+    }
 }

@@ -17,7 +17,7 @@ use image::GrayImage;
 use super::hand;
 use super::lines::{group_lines, longest_rising_chain, Rect, TextLine};
 use super::ocr::{Engines, Word};
-use super::reading::{Reading, ValueReading};
+use super::reading::{zero_without_digit, Reading, ValueReading};
 use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule, MAX_RULE_LEAN};
 use crate::model::{CodeBox, FormModel};
 use crate::textmatch::{fold, partial_score};
@@ -226,7 +226,7 @@ fn read_table_cell(
     let mut value =
         hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros));
     if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
-        value = hand::zero_without_digit("the cell is blank: 0 on this form");
+        value = zero_without_digit("the cell is blank: 0 on this form");
     }
     value.cell.get_or_insert([left, top, right, bottom]);
     value
