@@ -218,7 +218,7 @@ pub fn best_path(probabilities: &[Vec<f32>]) -> SequenceRead {
 impl SequenceRead {
     /// The count as digits: a word for zero and nothing else is «0».
     pub fn count_digits(&self) -> &str {
-        if self.zero_word && self.digits.is_empty() {
+        if self.written_zero() {
             "0"
         } else {
             &self.digits

@@ -76,10 +76,7 @@ const CHOICE_MARGIN: f32 = 2.0;
 pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult) {
     let swapped = with_surer_dissents(model, reading);
     let reading = swapped.as_ref().unwrap_or(reading);
-    let mut values: Values = model.empty_values();
-    for line in &model.lines {
-        values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
-    }
+    let mut values = values_read(model, reading);
     // Equalities corroborate only what was read, never what they chose.
     let as_read = model.check(&values);
     let corroborated = corroborated_keys(model, &as_read);
@@ -425,6 +422,15 @@ fn digit_fewer_breaks(
     })
 }
 
+/// Each form line's value as `reading` has it.
+fn values_read(model: &FormModel, reading: &Reading) -> Values {
+    let mut values = model.empty_values();
+    for line in &model.lines {
+        values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
+    }
+    values
+}
+
 /// The reading with the sequence reader's count in place of the glyph
 /// reader's wherever the sequence reader, the surer, read another count
 /// (`second_opinion::sequence_count_in_place`) and no equality of the form
@@ -437,11 +443,7 @@ fn with_surer_dissents(model: &FormModel, reading: &Reading) -> Option<Reading> 
     if swaps.is_empty() {
         return None;
     }
-    let mut values: Values = model.empty_values();
-    for line in &model.lines {
-        values.insert(line.key.clone(), reading.values.get(&line.key).and_then(|r| r.value));
-    }
-    let confirmed = corroborated_keys(model, &model.check(&values));
+    let confirmed = corroborated_keys(model, &model.check(&values_read(model, reading)));
     let mut swapped = reading.clone();
     for (key, read) in swaps {
         if !confirmed.contains_key(&key) {
