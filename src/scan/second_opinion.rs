@@ -145,6 +145,36 @@ pub fn sequence_count_in_place(reading: &ValueReading) -> Option<ValueReading> {
     Some(swapped)
 }
 
+/// Where the glyph reader read no count at all (more digits than the form
+/// allows: the ink of a neighbouring row or a stroke through the cell cut
+/// into glyphs; or ink it found no glyph in), the sequence reader's count,
+/// read at least [`OVERRULING_FLOOR`] surely, stands: one reader's word, at
+/// most [`OVERRULED_CEILING`], its digits' parting its own guess — accepted
+/// only where an equality singles it out (see `check`). `None` where it
+/// read no count either.
+fn sequence_count_alone(glyphs: &ValueReading, read: &SequenceRead, max_digits: u32) -> Option<ValueReading> {
+    if read.confidence < OVERRULING_FLOOR {
+        return None;
+    }
+    let digits = read.count_digits();
+    let value = parse_count(digits, max_digits).ok()?;
+    let confidence = read.confidence.min(OVERRULED_CEILING);
+    let glyph_note = glyphs.problem.as_deref().unwrap_or("the glyph network read no count");
+    Some(ValueReading {
+        value: Some(value),
+        confidence,
+        ocr_confidence: confidence,
+        identity_confidence: confidence,
+        candidates: vec![(value, confidence)],
+        segmentation_guessed: true,
+        problem: Some(format!(
+            "{glyph_note}; the sequence reader reads '{digits}' ({:.2}): its count stands alone at {confidence:.2}",
+            read.confidence
+        )),
+        ..glyphs.clone()
+    })
+}
+
 /// Whether zero written as a word or a dash («NIL», «—») may be what a
 /// crop holds: in a count's cell, not in a station's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +231,14 @@ pub fn weigh_second_opinion(reading: &mut ValueReading, max_digits: u32, words_f
             }
         }
     }
-    let Some(value) = reading.value else { return };
+    let Some(value) = reading.value else {
+        if words_for_zero == WordsForZero::Count {
+            if let Some(alone) = read.as_ref().and_then(|r| sequence_count_alone(reading, r, max_digits)) {
+                *reading = alone;
+            }
+        }
+        return;
+    };
     // No ink at all for it is a sure "nothing here".
     // A word for zero is a count's 0 only: in a station's number it is no digit.
     let digits_of = |r: &SequenceRead| match words_for_zero {
@@ -391,5 +428,30 @@ mod tests {
         weigh_second_opinion(&mut sure, 6, WordsForZero::Count);
         assert_eq!(sure.value, Some(5418));
         assert!(sequence_count_in_place(&sure).is_none());
+    }
+
+    #[test]
+    fn where_the_glyph_reader_read_no_count_the_sequence_readers_stands_alone_below_acceptance() {
+        let failed = || ValueReading {
+            handwritten: true,
+            crop: Some(written_in_a_cell("548")),
+            problem: Some("'54161180' is not a count of at most 6 digits".into()),
+            ..Default::default()
+        };
+        let mut alone = failed();
+        weigh_second_opinion(&mut alone, 6, WordsForZero::Count);
+        assert_eq!(alone.value, Some(548), "{:?}", alone.problem);
+        assert!(alone.confidence >= OVERRULING_FLOOR && alone.confidence <= OVERRULED_CEILING);
+        assert!(alone.identity_confidence <= OVERRULED_CEILING && alone.segmentation_guessed);
+        assert_eq!(alone.candidates, vec![(548, alone.confidence)]);
+        assert!(alone.problem.as_deref().is_some_and(|p| p.starts_with("'54161180'") && p.contains("stands alone")));
+        // A count longer than the form allows stays unread; so does a
+        // station's number.
+        let mut too_long = failed();
+        weigh_second_opinion(&mut too_long, 2, WordsForZero::Count);
+        assert_eq!(too_long.value, None);
+        let mut station = failed();
+        weigh_second_opinion(&mut station, 6, WordsForZero::NotHere);
+        assert_eq!(station.value, None);
     }
 }
