@@ -15,14 +15,15 @@ pub const FIT: u32 = 20;
 /// Share of a crop's pixels taken as paper when judging the paper's shade
 /// (a glyph's tight crop is at most about half ink).
 const PAPER_PERCENTILE: f32 = 0.9;
-/// Contrast below which a crop holds no glyph, only paper and noise.
-const MIN_CONTRAST: u8 = 40;
+/// Contrast below which a glyph's crop holds no glyph, only paper and noise.
+pub const MIN_CONTRAST: u8 = 40;
 
 /// The ink of a grey crop (dark ink on light paper) as light on black: the
 /// box of the pixels darker than half-way between the paper (the shade at
 /// `paper_percentile` of the crop's pixels) and its darkest ink, stretched
-/// so paper is 0 and the darkest ink 255. `None` for a crop without ink.
-pub fn ink_of(crop: &GrayImage, paper_percentile: f32) -> Option<GrayImage> {
+/// so paper is 0 and the darkest ink 255. `None` for a crop without ink:
+/// its darkest ink less than `min_contrast` below the paper.
+pub fn ink_of(crop: &GrayImage, paper_percentile: f32, min_contrast: u8) -> Option<GrayImage> {
     let mut shades: Vec<u8> = crop.pixels().map(|p| p.0[0]).collect();
     if shades.is_empty() {
         return None;
@@ -30,7 +31,7 @@ pub fn ink_of(crop: &GrayImage, paper_percentile: f32) -> Option<GrayImage> {
     shades.sort_unstable();
     let darkest = shades[shades.len() / 200];
     let paper = shades[((shades.len() - 1) as f32 * paper_percentile) as usize];
-    if paper.saturating_sub(darkest) < MIN_CONTRAST {
+    if paper.saturating_sub(darkest) < min_contrast {
         return None;
     }
     let level = ((darkest as u32 + paper as u32) / 2) as u8;
@@ -53,7 +54,7 @@ pub fn ink_of(crop: &GrayImage, paper_percentile: f32) -> Option<GrayImage> {
 /// The network's input for a grey crop holding one glyph (dark ink on light
 /// paper); `None` for a crop without ink.
 pub fn glyph_input(crop: &GrayImage) -> Option<[f32; INPUT]> {
-    let ink = ink_of(crop, PAPER_PERCENTILE)?;
+    let ink = ink_of(crop, PAPER_PERCENTILE, MIN_CONTRAST)?;
     let (w, h) = ink.dimensions();
     let scale = FIT as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));

@@ -41,6 +41,12 @@ const MARGIN: u32 = 3;
 const MAX_WIDTH: u32 = 384;
 /// Share of a crop's pixels taken as paper when judging the paper's shade.
 const PAPER_PERCENTILE: f32 = 0.8;
+/// Contrast below which a count's crop holds no ink. Lower than a lone
+/// glyph's ([`super::glyph::MIN_CONTRAST`]): the crop is cut round ink the cell's
+/// reader already found there, and a ballpoint count on a bright photo
+/// stands only 30–40 levels below its paper (flat paper's grain and JPEG
+/// noise stay within 15).
+const MIN_CONTRAST: u8 = 20;
 
 const MAPS: [usize; 4] = [16, 32, 48, 64];
 const CONTEXT: usize = 96;
@@ -181,7 +187,7 @@ pub struct SequenceRead {
 /// pixels with a margin, its width in proportion (a multiple of
 /// [`COLUMN_WIDTH`]). `None` for a crop without ink.
 pub fn sequence_input(crop: &GrayImage) -> Option<(Vec<f32>, usize)> {
-    let ink = ink_of(crop, PAPER_PERCENTILE)?;
+    let ink = ink_of(crop, PAPER_PERCENTILE, MIN_CONTRAST)?;
     let inner = HEIGHT as u32 - 2 * MARGIN;
     let scale = inner as f32 / ink.height() as f32;
     let width = ((ink.width() as f32 * scale).round() as u32).clamp(1, MAX_WIDTH - 2 * MARGIN);

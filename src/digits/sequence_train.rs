@@ -12,9 +12,9 @@
 //! 5000–9999, makes the counts `eval-sequence` measures on.
 //!
 //! Training meets two more things that writers put in a cell: dashes
-//! round a count («-15-», read 15), and zero written as a word or a lone
-//! dash («NIL», «None», «—»), in a handwriting face or print capitals,
-//! read as the one [`ZERO_WORD`] token.
+//! round a count («-15-», read 15), and zero written as a word, a lone
+//! dash or a stroke across the empty cell («NIL», «None», «—», «/»), in a
+//! handwriting face or print capitals, read as the one [`ZERO_WORD`] token.
 
 use std::path::Path;
 
@@ -54,7 +54,18 @@ const ZERO_WORD_SHARE: f64 = 0.08;
 /// How zero is written instead of «0» (a lone dash is drawn, not typed).
 const ZERO_WORDS: [&str; 10] = ["NIL", "Nil", "nil", "NILL", "None", "NONE", "none", "Zero", "ZERO", "zero"];
 /// Share of zero words that are a lone dash.
-const LONE_DASH_SHARE: f64 = 0.2;
+const LONE_DASH_SHARE: f64 = 0.3;
+/// Share of lone dashes drawn as a stroke across the cell at a slant (an
+/// empty cell struck through, «/» or «\»), between these angles from the
+/// level: steeper than a dash's wobble, and flatter than a written «1»
+/// (60° or more from the level) even after the hand's turn and shear
+/// (`hand::vary`, up to about 20° more), so a stroke is never taught as
+/// a one's look.
+const STRIKE_SHARE: f64 = 0.5;
+const STRIKE_SLANT_DEG: (f32, f32) = (10.0, 40.0);
+/// A strike's length against the digits' height: from a short tick to a
+/// stroke across a wide cell.
+const STRIKE_LENGTH_OF_HEIGHT: (f32, f32) = (0.7, 2.2);
 /// Share of training counts (and zero words) with a dash before or after
 /// them, or both.
 const DASHED_SHARE: f64 = 0.15;
@@ -174,6 +185,28 @@ fn dash(rng: &mut impl Rng, height: f32, pen: hand::Pen) -> GrayImage {
     hand::vary(rng, &stroke, Some(pen))
 }
 
+/// A stroke across an empty cell, as a glyph: straight, at a slant either
+/// way ([`STRIKE_SLANT_DEG`]), `height`-pixel digits' pen.
+fn strike(rng: &mut impl Rng, height: f32, pen: hand::Pen) -> GrayImage {
+    let length = height * rng.gen_range(STRIKE_LENGTH_OF_HEIGHT.0..STRIKE_LENGTH_OF_HEIGHT.1);
+    let slant = rng.gen_range(STRIKE_SLANT_DEG.0..STRIKE_SLANT_DEG.1).to_radians();
+    let (dx, dy) = (length * slant.cos(), length * slant.sin());
+    let half_thickness = (height * 0.03).max(1.0);
+    let (w, h) = ((dx + 4.0 * half_thickness) as u32, (dy + 4.0 * half_thickness) as u32);
+    let rising = rng.gen_bool(0.5);
+    let (x0, y0) = (2.0 * half_thickness, 2.0 * half_thickness);
+    let stroke = GrayImage::from_fn(w.max(4), h.max(4), |px, py| {
+        // Distance from the pixel to the segment from the top-left to the
+        // bottom-right corner (mirrored for a rising stroke).
+        let x = if rising { w as f32 - px as f32 } else { px as f32 } - x0;
+        let y = py as f32 - y0;
+        let t = ((x * dx + y * dy) / (length * length)).clamp(0.0, 1.0);
+        let (ex, ey) = (x - t * dx, y - t * dy);
+        Luma([if ex * ex + ey * ey <= half_thickness * half_thickness { 0 } else { 255 }])
+    });
+    hand::vary(rng, &stroke, Some(pen))
+}
+
 /// `written` by one hand, with dashes round it when `dashed`, photographed.
 fn compose(rng: &mut impl Rng, writers: &Writers, written: &Written, dashed: bool) -> GrayImage {
     let face = (!writers.faces.is_empty() && rng.gen_bool(FACE_SHARE))
@@ -194,6 +227,7 @@ fn compose(rng: &mut impl Rng, writers: &Writers, written: &Written, dashed: boo
             let lower = word.chars().last().is_some_and(char::is_lowercase);
             vec![scaled_to(&glyph, height * if lower { rng.gen_range(0.7..0.95) } else { rng.gen_range(0.85..1.1) })]
         }
+        Written::ZeroWord(None) if rng.gen_bool(STRIKE_SHARE) => vec![strike(rng, height, pen)],
         Written::ZeroWord(None) => vec![dash(rng, height, pen)],
     };
     if dashed {
@@ -543,6 +577,20 @@ pub fn save(varmap: &VarMap, path: &Path) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use crate::digits::sequence::best_path;
+
+    #[test]
+    fn a_struck_through_cell_is_a_slanted_stroke_wider_than_a_written_one() {
+        // A written «1» is at most about a third as wide as it is high; a
+        // strike, turned and sheared by the hand, is never that narrow.
+        for seed in 0..200 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let pen = hand::Pen::random_ballpoint(&mut rng);
+            let stroke = crop_to_ink(&strike(&mut rng, 40.0, pen), |v| v < 160);
+            let (w, h) = stroke.dimensions();
+            assert!(w as f32 >= 0.45 * h as f32, "seed {seed}: a {w}×{h} stroke");
+            assert!(w >= 12, "seed {seed}: a stroke across the cell, not a dot ({w}×{h})");
+        }
+    }
 
     #[test]
     fn ctc_loss_is_small_for_the_right_digits_and_large_for_others() {
