@@ -231,6 +231,9 @@ fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
 
 /// The problem of a region with no count's ink in it.
 pub const EMPTY_CELL: &str = "the cell is empty";
+/// Why a cell whose ink the glyph reader found no glyph in (rule pieces,
+/// specks, a stroke taken out with a rule) has no count.
+pub const NO_GLYPH: &str = "the cell holds ink but no glyph";
 
 /// A written dash («—», nil): a stroke at least this many label-text
 /// heights long, at least this many times as long as it is high, alone in
@@ -624,7 +627,7 @@ fn interpret(read: ReadGlyphs, max_digits: u32, leading_zero: LeadingZero) -> Va
     let ReadGlyphs { glyphs, cuts, cut_whole_as_digit, cell, crop, wide_kept, partings, .. } = read;
     let mut reading = ValueReading { handwritten: true, cell: Some(cell), crop: Some(crop), ..Default::default() };
     if glyphs.is_empty() {
-        reading.problem = Some("the cell holds ink but no glyph".into());
+        reading.problem = Some(NO_GLYPH.into());
         return reading;
     }
     let mut text = String::new();

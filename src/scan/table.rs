@@ -225,8 +225,17 @@ fn read_table_cell(
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
     let mut value =
         hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros));
-    if value.value.is_none() && blank_is_zero && value.problem.as_deref() == Some(hand::EMPTY_CELL) {
-        value = zero_without_digit("the cell is blank: 0 on this form");
+    // Ink in which neither reader found a count (no glyph, and no count or
+    // word for zero to the sequence reader: a stroke lost with a rule,
+    // specks) is no figure either: the cell is as good as blank.
+    if value.value.is_none() && blank_is_zero {
+        match value.problem.as_deref() {
+            Some(hand::EMPTY_CELL) => value = zero_without_digit("the cell is blank: 0 on this form"),
+            Some(hand::NO_GLYPH) => {
+                value = zero_without_digit("the cell holds ink but no figure, as if blank: 0 on this form")
+            }
+            _ => {}
+        }
     }
     value.cell.get_or_insert([left, top, right, bottom]);
     value
