@@ -584,6 +584,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_whose_faint_ink_holds_no_figure_is_blank_where_blank_means_zero() {
+        let model = crate::model::FormModel::load(Some(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ng-2023-ec8a.toml"),
+        ))
+        .unwrap();
+        // A cell 300×50 holding a faint smudge 30 levels below the paper
+        // and nothing darker: ink to the cell's reader, no glyph to the
+        // network (a glyph needs 40).
+        let mut page = GrayImage::from_pixel(600, 300, Luma([250]));
+        draw_filled_rect_mut(&mut page, DrawRect::at(280, 118).of_size(14, 14), Luma([220]));
+        let read = |blank_is_zero| read_table_cell(&page, (200, 500), (100, 150), 20.0, blank_is_zero, &model);
+        let as_blank = read(true);
+        assert_eq!(as_blank.value, Some(0), "{:?}", as_blank.problem);
+        // As sure as any 0 read from no digit: an equality must hold over it.
+        assert_eq!(as_blank.confidence, crate::scan::reading::ZERO_WITHOUT_DIGIT_CONFIDENCE);
+        assert!(as_blank.problem.as_deref().is_some_and(|p| p.contains("no figure")), "{:?}", as_blank.problem);
+        let unread = read(false);
+        assert_eq!(unread.value, None, "{:?}", unread.problem);
+        assert_eq!(unread.problem.as_deref(), Some(hand::NO_GLYPH));
+    }
+
+    #[test]
     fn a_column_heading_is_found_among_other_words_however_misread() {
         let words =
             vec![word("PARTY", 100, 500), word("IN", 400, 500), word("FlGURES", 460, 500), word("IN", 800, 500)];
