@@ -42,10 +42,10 @@ const MAX_WIDTH: u32 = 384;
 /// Share of a crop's pixels taken as paper when judging the paper's shade.
 const PAPER_PERCENTILE: f32 = 0.8;
 /// Contrast below which a count's crop holds no ink. Lower than a lone
-/// glyph's ([`super::glyph::MIN_CONTRAST`]): the crop is cut round ink the cell's
-/// reader already found there, and a ballpoint count on a bright photo
-/// stands only 30–40 levels below its paper (flat paper's grain and JPEG
-/// noise stay within 15).
+/// glyph's ([`super::glyph::MIN_CONTRAST`]): the crop is cut round ink the
+/// cell's reader already found there, and a ballpoint count on a bright
+/// photo stands only 30–40 levels below its paper (flat paper's grain and
+/// JPEG noise stay within 15).
 const MIN_CONTRAST: u8 = 20;
 
 const MAPS: [usize; 4] = [16, 32, 48, 64];

@@ -219,7 +219,8 @@ fn written_zero(glyphs: &ValueReading, sure: f32) -> ValueReading {
 /// is: an exact equality over surely read values may still clear the doubt
 /// (see `check`). In a count's cell, a word for zero read surely is the
 /// count 0 (see [`written_zero`]), whether or not the glyph reader read
-/// digits; any other reading without a value is left as it is.
+/// digits. Where the glyph reader made no count, the sequence reader's
+/// may stand alone (see `sequence_count_alone`).
 pub fn weigh_second_opinion(reading: &mut ValueReading, max_digits: u32, words_for_zero: WordsForZero) {
     let Some(crop) = reading.crop.as_ref() else { return };
     let read = read_sequence(crop);
