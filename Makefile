@@ -119,7 +119,8 @@ fixtures: build
 # print in the bundled fonts, four of the six bundled handwriting faces and
 # MNIST's 60 000 training digits (give their folder, which holds
 # train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz:
-# `make train-digits MNIST_TRAIN=DIR`); about nine minutes on two cores.
+# `make train-digits MNIST_TRAIN=DIR`), on candle; about 45 minutes on two
+# cores.
 # Prints its accuracy on what it never saw, then `eval-digits` its
 # calibration. Rebuild afterwards: the binary carries the network.
 train-digits: build

@@ -47,6 +47,11 @@ fn stages(c: &mut Criterion) {
     });
     let network = protocol_ocr::digits::network();
     c.bench_function("read one glyph (glyph network)", |b| b.iter(|| network.classify(&seven)));
+    // The same network run by candle, as training runs it.
+    let trained = protocol_ocr::digits::net_train::model_of(network).expect("the network in candle");
+    c.bench_function("read one glyph (glyph network in candle)", |b| {
+        b.iter(|| protocol_ocr::digits::net_train::classify_batch(&trained, &[seven]).unwrap())
+    });
 
     // The OCR stages take tenths of a second: fewer samples. (OpenMP's
     // threads are limited by OMP_THREAD_LIMIT=1, which .cargo/config.toml

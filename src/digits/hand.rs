@@ -98,6 +98,39 @@ pub fn vary(rng: &mut impl Rng, digit: &GrayImage, pen: Option<Pen>) -> GrayImag
     }
 }
 
+/// `image` (dark ink on white) bent as a hand bends strokes from one
+/// writing to the next (Simard et al.'s elastic distortion): every pixel
+/// moved by a random field smoothed over `smoothness` of the image's height,
+/// by at most `strength` of its height. Paper comes in at the edges.
+pub fn bent(rng: &mut impl Rng, image: &GrayImage, strength: f32, smoothness: f32) -> GrayImage {
+    let (w, h) = image.dimensions();
+    let field = |rng: &mut dyn rand::RngCore| {
+        let noise = image::ImageBuffer::<Luma<f32>, Vec<f32>>::from_fn(w, h, |_, _| Luma([rng.gen_range(-1.0..1.0)]));
+        let smooth = imageproc::filter::gaussian_blur_f32(&noise, (smoothness * h as f32).max(0.5));
+        let largest = smooth.pixels().map(|p| p.0[0].abs()).fold(f32::EPSILON, f32::max);
+        let scale = strength * h as f32 / largest;
+        smooth.pixels().map(|p| p.0[0] * scale).collect::<Vec<f32>>()
+    };
+    let (dx, dy) = (field(rng), field(rng));
+    let at = |x: i64, y: i64| -> f32 {
+        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+            255.0
+        } else {
+            image.get_pixel(x as u32, y as u32).0[0] as f32
+        }
+    };
+    GrayImage::from_fn(w, h, |x, y| {
+        let i = (y * w + x) as usize;
+        let (sx, sy) = (x as f32 + dx[i], y as f32 + dy[i]);
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+        let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+        Luma([(top * (1.0 - fy) + bottom * fy).round() as u8])
+    })
+}
+
 /// `image` (dark ink on white) written with a pen a pixel wider all round:
 /// ink is dark, so the minimum over a neighbourhood widens its strokes.
 pub fn heavier(image: &GrayImage) -> GrayImage {
@@ -155,4 +188,28 @@ pub fn blurred_and_noisy(rng: &mut impl Rng, image: &GrayImage, sigma: f32, max_
         p.0[0] = (p.0[0] as f32 + noise.sample(rng)).clamp(0.0, 255.0) as u8;
     }
     image
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn a_bent_stroke_moves_but_keeps_about_its_ink() {
+        // A vertical bar, 4 pixels wide, in a 28-pixel square.
+        let bar = GrayImage::from_fn(28, 28, |x, y| {
+            Luma([if (12..16).contains(&x) && (4..24).contains(&y) { 0 } else { 255 }])
+        });
+        let ink = |g: &GrayImage| g.pixels().map(|p| 255 - p.0[0] as u32).sum::<u32>() as f32;
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let bent = bent(&mut rng, &bar, 0.08, 0.14);
+        assert_ne!(bent, bar, "a bend moves pixels");
+        assert!((ink(&bent) / ink(&bar) - 1.0).abs() < 0.2, "ink {} against {}", ink(&bent), ink(&bar));
+        // Ink stays near the bar: within the bend's 0.08 × 28 ≈ 2.2 pixels.
+        let far = bent.enumerate_pixels().filter(|(x, _, p)| p.0[0] < 128 && !(9..19).contains(x)).count();
+        assert_eq!(far, 0);
+        assert_eq!(super::bent(&mut ChaCha8Rng::seed_from_u64(1), &bar, 0.08, 0.14), bent, "a seed bends alike");
+    }
 }

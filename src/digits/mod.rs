@@ -15,6 +15,8 @@ pub mod measure;
 #[cfg(feature = "lab")]
 pub mod mnist;
 pub mod net;
+#[cfg(feature = "lab")]
+pub mod net_train;
 pub mod sequence;
 #[cfg(feature = "lab")]
 pub mod sequence_train;

@@ -1,9 +1,10 @@
-//! A LeNet-size convolutional network for one glyph, with its own forward
-//! and backward pass.
+//! A LeNet-size convolutional network for one glyph: its weights and the
+//! forward pass the scan reads with.
 //!
-//! Small enough (about 129 000 weights, 517 KB) that a hand-written pass is
-//! shorter than wiring in a deep-learning framework, and the very same code
-//! trains and reads, so what `train-digits` measured is what `scan` runs.
+//! Trained on candle (`net_train.rs`, in the lab); read here by a forward
+//! pass of its own, as the scan classifies glyphs one at a time, thousands
+//! a page, where a framework's tensors cost more than the arithmetic. A
+//! test holds this pass and candle's to the same probabilities.
 //! Layers: 5×5 convolution (24 maps) → ReLU → 2×2 max-pool → 5×5 convolution
 //! (48 maps) → ReLU → 2×2 max-pool → 128 units → ReLU → one output per class.
 //! The convolutions are matrix products (`matrixmultiply`), which made the
@@ -20,25 +21,26 @@ pub const CLASSES: usize = 11;
 /// The class of ink that is not one digit.
 pub const NOT_A_DIGIT: usize = 10;
 
-const KERNEL: usize = 5;
-const MAPS1: usize = 24;
-const MAPS2: usize = 48;
-const HIDDEN: usize = 128;
+pub(crate) const KERNEL: usize = 5;
+pub(crate) const MAPS1: usize = 24;
+pub(crate) const MAPS2: usize = 48;
+pub(crate) const HIDDEN: usize = 128;
 const C1: usize = SIDE - KERNEL + 1; // 24
 const P1: usize = C1 / 2; // 12
 const C2: usize = P1 - KERNEL + 1; // 8
 const P2: usize = C2 / 2; // 4
-const FLAT: usize = MAPS2 * P2 * P2; // 256
+pub(crate) const FLAT: usize = MAPS2 * P2 * P2; // 768
 
-// Offsets of each tensor in the flat parameter vector.
-const W1: usize = 0;
-const B1: usize = W1 + MAPS1 * KERNEL * KERNEL;
-const W2: usize = B1 + MAPS1;
-const B2: usize = W2 + MAPS2 * MAPS1 * KERNEL * KERNEL;
-const W3: usize = B2 + MAPS2;
-const B3: usize = W3 + HIDDEN * FLAT;
-const W4: usize = B3 + HIDDEN;
-const B4: usize = W4 + CLASSES * HIDDEN;
+// Offsets of each tensor in the flat parameter vector: convolution weights
+// run output map, input map, row, column; layer weights output, input.
+pub(crate) const W1: usize = 0;
+pub(crate) const B1: usize = W1 + MAPS1 * KERNEL * KERNEL;
+pub(crate) const W2: usize = B1 + MAPS1;
+pub(crate) const B2: usize = W2 + MAPS2 * MAPS1 * KERNEL * KERNEL;
+pub(crate) const W3: usize = B2 + MAPS2;
+pub(crate) const B3: usize = W3 + HIDDEN * FLAT;
+pub(crate) const W4: usize = B3 + HIDDEN;
+pub(crate) const B4: usize = W4 + CLASSES * HIDDEN;
 /// Number of weights and biases.
 pub const PARAMETERS: usize = B4 + CLASSES;
 
@@ -49,19 +51,6 @@ const MAGIC: &[u8; 8] = b"PODIGIT1";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Net {
     pub params: Vec<f32>,
-}
-
-/// What the forward pass keeps for the backward pass.
-struct Activations {
-    patches1: Vec<f32>, // the input's patches, see [`patches_of`]
-    c1: Vec<f32>,       // MAPS1 × C1 × C1, after ReLU
-    p1_at: Vec<u32>,    // where in c1 each pooled value came from
-    patches2: Vec<f32>, // the pooled maps' patches
-    c2: Vec<f32>,       // MAPS2 × C2 × C2, after ReLU
-    p2: Vec<f32>,       // FLAT
-    p2_at: Vec<u32>,    // where in c2 each pooled value came from
-    hidden: Vec<f32>,   // HIDDEN, after ReLU
-    probs: [f32; CLASSES],
 }
 
 impl Net {
@@ -107,15 +96,11 @@ impl Net {
 
     /// The probability of each class for one glyph image (ink 1, paper 0).
     pub fn classify(&self, input: &[f32; INPUT]) -> [f32; CLASSES] {
-        self.forward(input).probs
-    }
-
-    fn forward(&self, input: &[f32; INPUT]) -> Activations {
         let p = &self.params;
-        let (c1, patches1) = convolve(input, 1, SIDE, &p[W1..B1], &p[B1..W2]);
-        let (p1, p1_at) = max_pool(&c1, MAPS1, C1);
-        let (c2, patches2) = convolve(&p1, MAPS1, P1, &p[W2..B2], &p[B2..W3]);
-        let (p2, p2_at) = max_pool(&c2, MAPS2, C2);
+        let c1 = convolve(input, 1, SIDE, &p[W1..B1], &p[B1..W2]);
+        let (p1, _) = max_pool(&c1, MAPS1, C1);
+        let c2 = convolve(&p1, MAPS1, P1, &p[W2..B2], &p[B2..W3]);
+        let (p2, _) = max_pool(&c2, MAPS2, C2);
 
         let mut hidden = vec![0.0f32; HIDDEN];
         for (h, out) in hidden.iter_mut().enumerate() {
@@ -130,49 +115,7 @@ impl Net {
         let mut probs = logits.map(|l| (l - top).exp());
         let total: f32 = probs.iter().sum();
         probs.iter_mut().for_each(|v| *v /= total);
-        Activations { patches1, c1, p1_at, patches2, c2, p2, p2_at, hidden, probs }
-    }
-
-    /// Adds the gradient of the cross-entropy loss for one labelled glyph
-    /// to `grad`; returns the loss.
-    pub fn accumulate_gradient(&self, input: &[f32; INPUT], label: usize, grad: &mut [f32]) -> f32 {
-        let p = &self.params;
-        let a = self.forward(input);
-        let loss = -a.probs[label].max(1e-12).ln();
-        let mut d_logits = a.probs;
-        d_logits[label] -= 1.0;
-
-        let mut d_hidden = vec![0.0f32; HIDDEN];
-        for (c, &d) in d_logits.iter().enumerate() {
-            grad[B4 + c] += d;
-            let w = &p[W4 + c * HIDDEN..][..HIDDEN];
-            for h in 0..HIDDEN {
-                grad[W4 + c * HIDDEN + h] += d * a.hidden[h];
-                d_hidden[h] += d * w[h];
-            }
-        }
-        let mut d_p2 = vec![0.0f32; FLAT];
-        for h in 0..HIDDEN {
-            if a.hidden[h] <= 0.0 {
-                continue;
-            }
-            let d = d_hidden[h];
-            grad[B3 + h] += d;
-            let w = &p[W3 + h * FLAT..][..FLAT];
-            for (j, g) in grad[W3 + h * FLAT..][..FLAT].iter_mut().enumerate() {
-                *g += d * a.p2[j];
-                d_p2[j] += d * w[j];
-            }
-        }
-        let d_c2 = un_pool(&d_p2, &a.p2_at, &a.c2);
-
-        let mut d_p1 = vec![0.0f32; MAPS1 * P1 * P1];
-        let (grad_w2, grad_b2) = grad[W2..W3].split_at_mut(B2 - W2);
-        convolve_back(&a.patches2, MAPS1, P1, &p[W2..B2], &d_c2, grad_w2, grad_b2, Some(&mut d_p1));
-        let d_c1 = un_pool(&d_p1, &a.p1_at, &a.c1);
-        let (grad_w1, grad_b1) = grad[W1..W2].split_at_mut(B1 - W1);
-        convolve_back(&a.patches1, 1, SIDE, &p[W1..B1], &d_c1, grad_w1, grad_b1, None);
-        loss
+        probs
     }
 }
 
@@ -180,9 +123,8 @@ impl Net {
 /// into one map per bias, with ReLU. Weights run output map, input map,
 /// row, column. Computed as one matrix product, weights (maps × taps) by
 /// the input's patches (taps × positions), which a tuned product runs
-/// several times faster than loops over the kernel. Returns the maps and
-/// the patches (which the backward pass reuses).
-fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> (Vec<f32>, Vec<f32>) {
+/// several times faster than loops over the kernel.
+fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], biases: &[f32]) -> Vec<f32> {
     let side = side_in - KERNEL + 1;
     let positions = side * side;
     let taps = maps_in * KERNEL * KERNEL;
@@ -193,47 +135,7 @@ fn convolve(input: &[f32], maps_in: usize, side_in: usize, weights: &[f32], bias
     }
     multiply(Matrix::rows(weights, biases.len(), taps), Matrix::rows(&patches, taps, positions), &mut maps);
     maps.iter_mut().for_each(|v| *v = v.max(0.0));
-    (maps, patches)
-}
-
-/// The backward pass of [`convolve`]: from the input's `patches` and the
-/// gradient of its output (`d_out`, already through the ReLU), adds the
-/// weights' and biases' gradients and, when asked, the input's.
-#[allow(clippy::too_many_arguments)]
-fn convolve_back(
-    patches: &[f32],
-    maps_in: usize,
-    side_in: usize,
-    weights: &[f32],
-    d_out: &[f32],
-    grad_weights: &mut [f32],
-    grad_biases: &mut [f32],
-    d_input: Option<&mut [f32]>,
-) {
-    let side = side_in - KERNEL + 1;
-    let positions = side * side;
-    let taps = maps_in * KERNEL * KERNEL;
-    let maps_out = grad_biases.len();
-    for (g, d_map_out) in grad_biases.iter_mut().zip(d_out.chunks_exact(positions)) {
-        *g += d_map_out.iter().sum::<f32>();
-    }
-    let d_out = Matrix::rows(d_out, maps_out, positions);
-    // d weights (maps × taps) += d out (maps × positions) · patchesᵀ.
-    multiply(d_out, Matrix::rows(patches, taps, positions).transposed(), grad_weights);
-    if let Some(d_input) = d_input {
-        // d patches (taps × positions) = weightsᵀ · d out, then each patch
-        // entry goes back to the input pixel it was taken from.
-        let mut d_patches = vec![0.0f32; taps * positions];
-        multiply(Matrix::rows(weights, maps_out, taps).transposed(), d_out, &mut d_patches);
-        for (tap, d_row) in d_patches.chunks_exact(positions).enumerate() {
-            for y in 0..side {
-                let d_in_row = &mut d_input[patch_row_start(tap, y, side_in)..][..side];
-                for (dm, d) in d_in_row.iter_mut().zip(&d_row[y * side..][..side]) {
-                    *dm += d;
-                }
-            }
-        }
-    }
+    maps
 }
 
 /// The input's 5×5 patches as a matrix: one row per tap (input map, kernel
@@ -257,7 +159,7 @@ fn patch_row_start(tap: usize, y: usize, side_in: usize) -> usize {
     map * side_in * side_in + (y + ky) * side_in + kx
 }
 
-/// A row-major matrix borrowed from a slice, possibly read transposed.
+/// A row-major matrix borrowed from a slice.
 #[derive(Clone, Copy)]
 struct Matrix<'a> {
     data: &'a [f32],
@@ -273,10 +175,6 @@ impl<'a> Matrix<'a> {
         assert_eq!(data.len(), rows * cols, "a {rows}×{cols} matrix");
         Matrix { data, rows, cols, row_stride: cols, col_stride: 1 }
     }
-
-    fn transposed(self) -> Matrix<'a> {
-        Matrix { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
-    }
 }
 
 /// `out` (row-major, a.rows × b.cols) += a · b, by `matrixmultiply`'s
@@ -286,8 +184,8 @@ fn multiply(a: Matrix, b: Matrix, out: &mut [f32]) {
     assert_eq!(out.len(), a.rows * b.cols, "an output of the product's size");
     // SAFETY: each matrix's largest index, (rows − 1) · row stride +
     // (cols − 1) · col stride, lies inside its slice: `Matrix::rows`
-    // checked the slice length for its layout and `transposed` only swaps
-    // the roles; `out` was checked just above and is borrowed mutably.
+    // checked the slice length for its layout; `out` was checked just
+    // above and is borrowed mutably.
     unsafe {
         matrixmultiply::sgemm(
             a.rows,
@@ -313,8 +211,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// 2×2 max-pooling of `maps` square maps of side `side`; also returns where
-/// each maximum was, for the backward pass.
-fn max_pool(input: &[f32], maps: usize, side: usize) -> (Vec<f32>, Vec<u32>) {
+/// each maximum was (the first of equals), where training's gradient goes.
+pub(crate) fn max_pool(input: &[f32], maps: usize, side: usize) -> (Vec<f32>, Vec<u32>) {
     let half = side / 2;
     let mut out = vec![0.0f32; maps * half * half];
     let mut at = vec![0u32; maps * half * half];
@@ -337,18 +235,6 @@ fn max_pool(input: &[f32], maps: usize, side: usize) -> (Vec<f32>, Vec<u32>) {
     (out, at)
 }
 
-/// Sends the gradient of pooled values back to where each maximum was,
-/// through the ReLU before the pool (no gradient where it was cut to zero).
-fn un_pool(d_pooled: &[f32], at: &[u32], activated: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0f32; activated.len()];
-    for (d, &i) in d_pooled.iter().zip(at) {
-        if activated[i as usize] > 0.0 {
-            out[i as usize] += d;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,38 +248,13 @@ mod tests {
     }
 
     #[test]
-    fn the_gradient_matches_finite_differences() {
-        let mut next = lcg(7);
-        let net = Net::initial(&mut next);
-        let mut input = [0.0f32; INPUT];
-        input.iter_mut().for_each(|v| *v = next());
-        let label = 3;
-        let mut grad = vec![0.0; PARAMETERS];
-        net.accumulate_gradient(&input, label, &mut grad);
-        let loss = |n: &Net| -n.classify(&input)[label].ln();
-        // A few weights of every layer.
-        for &i in &[W1 + 3, B1 + 1, W2 + 777, B2 + 5, W3 + 1000, B3 + 7, W4 + 100, B4 + 3] {
-            let h = 1e-3;
-            let (mut up, mut down) = (net.clone(), net.clone());
-            up.params[i] += h;
-            down.params[i] -= h;
-            let numeric = (loss(&up) - loss(&down)) / (2.0 * h);
-            assert!((numeric - grad[i]).abs() <= 2e-3 + 0.05 * numeric.abs(), "weight {i}: {numeric} vs {}", grad[i]);
-        }
-    }
-
-    #[test]
-    fn products_of_matrices_read_as_stored_or_transposed_add_to_the_output() {
+    fn products_of_matrices_add_to_the_output() {
         // a = [[1 2 3] [4 5 6]], b = [[1 0] [0 1] [1 1]]: a·b = [[4 5] [10 11]].
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
         let mut out = [1.0; 4];
         multiply(Matrix::rows(&a, 2, 3), Matrix::rows(&b, 3, 2), &mut out);
         assert_eq!(out, [5.0, 6.0, 11.0, 12.0]);
-        // Read transposed: the 3×3 matrix aᵀ·a.
-        let mut gram = [0.0; 9];
-        multiply(Matrix::rows(&a, 2, 3).transposed(), Matrix::rows(&a, 2, 3), &mut gram);
-        assert_eq!(gram, [17.0, 22.0, 27.0, 22.0, 29.0, 36.0, 27.0, 36.0, 45.0]);
     }
 
     #[test]

@@ -24,7 +24,8 @@ use rayon::prelude::*;
 use super::glyph::glyph_input;
 use super::hand;
 use super::mnist::{self, Mnist};
-use super::net::{Net, INPUT, NOT_A_DIGIT, PARAMETERS, SIDE};
+use super::net::{Net, INPUT, NOT_A_DIGIT, SIDE};
+use super::net_train::GlyphTrainer;
 use crate::fonts;
 
 /// Printed digits per epoch, over all trained faces.
@@ -60,13 +61,18 @@ const PAIR_FACE_SHARE: f64 = 0.4;
 /// A piece of a digit (not one digit) is this share of its width, from
 /// either side: what a wrong cut through touching digits leaves.
 const PIECE_SHARE: (f32, f32) = (0.3, 0.6);
-/// Glyphs per optimisation step.
-const BATCH: usize = 64;
-/// Glyphs per parallel gradient job (a fixed split keeps runs identical).
-const BATCH_PART: usize = 8;
-/// Adam's step size at the start, and its decay per epoch.
-const LEARNING_RATE: f32 = 2e-3;
-const LEARNING_RATE_DECAY: f32 = 0.8;
+/// Share of MNIST digits bent by an elastic distortion, how far (of the
+/// digit's 28 pixels: up to about two pixels) and how smoothly (a field
+/// smoothed over a seventh of the height bends strokes, not pixels).
+const BENT_SHARE: f64 = 0.6;
+const BENT_STRENGTH: (f32, f32) = (0.02, 0.08);
+const BENT_SMOOTHNESS: f32 = 0.14;
+/// Glyphs per optimisation step: enough that candle's per-step cost is
+/// small beside the arithmetic.
+const BATCH: usize = 128;
+/// AdamW's step size at the start, and its decay per epoch.
+const LEARNING_RATE: f64 = 2e-3;
+const LEARNING_RATE_DECAY: f64 = 0.8;
 /// Printed digit heights, in page pixels, the scan meets.
 const PRINT_SIZE: (f32, f32) = (16.0, 56.0);
 /// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6).
@@ -134,14 +140,6 @@ fn to_sample(input: &[f32; INPUT], label: usize) -> Sample {
     Sample { input: input.iter().map(|v| (v * 255.0).round() as u8).collect(), label: label as u8 }
 }
 
-fn to_input(sample: &Sample) -> [f32; INPUT] {
-    let mut input = [0.0; INPUT];
-    for (i, &b) in input.iter_mut().zip(&sample.input) {
-        *i = b as f32 / 255.0;
-    }
-    input
-}
-
 /// `text` printed in `font` at `size` pixels, degraded like a photo.
 pub fn printed(rng: &mut impl Rng, font: &FontRef, text: &str, size: f32) -> GrayImage {
     let paper = rng.gen_range(170..=255u8);
@@ -167,7 +165,12 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
 /// MNIST digit `i`, distorted like another hand would write it; half the
 /// time also as a photographed cell shows it.
 fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
-    let written = hand::vary(rng, &mnist.as_print(i), None);
+    let mut digit = mnist.as_print(i);
+    if rng.gen_bool(BENT_SHARE) {
+        let strength = rng.gen_range(BENT_STRENGTH.0..BENT_STRENGTH.1);
+        digit = hand::bent(rng, &digit, strength, BENT_SMOOTHNESS);
+    }
+    let written = hand::vary(rng, &digit, None);
     if rng.gen_bool(PHOTOGRAPHED_SHARE) {
         photographed(rng, &written)
     } else {
@@ -452,14 +455,12 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         None => WrittenDigits { set: mnist, range: mnist::TRAIN, copies: MNIST_COPIES },
     };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    let mut net = Net::initial(|| rng.gen::<f32>());
-    let mut adam = Adam::new();
+    let mut trainer = GlyphTrainer::new(&Net::initial(|| rng.gen::<f32>()), LEARNING_RATE, rng.gen())?;
     let mut loss_per_epoch = Vec::new();
     let mut seen = 0;
     for epoch in 0..options.epochs {
         // Every epoch its own variations of the same digits: the network
-        // learns the digit, not one picture of it (making them costs a
-        // sixth of an epoch's time).
+        // learns the digit, not one picture of it.
         let samples = training_set(epoch_seed(options.seed, epoch), &written_digits);
         seen += samples.len();
         let mut order: Vec<usize> = (0..samples.len()).collect();
@@ -467,30 +468,16 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         let rate = LEARNING_RATE * LEARNING_RATE_DECAY.powi(epoch as i32);
         let mut epoch_loss = 0.0;
         for batch in order.chunks(BATCH) {
-            let parts: Vec<(Vec<f32>, f32)> = batch
-                .par_chunks(BATCH_PART)
-                .map(|part| {
-                    let mut grad = vec![0.0f32; PARAMETERS];
-                    let mut loss = 0.0;
-                    for &i in part {
-                        let s = &samples[i];
-                        loss += net.accumulate_gradient(&to_input(s), s.label as usize, &mut grad);
-                    }
-                    (grad, loss)
-                })
-                .collect();
-            let mut grad = vec![0.0f32; PARAMETERS];
-            for (g, loss) in parts {
-                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
-                epoch_loss += loss;
-            }
-            grad.iter_mut().for_each(|g| *g /= batch.len() as f32);
-            adam.step(&mut net.params, &grad, rate);
+            let inputs: Vec<f32> =
+                batch.iter().flat_map(|&i| samples[i].input.iter().map(|&b| b as f32 / 255.0)).collect();
+            let labels: Vec<u32> = batch.iter().map(|&i| samples[i].label as u32).collect();
+            epoch_loss += trainer.step(inputs, labels, rate)? * batch.len() as f32;
         }
         let loss = epoch_loss / samples.len() as f32;
         loss_per_epoch.push(loss);
         progress(&format!("epoch {}/{}: loss {loss:.4}", epoch + 1, options.epochs));
     }
+    let net = trainer.net()?;
     let (trained, unseen) = faces();
     let (hand_trained, hand_unseen): (Vec<_>, Vec<_>) = fonts::hand_faces().into_iter().partition(|f| f.trained);
     let hand_trained: Vec<FontRef> = hand_trained.into_iter().map(|f| f.font).collect();
@@ -508,31 +495,4 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         unseen_hand_face_accuracy: hand_face_accuracy(&net, &hand_unseen, options.seed + 4, 2000),
     };
     Ok((net, report))
-}
-
-/// The Adam optimiser (Kingma & Ba), with its usual constants.
-struct Adam {
-    m: Vec<f32>,
-    v: Vec<f32>,
-    t: i32,
-}
-
-impl Adam {
-    const BETA1: f32 = 0.9;
-    const BETA2: f32 = 0.999;
-    const EPSILON: f32 = 1e-8;
-
-    fn new() -> Adam {
-        Adam { m: vec![0.0; PARAMETERS], v: vec![0.0; PARAMETERS], t: 0 }
-    }
-
-    fn step(&mut self, params: &mut [f32], grad: &[f32], rate: f32) {
-        self.t += 1;
-        let (c1, c2) = (1.0 - Self::BETA1.powi(self.t), 1.0 - Self::BETA2.powi(self.t));
-        for i in 0..params.len() {
-            self.m[i] = Self::BETA1 * self.m[i] + (1.0 - Self::BETA1) * grad[i];
-            self.v[i] = Self::BETA2 * self.v[i] + (1.0 - Self::BETA2) * grad[i] * grad[i];
-            params[i] -= rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + Self::EPSILON);
-        }
-    }
 }
