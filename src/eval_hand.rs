@@ -268,6 +268,8 @@ fn render(readings: &[Readings]) -> String {
 
 /// One saved cell: its true value, the scan's and the sequence reader's.
 struct SavedCell {
+    /// The crop's file name: the photo's and the value's key.
+    name: String,
     truth: u64,
     scanned: Option<u64>,
     sequence: Option<(String, f32)>,
@@ -312,7 +314,7 @@ pub fn compare_on_crops(
         });
         let image = image::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.to_luma8();
         let read = read_count(from_file.as_ref(), &image).map(|r| (r.count_digits().to_string(), r.confidence));
-        rows.push(SavedCell { truth: true_value, scanned: scan_value, sequence: read });
+        rows.push(SavedCell { name: name.clone(), truth: true_value, scanned: scan_value, sequence: read });
     }
     let n = rows.len().max(1) as f32;
     let value = |r: &Option<(String, f32)>| r.as_ref().and_then(|(s, _)| s.parse::<u64>().ok());
@@ -330,6 +332,12 @@ pub fn compare_on_crops(
         agree as f32 / n,
         agree_right as f32 / agree.max(1) as f32
     );
+    let _ = writeln!(out, "\ncells either reader read wrong (truth, sequence reader at its confidence, the scan):");
+    for c in rows.iter().filter(|c| value(&c.sequence) != Some(c.truth) || c.scanned != Some(c.truth)) {
+        let sequence = c.sequence.as_ref().map_or("no ink".to_string(), |(s, p)| format!("'{s}' {p:.2}"));
+        let scanned = c.scanned.map_or("-".to_string(), |v| v.to_string());
+        let _ = writeln!(out, "{:<60} {:>6}  {:>14}  {:>6}", c.name, c.truth, sequence, scanned);
+    }
     Ok(out)
 }
 
