@@ -17,8 +17,8 @@
 use image::GrayImage;
 
 use super::ink::{
-    cell_ink, glyph_crop, height, paper_and_darkest, paper_crop, rows_by_middle, runs_by_gap, union, width, CellInk,
-    RULE_RUN_HORIZONTAL,
+    cell_ink, glyph_crop, height, joined_where, paper_and_darkest, paper_crop, rows_by_middle, runs_by_gap,
+    share_columns, union, width, CellInk, RULE_RUN_HORIZONTAL,
 };
 use super::reading::{parse_count, zero_without_digit, ValueReading};
 use super::second_opinion::{weigh_second_opinion, WordsForZero};
@@ -1106,21 +1106,7 @@ fn count_group(components: &[Rect], centre_y: u32, own_rows: (u32, u32), line_he
 /// print's `glyph_columns`, a mere overlap is not enough: slanted
 /// handwriting leans a digit over its thin neighbour (a "1").
 fn stacked_parts_joined(boxes: &[Rect]) -> Vec<Rect> {
-    let mut sorted = boxes.to_vec();
-    sorted.sort_unstable_by_key(|b| (b[0], b[2]));
-    let mut joined: Vec<Rect> = Vec::new();
-    for b in sorted {
-        let shared = |c: &Rect| {
-            let overlap = b[2].min(c[2]).saturating_sub(b[0].max(c[0])) as f32;
-            overlap >= STACKED_SHARE * width(&b).min(width(c)) as f32
-        };
-        match joined.iter_mut().find(|c| shared(c)) {
-            Some(c) => *c = [c[0].min(b[0]), c[1].min(b[1]), c[2].max(b[2]), c[3].max(b[3])],
-            None => joined.push(b),
-        }
-    }
-    joined.sort_unstable_by_key(|c| c[0]);
-    joined
+    joined_where(boxes, |a, b| share_columns(a, b, STACKED_SHARE))
 }
 
 /// Joins pieces (columns much shorter than the tallest glyph) to the glyph

@@ -396,18 +396,30 @@ pub(super) fn vertical_rule_mask(ink: &GrayImage, run: u32) -> GrayImage {
 /// boxes that share most of the narrower one's columns are parts of one
 /// glyph (a "5" broken into its bar and its bowl).
 pub(super) fn glyph_columns(boxes: &[Rect]) -> Vec<Rect> {
+    joined_where(boxes, |a, b| share_columns(a, b, 0.5))
+}
+
+/// Whether boxes `a` and `b` share at least `share` of the narrower one's
+/// columns.
+pub(super) fn share_columns(a: &Rect, b: &Rect, share: f32) -> bool {
+    let overlap = a[2].min(b[2]).saturating_sub(a[0].max(b[0])) as f32;
+    overlap >= share * width(a).min(width(b)) as f32
+}
+
+/// Boxes joined into one wherever `joins` says a box belongs with one
+/// already joined (taken left to right), the result left to right.
+pub(super) fn joined_where(boxes: &[Rect], joins: impl Fn(&Rect, &Rect) -> bool) -> Vec<Rect> {
     let mut sorted = boxes.to_vec();
     sorted.sort_unstable_by_key(|b| (b[0], b[2]));
-    let mut columns: Vec<Rect> = Vec::new();
+    let mut joined: Vec<Rect> = Vec::new();
     for b in sorted {
-        let shared = |c: &Rect| 2 * b[2].min(c[2]).saturating_sub(b[0].max(c[0])) >= width(&b).min(width(c));
-        match columns.iter_mut().find(|c| shared(c)) {
+        match joined.iter_mut().find(|c| joins(&b, c)) {
             Some(c) => *c = [c[0].min(b[0]), c[1].min(b[1]), c[2].max(b[2]), c[3].max(b[3])],
-            None => columns.push(b),
+            None => joined.push(b),
         }
     }
-    columns.sort_unstable_by_key(|c| c[0]);
-    columns
+    joined.sort_unstable_by_key(|c| c[0]);
+    joined
 }
 
 #[cfg(test)]

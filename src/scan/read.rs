@@ -13,8 +13,8 @@
 use image::{GrayImage, Luma};
 
 use super::ink::{
-    cell_ink, glyph_columns, glyph_crop, height, ink_level, normalise_crop, rows_by_middle, runs_by_gap, union,
-    white_crop, width, CellInk, GLYPH_EDGE,
+    cell_ink, glyph_columns, glyph_crop, height, ink_level, joined_where, normalise_crop, rows_by_middle, runs_by_gap,
+    share_columns, union, white_crop, width, CellInk, GLYPH_EDGE,
 };
 use super::lines::{group_lines, has_letters, longest_rising_chain, word_rect, Rect, TextLine, MIN_WORD_CONFIDENCE};
 use super::ocr::{DigitRead, Engines, OcrError, Word};
@@ -41,6 +41,17 @@ const MIN_REGION_SCORE: f64 = 0.85;
 const MAX_REGION_LINE_CHARS: usize = 60;
 /// A component at least this many times taller than wide is a thin stroke.
 const THIN_ASPECT: u32 = 4;
+/// A component more than this many times wider than tall is flat (a rule's
+/// piece, a dash): never a piece of a digit broken across.
+const FLAT_ASPECT: u32 = 2;
+/// Pieces of one broken glyph stand at most this share of the label's line
+/// height apart, one above the other (a stroke's width or less; the rows of
+/// two counts stand a line apart).
+const STACKED_PIECE_REACH_OF_LINE: f32 = 0.15;
+/// Pieces one above the other share at most this share of the lower one's
+/// rows (a slanting break overlaps a little; a box's corner around a digit
+/// spans all of its rows).
+const STACKED_OVERLAP_OF_HEIGHT: f32 = 0.3;
 /// A thin stroke this many times taller than the digits is a rule or a box
 /// side: boxes are drawn about twice as tall as their digits.
 const RULE_HEIGHT_FACTOR: f32 = 1.4;
@@ -276,6 +287,7 @@ pub fn read_page(
     settle_by_order(&lines, &mut classified, targets);
     read_unread_labels(engines, page, rules, model, targets, &mut lines, &mut classified)?;
     keep_in_model_order(&lines, &mut classified);
+    let placed = place_unread_by_order(page, rules, model, &mut lines, &mut classified);
 
     let mut reading = Reading::default();
     read_election(model, &lines, &classified, &mut reading);
@@ -517,6 +529,19 @@ pub fn read_page(
             ..Default::default()
         });
     }
+    for index in placed {
+        if let Some(value) = reading.values.get_mut(&model.lines[index].key) {
+            let note = format!(
+                "its label was not read: its row is the one ruled row between lines {} and {}",
+                model.lines[index - 1].number,
+                model.lines[index + 1].number
+            );
+            value.problem = Some(match value.problem.take() {
+                Some(p) if !p.is_empty() => format!("{note}; {p}"),
+                _ => note,
+            });
+        }
+    }
     Ok(reading)
 }
 
@@ -611,6 +636,43 @@ fn read_unread_labels(
         }
     }
     Ok(())
+}
+
+/// A form line whose label no pass read, printed between two form lines
+/// whose labels were read, stands in the one ruled row between theirs
+/// (`row_labels::row_between`): the table and the model's order of lines
+/// say which row it is. Its label box is that row's label cell, matched
+/// with the least score a label passes with. Returns the form lines so
+/// placed.
+fn place_unread_by_order(
+    page: &GrayImage,
+    rules: &[HorizontalRule],
+    model: &FormModel,
+    lines: &mut Vec<TextLine>,
+    classified: &mut Vec<Option<(Target, f64)>>,
+) -> Vec<usize> {
+    let beside_label = |i: usize| model.lines[i].column.is_none();
+    let band_of = |lines: &[TextLine], classified: &[Option<(Target, f64)>], i: usize| {
+        union(lines.iter().zip(classified).filter_map(|(line, class)| match class {
+            Some((Target::FormLine(k), _)) if *k == i => line.letters,
+            _ => None,
+        }))
+    };
+    let mut placed = Vec::new();
+    for i in 1..model.lines.len().saturating_sub(1) {
+        if !beside_label(i) || !beside_label(i - 1) || !beside_label(i + 1) || label_found(classified, i) {
+            continue;
+        }
+        let (Some(above), Some(below)) = (band_of(lines, classified, i - 1), band_of(lines, classified, i + 1)) else {
+            continue;
+        };
+        let Some(row) = row_labels::row_between(page, rules, above, below) else { continue };
+        let letters = row_labels::placed_label(page, above[0].min(below[0]), row);
+        lines.push(TextLine { words: Vec::new(), folded: String::new(), letters: Some(letters) });
+        classified.push(Some((Target::FormLine(i), MIN_LABEL_SCORE)));
+        placed.push(i);
+    }
+    placed
 }
 
 /// The form's lines are printed in the model's order, top to bottom: of the
@@ -1149,6 +1211,25 @@ fn common_height(components: &[Rect]) -> Option<f32> {
         .map(|(_, h)| h)
 }
 
+/// Pieces of one printed glyph that blur or a small photo broke apart, one
+/// above the other (a «5»'s bar and its bowl), joined into one box: apart,
+/// neither is as tall as a digit, and the count seems to have a gap where
+/// the glyph stands (a messenger's «151» read «1»). Pieces join when they
+/// share most of the narrower one's columns, stand within a stroke's width
+/// of each other, one above the other (not side by side within the same
+/// rows: a box's corner around the count), and neither is flat like a rule
+/// or a dash.
+fn stacked_pieces_joined(components: &[Rect], line_height: f32) -> Vec<Rect> {
+    let reach = (line_height * STACKED_PIECE_REACH_OF_LINE) as u32;
+    let flat = |b: &Rect| width(b) > FLAT_ASPECT * height(b);
+    joined_where(components, |a, b| {
+        let gap = a[1].saturating_sub(b[3]).max(b[1].saturating_sub(a[3]));
+        let overlap = a[3].min(b[3]).saturating_sub(a[1].max(b[1])) as f32;
+        let stacked = overlap <= STACKED_OVERLAP_OF_HEIGHT * height(a).min(height(b)) as f32;
+        !flat(a) && !flat(b) && share_columns(a, b, 0.5) && gap <= reach && stacked
+    })
+}
+
 /// Sorts the ink components of a cell into the digits of the count and the
 /// rules around them (box sides, table rules), by shape alone:
 /// - the digits of one printed count are equally tall; their height is the
@@ -1161,6 +1242,11 @@ fn common_height(components: &[Rect]) -> Option<f32> {
 ///
 /// Returns (digit components, rule components).
 pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32) -> (Vec<Rect>, Vec<Rect>) {
+    // The glyphs found among the joined pieces; the pieces themselves are
+    // what is returned (the caller finds their ink by their boxes).
+    let pieces = components;
+    let whole = stacked_pieces_joined(pieces, line_height);
+    let components = whole.as_slice();
     let thin = |b: &Rect| width(b) * THIN_ASPECT <= height(b);
     // Printed counts are at least about as tall as the label's letters;
     // flatter things (the frayed edge of a rule, a dash) only set the
@@ -1230,7 +1316,7 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
     // Pieces of a glyph broken by blur lie in the band, touching or nearly
     // touching the first or last whole glyph.
     let side = (digit_height * PIECE_REACH) as u32;
-    let glyphs = components
+    let glyphs = pieces
         .iter()
         .copied()
         .filter(|b| {
@@ -1357,6 +1443,26 @@ mod tests {
         let components = [[100, 40, 118, 72], [120, 40, 138, 72], [140, 40, 158, 72], [180, 20, 182, 51]];
         let (glyphs, _) = select_digit_glyphs(&components, 30, 30.0);
         assert_eq!(glyphs.len(), 3, "{glyphs:?}");
+    }
+
+    #[test]
+    fn a_digit_broken_into_its_bar_and_its_bowl_keeps_its_count_whole() {
+        // A messenger's «151», 34 px label lines: the 5 broken in two, each
+        // piece lower than a digit; the cell's rule at the right.
+        let components =
+            [[153, 44, 160, 70], [169, 43, 183, 57], [169, 55, 186, 70], [194, 44, 202, 71], [223, 2, 227, 111]];
+        let (mut glyphs, _) = select_digit_glyphs(&components, 56, 34.0);
+        glyphs.sort();
+        assert_eq!(glyphs, components[..4].to_vec(), "the pieces themselves, every digit of the count");
+        // A rule's flat piece over a digit is no piece of it; nor is the
+        // corner of the box the count stands in.
+        let under_rule = [[100, 30, 118, 62], [90, 24, 200, 27]];
+        let (glyphs, _) = select_digit_glyphs(&under_rule, 46, 30.0);
+        assert_eq!(glyphs, vec![under_rule[0]]);
+        let in_a_corner = [[100, 30, 118, 62], [121, 30, 139, 62], [95, 10, 165, 110]];
+        let (mut glyphs, _) = select_digit_glyphs(&in_a_corner, 46, 30.0);
+        glyphs.sort();
+        assert_eq!(glyphs, in_a_corner[..2].to_vec());
     }
 
     #[test]

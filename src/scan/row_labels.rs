@@ -65,6 +65,37 @@ pub fn unread_rows(rules: &[HorizontalRule], recognised: &[Rect]) -> Vec<(u32, u
         .collect()
 }
 
+/// The one ruled row between the rows of two labels (`above` and `below`,
+/// label boxes a row of the form apart): where the form line printed
+/// between theirs stands, found by the table alone when its label was read
+/// by no pass. Only rules that run across both labels count (a rule of one
+/// column does not divide the label column's rows); `None` unless exactly
+/// one row of a label's height lies between the two labels' rows, and its
+/// label cell ends at a column rule (past which its count stands).
+pub fn row_between(page: &GrayImage, rules: &[HorizontalRule], above: Rect, below: Rect) -> Option<(u32, u32)> {
+    let (left, right) = (above[0].min(below[0]), above[2].max(below[2]));
+    let across: Vec<u32> = rules.iter().filter(|r| r.left <= left && r.right >= right).map(|r| r.y).collect();
+    let middle = |r: Rect| (r[1] + r[3]) / 2;
+    let row_of = |y: u32| across.windows(2).position(|pair| pair[0] < y && y < pair[1]);
+    let (a, b) = (row_of(middle(above))?, row_of(middle(below))?);
+    if b != a + 2 {
+        return None;
+    }
+    let (top, bottom) = (across[a + 1], across[a + 2]);
+    if !(MIN_ROW_HEIGHT..=MAX_ROW_HEIGHT).contains(&(bottom - top)) {
+        return None;
+    }
+    let (_, cell_right) = label_cell(page, top, bottom);
+    (cell_right < page.width()).then_some((top, bottom))
+}
+
+/// The label box of a row placed by [`row_between`]: its label cell, clear
+/// of the rules, from the labels' left.
+pub fn placed_label(page: &GrayImage, left: u32, (top, bottom): (u32, u32)) -> Rect {
+    let (_, right) = label_cell(page, top, bottom);
+    [left, top + RULE_CLEARANCE, right.saturating_sub(RULE_CLEARANCE), bottom.saturating_sub(RULE_CLEARANCE)]
+}
+
 /// Reads the label cell of the row between rules `top` and `bottom`: the
 /// text lines Tesseract finds in it, in page coordinates.
 pub fn read_row_label(
@@ -139,6 +170,55 @@ mod tests {
 
     fn rule(y: u32) -> HorizontalRule {
         HorizontalRule { y, left: 100, right: 1500 }
+    }
+
+    /// A page with a ruled table: rules across at `rows`, a column rule at
+    /// x = 1000 between them.
+    fn table_page(rows: &[u32]) -> (GrayImage, Vec<HorizontalRule>) {
+        let mut page = GrayImage::from_pixel(1654, 800, Luma([235]));
+        let (first, last) = (rows[0], rows[rows.len() - 1]);
+        for &y in rows {
+            for x in 80..1580 {
+                page.put_pixel(x, y, Luma([30]));
+            }
+        }
+        for y in first..=last {
+            page.put_pixel(1000, y, Luma([30]));
+            page.put_pixel(1001, y, Luma([30]));
+        }
+        let rules = rows.iter().map(|&y| HorizontalRule { y, left: 80, right: 1580 }).collect();
+        (page, rules)
+    }
+
+    #[test]
+    fn the_one_row_between_two_labels_rows_is_found_and_no_other() {
+        let (page, rules) = table_page(&[100, 160, 220, 280, 340]);
+        let label = |top: u32| [120, top + 15, 700, top + 45];
+        assert_eq!(row_between(&page, &rules, label(100), label(220)), Some((160, 220)));
+        assert_eq!(row_between(&page, &rules, label(100), label(280)), None, "two rows between: which is which?");
+        assert_eq!(row_between(&page, &rules, label(100), label(160)), None, "neighbouring rows");
+        // A rule of the count column alone does not part the label column.
+        let mut partial = rules.clone();
+        partial.push(HorizontalRule { y: 190, left: 1010, right: 1580 });
+        partial.sort_by_key(|r| r.y);
+        assert_eq!(row_between(&page, &partial, label(100), label(220)), Some((160, 220)));
+        let placed = placed_label(&page, 120, (160, 220));
+        assert!(placed[2] < 1000 && placed[2] > 900 && placed[1] > 160 && placed[3] < 220, "{placed:?}");
+    }
+
+    #[test]
+    fn a_row_without_a_column_rule_is_not_placed() {
+        let mut page = GrayImage::from_pixel(1654, 800, Luma([235]));
+        for y in [100u32, 160, 220, 280] {
+            for x in 80..1580 {
+                page.put_pixel(x, y, Luma([30]));
+            }
+        }
+        let rules: Vec<HorizontalRule> =
+            [100, 160, 220, 280].iter().map(|&y| HorizontalRule { y, left: 80, right: 1580 }).collect();
+        let label = |top: u32| [120, top + 15, 700, top + 45];
+        assert_eq!(row_between(&page, &rules, label(40), label(220)), None, "above the rules");
+        assert_eq!(row_between(&page, &rules, label(100), label(220)), None, "rows, but no column");
     }
 
     #[test]
