@@ -95,6 +95,10 @@ pub fn find_heading(lines: &[TextLine], heading: &str) -> Option<Rect> {
     let mut best: Option<(f64, Rect)> = None;
     for line in lines {
         let mut words: Vec<&Word> = line.words.iter().collect();
+        if words.is_empty() {
+            // A label placed by the table's rows alone: no words read.
+            continue;
+        }
         words.sort_by_key(|w| w.left);
         for run in words.windows(count.min(words.len())) {
             let text: String = run.iter().map(|w| fold(&w.text)).collect::<String>();
@@ -613,6 +617,10 @@ mod tests {
         let found = find_heading(&lines, "IN FIGURES").expect("the heading");
         assert_eq!(found, [400, 500, 600, 530]);
         assert!(find_heading(&lines, "TOTAL VALID VOTES").is_none());
+        // A label placed by the table's rows has no words.
+        let mut with_placed = lines.clone();
+        with_placed.push(TextLine { words: Vec::new(), folded: String::new(), letters: Some([100, 600, 700, 640]) });
+        assert_eq!(find_heading(&with_placed, "IN FIGURES"), Some(found));
     }
 
     #[test]
