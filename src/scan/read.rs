@@ -1242,11 +1242,29 @@ fn stacked_pieces_joined(components: &[Rect], line_height: f32) -> Vec<Rect> {
 ///
 /// Returns (digit components, rule components).
 pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32) -> (Vec<Rect>, Vec<Rect>) {
-    // The glyphs found among the joined pieces; the pieces themselves are
-    // what is returned (the caller finds their ink by their boxes).
-    let pieces = components;
-    let whole = stacked_pieces_joined(pieces, line_height);
-    let components = whole.as_slice();
+    // Pieces one above the other may be one glyph broken (print a small
+    // photo blurred) or strokes of their own (a pen's «7» bar over its
+    // stem, beside a «6» broken otherwise): the count is chosen both ways,
+    // and the choice that spans more of the row stands (a count's digits
+    // lost to a gap are what either way risks).
+    let as_they_are = select_among(components, components, centre_y, line_height);
+    let joined = stacked_pieces_joined(components, line_height);
+    if joined.len() == components.len() {
+        return as_they_are;
+    }
+    let with_joined = select_among(components, &joined, centre_y, line_height);
+    let span = |glyphs: &[Rect]| union(glyphs.iter().copied()).map_or(0, |b| width(&b));
+    if span(&with_joined.0) > span(&as_they_are.0) {
+        with_joined
+    } else {
+        as_they_are
+    }
+}
+
+/// [`select_digit_glyphs`] with the glyphs found among `components` (the
+/// pieces, or the pieces joined), the count returned as `pieces` (the
+/// caller finds their ink by their boxes).
+fn select_among(pieces: &[Rect], components: &[Rect], centre_y: u32, line_height: f32) -> (Vec<Rect>, Vec<Rect>) {
     let thin = |b: &Rect| width(b) * THIN_ASPECT <= height(b);
     // Printed counts are at least about as tall as the label's letters;
     // flatter things (the frayed edge of a rule, a dash) only set the
@@ -1459,6 +1477,17 @@ mod tests {
         let under_rule = [[100, 30, 118, 62], [90, 24, 200, 27]];
         let (glyphs, _) = select_digit_glyphs(&under_rule, 46, 30.0);
         assert_eq!(glyphs, vec![under_rule[0]]);
+        // Nor a pen's broken stroke: a «7»'s bar above its stem (a short
+        // piece joined would stand as tall as a digit where its neighbours'
+        // pieces do not, and part the count).
+        let pen = [[78, 34, 82, 55], [97, 32, 105, 38], [88, 42, 99, 56], [123, 34, 134, 40], [114, 42, 129, 59]];
+        let (glyphs, _) = select_digit_glyphs(&pen, 46, 24.0);
+        assert!(glyphs.contains(&pen[2]) && glyphs.contains(&pen[4]), "{glyphs:?}");
+        let counted =
+            [[238, 16, 243, 84], pen[1], pen[0], pen[3], [143, 34, 150, 41], pen[2], pen[4], [141, 43, 151, 57]];
+        let (glyphs, _) = select_digit_glyphs(&counted, 30, 24.0);
+        let band = union(glyphs.iter().copied()).unwrap();
+        assert!(band[0] <= 88 && band[2] >= 151, "the whole «1676», not «76»: {glyphs:?}");
         let in_a_corner = [[100, 30, 118, 62], [121, 30, 139, 62], [95, 10, 165, 110]];
         let (mut glyphs, _) = select_digit_glyphs(&in_a_corner, 46, 30.0);
         glyphs.sort();
