@@ -1245,15 +1245,16 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
     // Pieces one above the other may be one glyph broken (print a small
     // photo blurred) or strokes of their own (a pen's «7» bar over its
     // stem, beside a «6» broken otherwise): the count is chosen both ways,
-    // and the choice that spans more of the row stands (a count's digits
-    // lost to a gap are what either way risks).
+    // and the choice whose box covers more of the cell stands (digits lost
+    // to a gap, or a broken digit's foot left out, are what either way
+    // risks).
     let as_they_are = select_among(components, components, centre_y, line_height);
     let joined = stacked_pieces_joined(components, line_height);
     if joined.len() == components.len() {
         return as_they_are;
     }
     let with_joined = select_among(components, &joined, centre_y, line_height);
-    let span = |glyphs: &[Rect]| union(glyphs.iter().copied()).map_or(0, |b| width(&b));
+    let span = |glyphs: &[Rect]| union(glyphs.iter().copied()).map_or(0, |b| width(&b) * height(&b));
     if span(&with_joined.0) > span(&as_they_are.0) {
         with_joined
     } else {
@@ -1488,6 +1489,10 @@ mod tests {
         let (glyphs, _) = select_digit_glyphs(&counted, 30, 24.0);
         let band = union(glyphs.iter().copied()).unwrap();
         assert!(band[0] <= 88 && band[2] >= 151, "the whole «1676», not «76»: {glyphs:?}");
+        // A lone «2» whose foot broke off keeps its foot.
+        let two = [[1394, 900, 1408, 917], [1395, 918, 1407, 925]];
+        let (glyphs, _) = select_digit_glyphs(&two, 912, 30.0);
+        assert_eq!(glyphs.len(), 2, "{glyphs:?}");
         let in_a_corner = [[100, 30, 118, 62], [121, 30, 139, 62], [95, 10, 165, 110]];
         let (mut glyphs, _) = select_digit_glyphs(&in_a_corner, 46, 30.0);
         glyphs.sort();
