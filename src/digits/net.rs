@@ -2,9 +2,10 @@
 //! forward pass the scan reads with.
 //!
 //! Trained on candle (`net_train.rs`, in the lab); read here by a forward
-//! pass of its own, as the scan classifies glyphs one at a time, thousands
-//! a page, where a framework's tensors cost more than the arithmetic. A
-//! test holds this pass and candle's to the same probabilities.
+//! pass of its own, as the scan classifies glyphs one at a time, hundreds a
+//! page, where a framework's tensors cost more than the arithmetic. A test
+//! holds this pass and candle's to the same probabilities.
+//!
 //! Layers: 5×5 convolution (24 maps) → ReLU → 2×2 max-pool → 5×5 convolution
 //! (48 maps) → ReLU → 2×2 max-pool → 128 units → ReLU → one output per class.
 //! The convolutions are matrix products (`matrixmultiply`), which made the
