@@ -1254,8 +1254,8 @@ pub fn select_digit_glyphs(components: &[Rect], centre_y: u32, line_height: f32)
         return as_they_are;
     }
     let with_joined = select_among(components, &joined, centre_y, line_height);
-    let span = |glyphs: &[Rect]| union(glyphs.iter().copied()).map_or(0, |b| width(&b) * height(&b));
-    if span(&with_joined.0) > span(&as_they_are.0) {
+    let covered = |glyphs: &[Rect]| union(glyphs.iter().copied()).map_or(0, |b| width(&b) * height(&b));
+    if covered(&with_joined.0) > covered(&as_they_are.0) {
         with_joined
     } else {
         as_they_are
