@@ -135,9 +135,7 @@ pub struct GlyphTrainer {
 impl GlyphTrainer {
     /// Training that starts from `start`'s weights; `seed` draws its dropout.
     pub fn new(start: &Net, rate: f64, seed: u64) -> Result<GlyphTrainer> {
-        let varmap = VarMap::new();
-        let model = GlyphModel::new(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
-        set_weights(&varmap, start)?;
+        let (varmap, model) = weighted_model(start)?;
         let params = ParamsAdamW { lr: rate, weight_decay: WEIGHT_DECAY, ..Default::default() };
         let optimiser = AdamW::new(varmap.all_vars(), params)?;
         Ok(GlyphTrainer { varmap, model, optimiser, dropout: ChaCha8Rng::seed_from_u64(seed) })
@@ -190,10 +188,15 @@ fn weights_of(varmap: &VarMap) -> Result<Net> {
 
 /// The candle model with `net`'s weights.
 pub fn model_of(net: &Net) -> Result<GlyphModel> {
+    weighted_model(net).map(|(_, model)| model)
+}
+
+/// The candle model with `net`'s weights, and the weights' variables.
+fn weighted_model(net: &Net) -> Result<(VarMap, GlyphModel)> {
     let varmap = VarMap::new();
     let model = GlyphModel::new(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
     set_weights(&varmap, net)?;
-    Ok(model)
+    Ok((varmap, model))
 }
 
 /// Class probabilities of a batch of glyph inputs by `model` (what the

@@ -640,7 +640,7 @@ fn read_unread_labels(
 
 /// A form line whose label no pass read, printed between two form lines
 /// whose labels were read, stands in the one ruled row between theirs
-/// (`row_labels::row_between`): the table and the model's order of lines
+/// (`row_labels::label_between`): the table and the model's order of lines
 /// say which row it is. Its label box is that row's label cell, matched
 /// with the least score a label passes with. Returns the form lines so
 /// placed.
@@ -666,8 +666,7 @@ fn place_unread_by_order(
         let (Some(above), Some(below)) = (band_of(lines, classified, i - 1), band_of(lines, classified, i + 1)) else {
             continue;
         };
-        let Some(row) = row_labels::row_between(page, rules, above, below) else { continue };
-        let letters = row_labels::placed_label(page, above[0].min(below[0]), row);
+        let Some(letters) = row_labels::label_between(page, rules, above, below) else { continue };
         lines.push(TextLine { words: Vec::new(), folded: String::new(), letters: Some(letters) });
         classified.push(Some((Target::FormLine(i), MIN_LABEL_SCORE)));
         placed.push(i);

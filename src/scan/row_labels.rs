@@ -65,14 +65,16 @@ pub fn unread_rows(rules: &[HorizontalRule], recognised: &[Rect]) -> Vec<(u32, u
         .collect()
 }
 
-/// The one ruled row between the rows of two labels (`above` and `below`,
-/// label boxes a row of the form apart): where the form line printed
-/// between theirs stands, found by the table alone when its label was read
-/// by no pass. Only rules that run across both labels count (a rule of one
-/// column does not divide the label column's rows); `None` unless exactly
-/// one row of a label's height lies between the two labels' rows, and its
-/// label cell ends at a column rule (past which its count stands).
-pub fn row_between(page: &GrayImage, rules: &[HorizontalRule], above: Rect, below: Rect) -> Option<(u32, u32)> {
+/// The label box of the one ruled row between the rows of two labels
+/// (`above` and `below`, label boxes a row of the form apart): where the
+/// form line printed between theirs stands, found by the table alone when
+/// its label was read by no pass. Only rules that run across both labels
+/// count (a rule of one column does not divide the label column's rows);
+/// `None` unless exactly one row of a label's height lies between the two
+/// labels' rows, and its label cell ends at a column rule (past which its
+/// count stands). The box is that label cell, clear of the rules, from the
+/// labels' left.
+pub fn label_between(page: &GrayImage, rules: &[HorizontalRule], above: Rect, below: Rect) -> Option<Rect> {
     let (left, right) = (above[0].min(below[0]), above[2].max(below[2]));
     let across: Vec<u32> = rules.iter().filter(|r| r.left <= left && r.right >= right).map(|r| r.y).collect();
     let middle = |r: Rect| (r[1] + r[3]) / 2;
@@ -86,14 +88,12 @@ pub fn row_between(page: &GrayImage, rules: &[HorizontalRule], above: Rect, belo
         return None;
     }
     let (_, cell_right) = label_cell(page, top, bottom);
-    (cell_right < page.width()).then_some((top, bottom))
-}
-
-/// The label box of a row placed by [`row_between`]: its label cell, clear
-/// of the rules, from the labels' left.
-pub fn placed_label(page: &GrayImage, left: u32, (top, bottom): (u32, u32)) -> Rect {
-    let (_, right) = label_cell(page, top, bottom);
-    [left, top + RULE_CLEARANCE, right.saturating_sub(RULE_CLEARANCE), bottom.saturating_sub(RULE_CLEARANCE)]
+    (cell_right < page.width()).then_some([
+        left,
+        top + RULE_CLEARANCE,
+        cell_right.saturating_sub(RULE_CLEARANCE),
+        bottom.saturating_sub(RULE_CLEARANCE),
+    ])
 }
 
 /// Reads the label cell of the row between rules `top` and `bottom`: the
@@ -194,16 +194,18 @@ mod tests {
     fn the_one_row_between_two_labels_rows_is_found_and_no_other() {
         let (page, rules) = table_page(&[100, 160, 220, 280, 340]);
         let label = |top: u32| [120, top + 15, 700, top + 45];
-        assert_eq!(row_between(&page, &rules, label(100), label(220)), Some((160, 220)));
-        assert_eq!(row_between(&page, &rules, label(100), label(280)), None, "two rows between: which is which?");
-        assert_eq!(row_between(&page, &rules, label(100), label(160)), None, "neighbouring rows");
+        // The row 160–220, rules cleared, from the labels' left to the column rule.
+        let row = |placed: Option<Rect>| placed.map(|p| (p[0], p[1] - RULE_CLEARANCE, p[3] + RULE_CLEARANCE));
+        let placed = label_between(&page, &rules, label(100), label(220));
+        assert_eq!(row(placed), Some((120, 160, 220)));
+        assert!(placed.is_some_and(|p| p[2] < 1000 && p[2] > 900), "{placed:?}");
+        assert_eq!(label_between(&page, &rules, label(100), label(280)), None, "two rows between: which is which?");
+        assert_eq!(label_between(&page, &rules, label(100), label(160)), None, "neighbouring rows");
         // A rule of the count column alone does not part the label column.
         let mut partial = rules.clone();
         partial.push(HorizontalRule { y: 190, left: 1010, right: 1580 });
         partial.sort_by_key(|r| r.y);
-        assert_eq!(row_between(&page, &partial, label(100), label(220)), Some((160, 220)));
-        let placed = placed_label(&page, 120, (160, 220));
-        assert!(placed[2] < 1000 && placed[2] > 900 && placed[1] > 160 && placed[3] < 220, "{placed:?}");
+        assert_eq!(row(label_between(&page, &partial, label(100), label(220))), Some((120, 160, 220)));
     }
 
     #[test]
@@ -217,8 +219,8 @@ mod tests {
         let rules: Vec<HorizontalRule> =
             [100, 160, 220, 280].iter().map(|&y| HorizontalRule { y, left: 80, right: 1580 }).collect();
         let label = |top: u32| [120, top + 15, 700, top + 45];
-        assert_eq!(row_between(&page, &rules, label(40), label(220)), None, "above the rules");
-        assert_eq!(row_between(&page, &rules, label(100), label(220)), None, "rows, but no column");
+        assert_eq!(label_between(&page, &rules, label(40), label(220)), None, "above the rules");
+        assert_eq!(label_between(&page, &rules, label(100), label(220)), None, "rows, but no column");
     }
 
     #[test]
