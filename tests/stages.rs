@@ -113,11 +113,35 @@ fn orientation_is_found_from_the_content_for_every_quarter_turn() {
         assert!((normalised.skew_deg - 2.0).abs() <= 0.5, "{storage:?}: skew {}", normalised.skew_deg);
         let reading = normalised.reading;
         assert_eq!(reading.lines_found, model.lines.len(), "{storage:?}");
+        // Upside down, the segments tell nothing and the other way up is
+        // tried before any whole-page reading.
+        assert!(!reading.whole_page_read, "{storage:?}: the labels were told by their segments alone");
         assert_eq!(reading.election.as_deref(), Some("mazhilis"), "{storage:?}");
         assert_eq!(reading.station.as_deref(), Some("217"), "{storage:?}");
         for (key, want) in &truth {
             assert_eq!(reading.values[key].value, *want, "{storage:?}: {key}");
         }
+    }
+}
+
+/// A ruled table's labels are told by their text segments, each read only
+/// as far as it takes: every line, the header and every count read right
+/// without Tesseract's layout of the whole page.
+#[test]
+fn a_ruled_table_is_read_by_its_text_segments_alone() {
+    let model = FormModel::load(None).unwrap();
+    let targets = Targets::new(&model);
+    let mut engines = Engines::new(&model.ocr_language).unwrap();
+    let printed = printed_page_styled(&model, FieldStyle::Table, 27.0);
+    let gray = photograph(&printed, &plain_shot(-1.5, Storage::Upright));
+    let reading = normalise_and_read(&mut engines, &gray, &model, &targets, &StageTimes::default()).unwrap().reading;
+    assert!(!reading.whole_page_read);
+    assert_eq!(reading.lines_found, model.lines.len());
+    assert_eq!(reading.election.as_deref(), Some("mazhilis"));
+    assert_eq!(reading.station.as_deref(), Some("217"));
+    assert_eq!(reading.region.as_deref(), Some("Алматы қ."));
+    for (key, want) in contract_values() {
+        assert_eq!(reading.values[&key].value, want, "{key}");
     }
 }
 

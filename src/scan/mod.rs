@@ -3,8 +3,9 @@
 //! The stages, each its own module with a typed result so it can be tested
 //! and timed alone:
 //! [`discover`] → [`hash`] → [`decode`] → [`page`] (normalise) → [`read`]
-//! (labels, printed counts, the station; on a handwritten page [`hand`]
-//! reads the counts again) → [`check`] → [`write`]. The readers share
+//! (labels, told by the page's [`text_segments`] read as far as needed;
+//! printed counts, the station; on a handwritten page [`hand`] reads the
+//! counts again) → [`check`] → [`write`]. The readers share
 //! [`ink`] (ink, rules and glyph geometry) and fill the types of
 //! [`reading`], which [`check`] judges; none of them imports another in a
 //! cycle. Files are processed in parallel in a rayon pool
@@ -30,6 +31,7 @@ pub mod row_labels;
 pub mod second_opinion;
 pub mod structure;
 pub mod table;
+pub mod text_segments;
 pub mod write;
 
 use std::cell::RefCell;
@@ -100,6 +102,9 @@ pub struct StageTimes {
     pub read: AtomicU64,
     pub check: AtomicU64,
     pub write: AtomicU64,
+    /// Pages (each way up tried counts) whose labels Tesseract's layout
+    /// read whole, where their text segments did not tell them all.
+    pub whole_page_reads: AtomicU64,
 }
 
 impl StageTimes {
@@ -159,7 +164,11 @@ pub struct Normalised {
 }
 
 /// Stages 4 and 5 together: the page is tried in its likelier orientation
-/// and, if too few labels read, turned half a turn and read again.
+/// and, if too few labels read, turned half a turn and read again. Each
+/// way up is first read by its text segments alone (`read::WholePage`);
+/// only when neither way tells any of the form's lines is each read whole
+/// by Tesseract's layout as well — a page upside down costs a second cheap
+/// reading, not a whole page's.
 pub fn normalise_and_read(
     engines: &mut Engines,
     gray: &GrayImage,
@@ -170,26 +179,42 @@ pub fn normalise_and_read(
     let started = Instant::now();
     let location = page::find_page(gray);
     StageTimes::add(&times.normalise, started);
-    let mut best: Option<Normalised> = None;
-    for turns in location.candidate_turns() {
-        let started = Instant::now();
-        let upright = page::flatten_lighting(&page::rectify(gray, &location, turns));
-        let structure::Levelled { page: upright, rules, .. } = structure::level_rules(upright);
-        StageTimes::add(&times.normalise, started);
-        let started = Instant::now();
-        let reading = read::read_page(engines, &upright, &rules, model, targets)?;
-        StageTimes::add(&times.read, started);
-        let found = reading.lines_found;
-        let candidate = Normalised { page: upright, turns, skew_deg: location.skew_deg(turns), reading };
-        if best.as_ref().is_none_or(|b| found > b.reading.lines_found) {
-            best = Some(candidate);
+    let mut uprights: Vec<structure::Levelled> = Vec::new();
+    // The best reading so far: which way up (its index among the turns
+    // tried), and what it read.
+    let mut best: Option<(usize, Reading)> = None;
+    let turns = location.candidate_turns();
+    'passes: for whole_page in [read::WholePage::WhereSegmentsTellSome, read::WholePage::WhereSegmentsMissAny] {
+        for (k, &turn) in turns.iter().enumerate() {
+            let started = Instant::now();
+            if uprights.len() <= k {
+                let upright = page::flatten_lighting(&page::rectify(gray, &location, turn));
+                uprights.push(structure::level_rules(upright));
+            }
+            let structure::Levelled { page: upright, rules, .. } = &uprights[k];
+            StageTimes::add(&times.normalise, started);
+            let started = Instant::now();
+            let reading = read::read_page(engines, upright, rules, model, targets, whole_page)?;
+            StageTimes::add(&times.read, started);
+            if reading.whole_page_read {
+                times.whole_page_reads.fetch_add(1, Ordering::Relaxed);
+            }
+            let found = reading.lines_found;
+            if best.as_ref().is_none_or(|(_, b)| found > b.lines_found) {
+                best = Some((k, reading));
+            }
+            // Most of the lines read: this is the right way up.
+            if found * 2 > model.lines.len() {
+                break 'passes;
+            }
         }
-        // Most of the lines read: this is the right way up.
-        if found * 2 > model.lines.len() {
+        if best.as_ref().is_some_and(|(_, b)| b.lines_found > 0) {
             break;
         }
     }
-    Ok(best.expect("at least one orientation is tried"))
+    let (k, reading) = best.expect("at least one orientation is tried");
+    let page = uprights.swap_remove(k).page;
+    Ok(Normalised { page, turns: turns[k], skew_deg: location.skew_deg(turns[k]), reading })
 }
 
 /// What every file's reading shares within one run.

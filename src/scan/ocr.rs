@@ -142,8 +142,20 @@ impl Engines {
     /// header), as a single block: the automatic layout sometimes takes a
     /// centred bold title for a picture and returns nothing of it.
     pub fn read_block_words(&mut self, crop: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        self.read_words_as(crop, PageSegMode::PsmSingleBlock)
+    }
+
+    /// Reads every word of a crop holding one line of text (a segment of
+    /// `text_segments`): no layout analysis at all.
+    pub fn read_line_words(&mut self, crop: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        self.read_words_as(crop, PageSegMode::PsmSingleLine)
+    }
+
+    /// Reads a crop's words in segmentation `mode`, then puts the layout
+    /// engine back to the automatic layout.
+    fn read_words_as(&mut self, crop: &GrayImage, mode: PageSegMode) -> Result<Vec<Word>, OcrError> {
         let language = self.layout_language.clone();
-        Self::set_mode(&mut self.layout, || Self::new_layout(&language), PageSegMode::PsmSingleBlock)?;
+        Self::set_mode(&mut self.layout, || Self::new_layout(&language), mode)?;
         let words = self.read_words(crop);
         Self::set_mode(&mut self.layout, || Self::new_layout(&language), PageSegMode::PsmAuto)?;
         words

@@ -1,6 +1,9 @@
 //! Stage 5, read: the header and every line's count from a normalised page.
 //!
-//! One layout pass of Tesseract gives the page's words with their boxes.
+//! The page's text segments, found from its ink, are read as far as it
+//! takes to tell which form line each is (`text_segments`); a page where
+//! that finds fewer of the form's lines is read whole by Tesseract's
+//! automatic layout too, and the pass that found more is kept.
 //! Each OCR text line is matched, fuzzily, against every printed text of the
 //! model (each line's Kazakh and Russian label together, the election
 //! titles, the station caption), so a line is found by what it says, not by
@@ -9,6 +12,8 @@
 //! lines and label words are removed, and what is left is read by the
 //! digits-only, single-line engine. Every value carries a confidence, and
 //! every way a reading can go wrong lowers it rather than being guessed.
+
+use std::collections::BTreeSet;
 
 use image::{GrayImage, Luma};
 
@@ -21,6 +26,7 @@ use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
 use super::structure::HorizontalRule;
+use super::text_segments::{self, TextSegment, Told};
 use super::{hand, row_labels, table};
 use crate::digits;
 use crate::model::{FormModel, StationForm};
@@ -271,6 +277,215 @@ pub fn looks_handwritten(printed: &[&ValueReading]) -> bool {
     (clean as f32 / found.len() as f32) < MIN_PRINTED_CLEAN_SHARE
 }
 
+/// When a page is read whole by Tesseract's automatic layout, besides its
+/// text segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholePage {
+    /// Where the segments told some of the form's lines but not all: a
+    /// page whose segments tell none is taken for upside down (or no
+    /// protocol), and its other way up is tried first.
+    WhereSegmentsTellSome,
+    /// Wherever the segments did not tell every line of the form.
+    WhereSegmentsMissAny,
+}
+
+/// What a page's labels were read as: its words, its text lines and what
+/// each line is (`classified`, by index), and whether Tesseract's layout
+/// read the page whole.
+struct PageText {
+    words: Vec<Word>,
+    lines: Vec<TextLine>,
+    classified: Vec<Option<(Target, f64)>>,
+    whole_page_read: bool,
+}
+
+/// A form whose lines all stand beside their labels is read segment by
+/// segment, each as far as it takes to tell what it is (`read_segments`);
+/// where that finds every form line, it is the reading. Otherwise (a small
+/// or faint print whose segments were cut wrong, a form printed otherwise)
+/// the page is also read whole by Tesseract's automatic layout, as
+/// `whole_page` says, and the pass that found more of the form's lines is
+/// kept. A form with lines in a table's columns is read whole at once: its
+/// table reader needs the headings and every row's words.
+fn read_labels(
+    engines: &mut Engines,
+    page: &GrayImage,
+    rules: &[HorizontalRule],
+    model: &FormModel,
+    targets: &Targets,
+    whole_page: WholePage,
+) -> Result<PageText, OcrError> {
+    let found = |text: &PageText| (0..model.lines.len()).filter(|&i| label_found(&text.classified, i)).count();
+    let mut by_segments = None;
+    if model.lines.iter().all(|l| l.column.is_none()) {
+        let segmented = read_segments(engines, page, rules, model, targets)?;
+        let told = found(&segmented);
+        if told == model.lines.len() || (told == 0 && whole_page == WholePage::WhereSegmentsTellSome) {
+            return Ok(segmented);
+        }
+        by_segments = Some(segmented);
+    }
+    let words = engines.read_words(page)?;
+    let lines = group_lines(&words);
+    let mut classified: Vec<Option<(Target, f64)>> =
+        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+    settle_by_order(&lines, &mut classified, targets);
+    let whole = PageText { words, lines, classified, whole_page_read: true };
+    match by_segments {
+        Some(segmented) if found(&segmented) > found(&whole) => Ok(segmented),
+        _ => Ok(whole),
+    }
+}
+
+/// The page's labels told by its text segments (`text_segments`), each
+/// block read only as far as it takes to tell what it is.
+fn read_segments(
+    engines: &mut Engines,
+    page: &GrayImage,
+    rules: &[HorizontalRule],
+    model: &FormModel,
+    targets: &Targets,
+) -> Result<PageText, OcrError> {
+    let segments = text_segments::find_segments(page);
+    // What has been told so far: the form lines, an election, the
+    // station's line (read to its end). With all of them the page's rest
+    // is not read.
+    let (mut told_lines, mut election, mut station) = (BTreeSet::new(), false, false);
+    let mut all_told = |class: Target| {
+        match class {
+            Target::FormLine(i) => _ = told_lines.insert(i),
+            Target::Election(_) => election = true,
+            Target::Station => station = true,
+            Target::Title | Target::Repeat(_) => {}
+        }
+        told_lines.len() == model.lines.len() && election && station
+    };
+    let tell = |lines: &[TextLine]| match classify_block(lines, targets, model) {
+        // The station's number may stand at its line's end: read on.
+        Some((Target::Station, _)) => {
+            all_told(Target::Station);
+            Told::ReadOn
+        }
+        Some((target, _)) if all_told(target) => Told::Last,
+        Some((Target::FormLine(_), _)) => Told::Settled,
+        Some(_) => Told::Line,
+        None if lines.iter().any(|l| !targets.candidates(&l.folded).is_empty())
+            || !targets.candidates(&joined_text(lines)).is_empty() =>
+        {
+            Told::ReadOn
+        }
+        None => Told::Nothing,
+    };
+    let blocks = text_segments::blocks(&segments, rules);
+    let words = text_segments::read_blocks(engines, page, &segments, &blocks, tell)?;
+    let mut lines = group_lines(&words);
+    let mut classified: Vec<Option<(Target, f64)>> =
+        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+    told_by_blocks(&lines, &mut classified, &blocks, |lines| classify_block(lines, targets, model));
+    settle_by_order(&lines, &mut classified, targets);
+    complete_blocks(page, rules, &mut lines, &mut classified, &segments, &blocks);
+    Ok(PageText { words, lines, classified, whole_page_read: false })
+}
+
+/// Where the print of a line whose words (or first glyph) stand in
+/// `letters` ends, its segment ending at `segment_end`: never past the
+/// column rule after `letters` in a table ruled under the label (what
+/// lies beyond is another cell; a rule's broken pieces may have joined
+/// the segment).
+fn print_end(page: &GrayImage, rules: &[HorizontalRule], letters: Rect, segment_end: u32) -> u32 {
+    let height = (letters[3] - letters[1]) as f32;
+    // A table's rows are ruled under the label (a box's edges beside it
+    // are not; between them, two lines of a label may line up like a rule).
+    let middle = (letters[0] + letters[2]) / 2;
+    let across: Vec<HorizontalRule> = rules.iter().filter(|r| r.left <= middle && r.right >= middle).copied().collect();
+    match table::value_column_left(page, letters, height, &across) {
+        Some((column, _)) => segment_end.min(column.saturating_sub(2 * table::RULE_CLEARANCE)),
+        None => segment_end,
+    }
+}
+
+/// What a block of print's text lines say together: the first line that
+/// says on its own which of the form's texts it is, else all of them read
+/// as one text (a label whose only telling word wrapped to its second
+/// line: «Адал»).
+fn classify_block(lines: &[TextLine], targets: &Targets, model: &FormModel) -> Option<(Target, f64)> {
+    lines
+        .iter()
+        .find_map(|l| targets.classify(&l.folded, leading_number(l), model))
+        .or_else(|| targets.classify(&joined_text(lines), lines.first().and_then(leading_number), model))
+}
+
+/// The folded text of `lines`, one after the other.
+fn joined_text(lines: &[TextLine]) -> String {
+    lines.iter().map(|l| l.folded.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// The text lines of a block none of which was told alone take what the
+/// block's lines say together (`classify_block`). A line's block is the
+/// block holding its segment (the line's block number).
+fn told_by_blocks(
+    lines: &[TextLine],
+    classified: &mut [Option<(Target, f64)>],
+    blocks: &[Vec<usize>],
+    classify_block: impl Fn(&[TextLine]) -> Option<(Target, f64)>,
+) {
+    for block in blocks {
+        let members: Vec<usize> = (0..lines.len())
+            .filter(|&k| lines[k].words.first().is_some_and(|w| block.contains(&(w.line_id.0 as usize))))
+            .collect();
+        if members.is_empty() || members.iter().any(|&k| classified[k].is_some()) {
+            continue;
+        }
+        let block_lines: Vec<TextLine> = members.iter().map(|&k| lines[k].clone()).collect();
+        if let Some(class) = classify_block(&block_lines) {
+            for &k in &members {
+                classified[k] = Some(class);
+            }
+        }
+    }
+}
+
+/// Text lines read from segments (one segment each, its index the line's
+/// block number), with what each is, completed to cover the print they
+/// were read from: a line read only as far as it took to tell which it is
+/// reaches to its segment's end, and each segment of a block left unread
+/// once the block was told becomes a line (without words) of the same
+/// kind. So a label covers the page as far as its print does: its row is
+/// its block's, and no part of it is taken for a count.
+fn complete_blocks(
+    page: &GrayImage,
+    rules: &[HorizontalRule],
+    lines: &mut Vec<TextLine>,
+    classified: &mut Vec<Option<(Target, f64)>>,
+    segments: &[TextSegment],
+    blocks: &[Vec<usize>],
+) {
+    let segment_of = |line: &TextLine| line.words.first().map(|w| w.line_id.0 as usize);
+    for line in lines.iter_mut() {
+        if let (Some(index), Some(letters)) = (segment_of(line), &mut line.letters) {
+            // Its rows are its segment's: Tesseract's boxes in a crop may
+            // take in a neighbouring line's ascenders.
+            let segment = segments[index].rect;
+            (letters[1], letters[3]) = (segment[1], segment[3]);
+            letters[2] = letters[2].max(print_end(page, rules, *letters, segment[2]));
+        }
+    }
+    for block in blocks {
+        let read: Vec<usize> = lines.iter().filter_map(segment_of).filter(|i| block.contains(i)).collect();
+        let told = lines
+            .iter()
+            .zip(classified.iter())
+            .find_map(|(line, class)| segment_of(line).filter(|i| block.contains(i)).and(*class));
+        let Some(class) = told else { continue };
+        for &index in block.iter().filter(|i| !read.contains(i)) {
+            let mut print = segments[index].rect;
+            print[2] = print_end(page, rules, [print[0], print[1], print[0] + 1, print[3]], print[2]);
+            lines.push(TextLine { words: Vec::new(), folded: String::new(), letters: Some(print) });
+            classified.push(Some(class));
+        }
+    }
+}
+
 /// Reads one normalised, upright page whose horizontal rules are `rules`
 /// (as `structure::level_rules` found them).
 pub fn read_page(
@@ -279,17 +494,15 @@ pub fn read_page(
     rules: &[HorizontalRule],
     model: &FormModel,
     targets: &Targets,
+    whole_page: WholePage,
 ) -> Result<Reading, OcrError> {
-    let words = engines.read_words(page)?;
-    let mut lines = group_lines(&words);
-    let mut classified: Vec<Option<(Target, f64)>> =
-        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
-    settle_by_order(&lines, &mut classified, targets);
+    let PageText { words, mut lines, mut classified, whole_page_read } =
+        read_labels(engines, page, rules, model, targets, whole_page)?;
     read_unread_labels(engines, page, rules, model, targets, &mut lines, &mut classified)?;
     keep_in_model_order(&lines, &mut classified);
     let placed = place_unread_by_order(page, rules, model, &mut lines, &mut classified);
 
-    let mut reading = Reading::default();
+    let mut reading = Reading { whole_page_read, ..Reading::default() };
     read_election(model, &lines, &classified, &mut reading);
     // A station in code boxes is read once the header's extent is known.
     let code_boxes = match &model.station {
@@ -310,7 +523,12 @@ pub fn read_page(
                 continue;
             }
             bands[*i] = union(bands[*i].into_iter().chain(std::iter::once(r)));
-            heights.push(r[3] - r[1]);
+            // A line of a label left unread (`complete_blocks`) has no
+            // height of its own: its segment's box may take in a tall «Қ»
+            // of a word Tesseract would have boxed apart.
+            if !line.words.is_empty() {
+                heights.push(r[3] - r[1]);
+            }
         }
     }
     heights.sort_unstable();
@@ -324,7 +542,13 @@ pub fn read_page(
             .iter()
             .zip(classified)
             .filter(|(l, c)| c.is_none() && l.letters.is_some_and(|r| r[3] <= first_row_top))
-            .filter_map(|(l, _)| targets.region(&l.folded))
+            .filter_map(|(l, _)| {
+                // A place's short words count here («Алматы қ.»: the «қ.»
+                // that a label's text leaves out as noise).
+                let confident = l.words.iter().filter(|w| w.conf >= MIN_WORD_CONFIDENCE);
+                let text = fold(&confident.map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
+                targets.region(&text).or_else(|| targets.region(&l.folded))
+            })
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(name, _)| name)
     };
@@ -694,19 +918,23 @@ fn keep_in_model_order(lines: &[TextLine], classified: &mut [Option<(Target, f64
         })
         .collect();
     matched.sort_by_key(|m| (m.1[1] + m.1[3]) / 2);
-    // Each label: its form line, its bottom, its score, its text lines.
-    let mut labels: Vec<(usize, u32, f64, Vec<usize>)> = Vec::new();
+    // Each label: its form line, its bottom, its score, its text lines,
+    // its tallest line's height (a wrapped last word, «саны», is a line
+    // lower than the rest: the spacing is measured by the label's lines).
+    let mut labels: Vec<(usize, u32, f64, Vec<usize>, u32)> = Vec::new();
     for (index, rect, score, k) in matched {
-        let line_height = (rect[3] - rect[1]) as f32;
+        let height = rect[3] - rect[1];
         match labels.last_mut() {
             Some(label)
-                if label.0 == index && (rect[1].saturating_sub(label.1) as f32) <= SAME_LABEL_GAP * line_height =>
+                if label.0 == index
+                    && (rect[1].saturating_sub(label.1) as f32) <= SAME_LABEL_GAP * height.max(label.4) as f32 =>
             {
                 label.1 = label.1.max(rect[3]);
                 label.2 += score;
                 label.3.push(k);
+                label.4 = label.4.max(height);
             }
-            _ => labels.push((index, rect[3], score, vec![k])),
+            _ => labels.push((index, rect[3], score, vec![k], height)),
         }
     }
     let items: Vec<(usize, u32, f64)> = labels.iter().map(|l| (l.0, l.1, l.2)).collect();

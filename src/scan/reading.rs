@@ -107,6 +107,9 @@ pub struct Reading {
     pub lines_found: usize,
     /// The counts were read as handwriting (see `read::looks_handwritten`).
     pub handwritten: bool,
+    /// The labels were read by Tesseract's layout of the whole page, not
+    /// told by the page's text segments alone (see `read::WholePage`).
+    pub whole_page_read: bool,
     /// The model's repeated totals, by the key of the line they repeat,
     /// where the page's table holds one (see `table`).
     pub repeats: BTreeMap<String, ValueReading>,

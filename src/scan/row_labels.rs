@@ -7,14 +7,14 @@
 //! never looked for. The table's rules are found reliably at any size, so
 //! each ruled row that holds no recognised text is cut out, its label cell
 //! (up to the first column rule) scaled so that its letters stand at the
-//! height Tesseract reads best,
-//! and read alone as one block of text. The caller matches what it says to
+//! height Tesseract reads best (`text_segments::upscaled`), and read alone
+//! as one block of text. The caller matches what it says to
 //! the model like any other line; the model's order of lines is the
 //! evidence that settles the rest (`read::keep_in_model_order`).
 
 use std::collections::HashMap;
 
-use image::imageops::{crop_imm, resize, FilterType};
+use image::imageops::crop_imm;
 use image::{GrayImage, Luma};
 use imageproc::contrast::otsu_level;
 use imageproc::region_labelling::{connected_components, Connectivity};
@@ -22,6 +22,7 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 use super::lines::{group_lines, Rect, TextLine};
 use super::ocr::{Engines, OcrError, Word};
 use super::structure::{vertical_rules, HorizontalRule};
+use super::text_segments::{on_page, upscaled, TARGET_GLYPH_HEIGHT};
 
 /// A row between two rules is a label's row when it is this high or more
 /// on the normalised page (a small print's single line, 18 px and up)…
@@ -29,13 +30,6 @@ const MIN_ROW_HEIGHT: u32 = 18;
 /// …and at most this high (a label wrapped over three lines, or a tall
 /// box; anything taller is a table's body or a blank area).
 const MAX_ROW_HEIGHT: u32 = 150;
-/// The height a label's typical glyph (the median of its ink's connected
-/// pieces: mostly small letters) is scaled to: Tesseract's line recogniser
-/// reads best with small letters of about 20–25 px.
-const TARGET_GLYPH_HEIGHT: f32 = 24.0;
-/// Rows are never scaled up more than this (beyond, the upscaled blur of a
-/// small photo reads no better).
-const MAX_UPSCALE: f32 = 3.0;
 /// Ink pieces lower than this are specks and dots, not glyphs.
 const MIN_GLYPH_HEIGHT: u32 = 4;
 /// A column rule ends the label's cell only this far from the row's left
@@ -111,25 +105,10 @@ pub fn read_row_label(
     }
     let (x0, x1) = (left + RULE_CLEARANCE, right - RULE_CLEARANCE);
     let cell = crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image();
-    let scale = glyph_height(&cell).map_or(1.0, |h| (TARGET_GLYPH_HEIGHT / h).clamp(1.0, MAX_UPSCALE));
-    let scaled = if scale > 1.0 {
-        let (w, h) = ((cell.width() as f32 * scale) as u32, (cell.height() as f32 * scale) as u32);
-        resize(&cell, w, h, FilterType::CatmullRom)
-    } else {
-        cell
-    };
+    let glyph = glyph_height(&cell).unwrap_or(TARGET_GLYPH_HEIGHT);
+    let (scaled, scale) = upscaled(cell, glyph);
     let words = engines.read_block_words(&scaled)?;
-    let on_page = |v: u32| (v as f32 / scale).round() as u32;
-    let placed: Vec<Word> = words
-        .into_iter()
-        .map(|w| Word {
-            left: x0 + on_page(w.left),
-            top: y0 + on_page(w.top),
-            width: on_page(w.width),
-            height: on_page(w.height),
-            ..w
-        })
-        .collect();
+    let placed: Vec<Word> = words.into_iter().map(|w| on_page(w, scale, x0, y0)).collect();
     Ok(group_lines(&placed))
 }
 

@@ -45,7 +45,7 @@ const ROW_HEIGHT_OF_TEXT: (f32, f32) = (1.2, 5.0);
 pub const ROW_DRIFT: f32 = 0.6;
 /// Inside a column's rules, this many pixels are left out on each side (the
 /// rule's own blur).
-const RULE_CLEARANCE: u32 = 4;
+pub(super) const RULE_CLEARANCE: u32 = 4;
 /// A row whose column is this much wider or narrower than the rows' usual
 /// width (a share of it) took a stroke for a rule: it gets the common span.
 const SPAN_WIDTH_SLACK: f32 = 0.25;

@@ -136,6 +136,10 @@ pub struct Summary<'a> {
     pub elections: BTreeMap<String, BTreeMap<&'static str, usize>>,
     /// Worker-seconds per stage, summed over the workers.
     pub stage_seconds: BTreeMap<&'static str, f64>,
+    /// Pages whose labels needed Tesseract's layout of the whole page (the
+    /// others were told by their text segments alone, at a fraction of the
+    /// cost); each way up tried counts.
+    pub whole_page_reads: u64,
     pub wall_seconds: f64,
     pub jobs: usize,
     pub input: String,
@@ -188,6 +192,7 @@ pub fn summary<'a>(
         flags: by_flag,
         elections: by_election,
         stage_seconds,
+        whole_page_reads: times.whole_page_reads.load(std::sync::atomic::Ordering::Relaxed),
         wall_seconds: (wall_seconds * 1000.0).round() / 1000.0,
         jobs: options.jobs,
         input: options.input.display().to_string(),
