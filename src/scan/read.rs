@@ -25,7 +25,7 @@ use super::lines::{group_lines, has_letters, longest_rising_chain, word_rect, Re
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
-use super::structure::HorizontalRule;
+use super::structure::{self, HorizontalRule};
 use super::text_segments::{self, TextSegment, Told};
 use super::{hand, row_labels, table};
 use crate::digits;
@@ -383,23 +383,23 @@ fn read_segments(
         lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
     told_by_blocks(&lines, &mut classified, &blocks, |lines| classify_block(lines, targets, model));
     settle_by_order(&lines, &mut classified, targets);
-    complete_blocks(page, rules, &mut lines, &mut classified, &segments, &blocks);
+    complete_blocks(page, &mut lines, &mut classified, &segments, &blocks);
     Ok(PageText { words, lines, classified, whole_page_read: false })
 }
 
 /// Where the print of a line whose words (or first glyph) stand in
-/// `letters` ends, its segment ending at `segment_end`: never past the
-/// column rule after `letters` in a table ruled under the label (what
-/// lies beyond is another cell; a rule's broken pieces may have joined
-/// the segment).
-fn print_end(page: &GrayImage, rules: &[HorizontalRule], letters: Rect, segment_end: u32) -> u32 {
-    let height = (letters[3] - letters[1]) as f32;
-    // A table's rows are ruled under the label (a box's edges beside it
-    // are not; between them, two lines of a label may line up like a rule).
-    let middle = (letters[0] + letters[2]) / 2;
-    let across: Vec<HorizontalRule> = rules.iter().filter(|r| r.left <= middle && r.right >= middle).copied().collect();
-    match table::value_column_left(page, letters, height, &across) {
-        Some((column, _)) => segment_end.min(column.saturating_sub(2 * table::RULE_CLEARANCE)),
+/// `letters` ends, its segment ending at `segment_end`: never past a
+/// vertical line after `letters` — a table's column rule, a box's edge —
+/// that runs from a quarter of a line above the line to a quarter below it
+/// (a stroke of print is at most the line's height, under 0.7 of that):
+/// what lies beyond is another cell,
+/// and a pen's figure written at the box's edge may have joined the
+/// segment.
+fn print_end(page: &GrayImage, letters: Rect, segment_end: u32) -> u32 {
+    let quarter = (letters[3] - letters[1]) / 4;
+    let (top, bottom) = (letters[1].saturating_sub(quarter), letters[3] + quarter);
+    match structure::vertical_rules_within(page, top, bottom, letters[2], segment_end + 1).first() {
+        Some(&rule) => segment_end.min(rule.saturating_sub(2 * table::RULE_CLEARANCE)).max(letters[2]),
         None => segment_end,
     }
 }
@@ -454,7 +454,6 @@ fn told_by_blocks(
 /// its block's, and no part of it is taken for a count.
 fn complete_blocks(
     page: &GrayImage,
-    rules: &[HorizontalRule],
     lines: &mut Vec<TextLine>,
     classified: &mut Vec<Option<(Target, f64)>>,
     segments: &[TextSegment],
@@ -467,7 +466,7 @@ fn complete_blocks(
             // take in a neighbouring line's ascenders.
             let segment = segments[index].rect;
             (letters[1], letters[3]) = (segment[1], segment[3]);
-            letters[2] = letters[2].max(print_end(page, rules, *letters, segment[2]));
+            letters[2] = letters[2].max(print_end(page, *letters, segment[2]));
         }
     }
     for block in blocks {
@@ -479,7 +478,7 @@ fn complete_blocks(
         let Some(class) = told else { continue };
         for &index in block.iter().filter(|i| !read.contains(i)) {
             let mut print = segments[index].rect;
-            print[2] = print_end(page, rules, [print[0], print[1], print[0] + 1, print[3]], print[2]);
+            print[2] = print_end(page, [print[0], print[1], print[0] + 1, print[3]], print[2]);
             lines.push(TextLine { words: Vec::new(), folded: String::new(), letters: Some(print) });
             classified.push(Some(class));
         }

@@ -43,6 +43,10 @@ const MAX_GLYPH_HEIGHT: u32 = 110;
 /// (a count's middle would join the two lines of its label). A title's
 /// capitals stand under twice the labels' small letters.
 const MAX_TEXT_GLYPH_OF_MEDIAN: f32 = 2.5;
+/// Within a line, glyphs more than this many times its median height are
+/// not print of that line: a line's capitals, brackets and descenders stand
+/// under 1.9 times its typical (small) letter.
+const MAX_GLYPH_OF_LINE: f32 = 2.0;
 /// Pieces wider than this many times their height are rules or
 /// underlines, or print touching them. A piece may be a whole word: the
 /// letters of blurred or bold print run together (a 15-letter word is ten
@@ -111,9 +115,14 @@ pub fn find_segments(page: &GrayImage) -> Vec<TextSegment> {
     }
     let mut segments = Vec::new();
     for line in text_lines(glyphs) {
-        let gap = (median_height(&line) as f32 * SEGMENT_GAP_GLYPHS) as u32;
+        let typical = median_height(&line);
+        let gap = (typical as f32 * SEGMENT_GAP_GLYPHS) as u32;
+        // A written figure beside a label (a pen's «1», taller than any of
+        // the print's letters) is not part of its segment: the segment is
+        // where the label's print reaches, and no count may be taken in.
+        let tallest = (typical as f32 * MAX_GLYPH_OF_LINE) as u32;
         let mut runs: Vec<Vec<Rect>> = Vec::new();
-        for g in line {
+        for g in line.into_iter().filter(|g| g[3] - g[1] <= tallest) {
             match runs.last_mut() {
                 Some(run) if g[0] <= run.iter().map(|r| r[2]).max().unwrap_or(0) + gap => run.push(g),
                 _ => runs.push(vec![g]),
@@ -396,6 +405,26 @@ mod tests {
         let rects: Vec<Rect> = segments.iter().map(|s| s.rect).collect();
         assert_eq!(rects, vec![[100, 100, label, 112], [1000, 100, count, 112], [100, 300, second, 312]]);
         assert!(segments.iter().all(|s| s.glyph_height == 12));
+    }
+
+    #[test]
+    fn a_pens_figure_close_beside_a_label_is_not_part_of_its_segment() {
+        let mut page = blank();
+        // Many lines of print set the page's typical glyph.
+        for y in [100, 140, 180, 220] {
+            draw_words(&mut page, 100, y, 12, &[6, 5, 7]);
+        }
+        let label = draw_words(&mut page, 100, 300, 12, &[6, 4]) - 3 - 6;
+        // A written «1»: a stroke 28 px high and 4 wide, a glyph's width
+        // after the label's end.
+        for y in 292..320 {
+            for x in label + 12..label + 16 {
+                page.put_pixel(x, y, Luma([20]));
+            }
+        }
+        let segments = find_segments(&page);
+        let line = segments.iter().find(|s| s.rect[1] >= 290).expect("the label's line");
+        assert_eq!(line.rect, [100, 300, label, 312]);
     }
 
     #[test]
