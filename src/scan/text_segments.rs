@@ -7,13 +7,14 @@
 //! time. What the scan needs of a label is only which form line it is, and
 //! a label's first few words say that. So the page's ink is cut into text
 //! segments (runs of letter-sized glyphs along a line, apart from other
-//! runs by a wide gap: a label's line, a count, a header line), and each
-//! segment is read from its start as far as [`PREFIX_GLYPHS`]; the caller
-//! says whether that settles it, and only a segment it does not settle
-//! (an ambiguous start, the station's line whose number may stand at its
-//! end, a line that is none of the form's) is read to its end. Each
-//! segment is scaled so that its glyphs stand at the height Tesseract
-//! reads best, which also reads the small print of a messenger's photo.
+//! runs by a wide gap: a label's line, a count, a header line) and blocks
+//! of segments (a label's lines). Each segment is read from its start as
+//! far as [`PREFIX_GLYPHS`]; the caller says what that tells ([`Told`]),
+//! and only a segment that could still be one of several of the form's
+//! texts, or the station's line whose number may stand at its end, is read
+//! to its end; a block is read no further once it is told. Each segment is
+//! scaled so that its glyphs stand at the height Tesseract reads best,
+//! which also reads the small print of a messenger's photo.
 
 use std::collections::HashMap;
 
