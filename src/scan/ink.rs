@@ -150,6 +150,27 @@ pub(super) fn cell_ink(
     CellInk { labels, boxes, rules, removed }
 }
 
+/// The boxes (left, top, right, bottom; right and bottom exclusive) of the
+/// 8-connected pieces of `ink` (non-zero pixels), in the order of their
+/// first pixel down the image.
+pub(super) fn component_boxes(ink: &GrayImage) -> Vec<Rect> {
+    let labels = connected_components(ink, Connectivity::Eight, Luma([0u8]));
+    // Labels run from 1 without gaps.
+    let mut boxes: Vec<Option<Rect>> = Vec::new();
+    for (x, y, label) in labels.enumerate_pixels() {
+        let id = label.0[0] as usize;
+        if id == 0 {
+            continue;
+        }
+        if boxes.len() < id {
+            boxes.resize(id, None);
+        }
+        let b = boxes[id - 1].get_or_insert([x, y, x + 1, y + 1]);
+        *b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
+    }
+    boxes.into_iter().flatten().collect()
+}
+
 /// The page's pixels of one glyph (`rect`, page coordinates) with a rim of
 /// paper; pixels outside the glyph mask `keep` are painted paper.
 pub(super) fn glyph_crop(page: &GrayImage, rect: Rect, keep: impl Fn(u32, u32) -> bool) -> GrayImage {

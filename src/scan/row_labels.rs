@@ -12,13 +12,11 @@
 //! the model like any other line; the model's order of lines is the
 //! evidence that settles the rest (`read::keep_in_model_order`).
 
-use std::collections::HashMap;
-
 use image::imageops::crop_imm;
 use image::{GrayImage, Luma};
 use imageproc::contrast::otsu_level;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
+use super::ink::component_boxes;
 use super::lines::{group_lines, Rect, TextLine};
 use super::ocr::{Engines, OcrError, Word};
 use super::structure::{vertical_rules, HorizontalRule};
@@ -118,15 +116,9 @@ fn glyph_height(cell: &GrayImage) -> Option<f32> {
     let level = otsu_level(cell);
     let ink =
         GrayImage::from_fn(cell.width(), cell.height(), |x, y| Luma([u8::from(cell.get_pixel(x, y).0[0] < level)]));
-    let labels = connected_components(&ink, Connectivity::Eight, Luma([0u8]));
-    let mut extents: HashMap<u32, (u32, u32)> = HashMap::new();
-    for (_, y, label) in labels.enumerate_pixels().filter(|(_, _, l)| l.0[0] > 0) {
-        let extent = extents.entry(label.0[0]).or_insert((y, y));
-        *extent = (extent.0.min(y), extent.1.max(y));
-    }
-    let mut heights: Vec<u32> = extents
-        .values()
-        .map(|(top, bottom)| bottom - top + 1)
+    let mut heights: Vec<u32> = component_boxes(&ink)
+        .iter()
+        .map(|b| b[3] - b[1])
         .filter(|&h| h >= MIN_GLYPH_HEIGHT && h * 10 < cell.height() * 8)
         .collect();
     heights.sort_unstable();

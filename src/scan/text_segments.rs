@@ -16,13 +16,11 @@
 //! scaled so that its glyphs stand at the height Tesseract reads best,
 //! which also reads the small print of a messenger's photo.
 
-use std::collections::HashMap;
-
 use image::imageops::{crop_imm, resize, FilterType};
 use image::{GrayImage, Luma};
 use imageproc::contrast::otsu_level;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
+use super::ink::{component_boxes, paper_and_darkest};
 use super::lines::{group_lines, Rect, TextLine};
 use super::ocr::{Engines, OcrError, Word};
 use super::structure::HorizontalRule;
@@ -104,7 +102,8 @@ pub fn find_segments(page: &GrayImage) -> Vec<TextSegment> {
     // Otsu's level parts ink from paper where the paper is patterned or
     // noisy (ink is at or below it); it is never let nearer the paper
     // than TEXT_INK_DEPTH.
-    let level = otsu_level(page).min(median(page).saturating_sub(TEXT_INK_DEPTH));
+    let (paper, _) = paper_and_darkest(page, [0, 0, page.width(), page.height()]);
+    let level = otsu_level(page).min(paper.saturating_sub(TEXT_INK_DEPTH));
     let ink =
         GrayImage::from_fn(page.width(), page.height(), |x, y| Luma([u8::from(page.get_pixel(x, y).0[0] <= level)]));
     let mut glyphs = glyph_boxes(&ink);
@@ -295,37 +294,11 @@ pub fn on_page(word: Word, scale: f32, x0: u32, y0: u32) -> Word {
     }
 }
 
-/// The page's median grey: its paper.
-fn median(page: &GrayImage) -> u8 {
-    let mut histogram = [0u64; 256];
-    for p in page.pixels() {
-        histogram[p.0[0] as usize] += 1;
-    }
-    let half = (page.width() as u64 * page.height() as u64) / 2;
-    let mut seen = 0;
-    (0..=255u8)
-        .find(|&v| {
-            seen += histogram[v as usize];
-            seen > half
-        })
-        .unwrap_or(255)
-}
-
 /// The boxes (left, top, right, bottom; right and bottom exclusive) of the
 /// ink's connected pieces that are glyph-sized.
 fn glyph_boxes(ink: &GrayImage) -> Vec<Rect> {
-    let labels = connected_components(ink, Connectivity::Eight, Luma([0u8]));
-    let mut boxes: HashMap<u32, Rect> = HashMap::new();
-    for (x, y, label) in labels.enumerate_pixels() {
-        let label = label.0[0];
-        if label == 0 {
-            continue;
-        }
-        let b = boxes.entry(label).or_insert([x, y, x + 1, y + 1]);
-        *b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
-    }
-    boxes
-        .into_values()
+    component_boxes(ink)
+        .into_iter()
         .filter(|b| {
             let (w, h) = (b[2] - b[0], b[3] - b[1]);
             (MIN_GLYPH_HEIGHT..=MAX_GLYPH_HEIGHT).contains(&h) && w <= MAX_GLYPH_ASPECT * h
