@@ -14,6 +14,7 @@
 //! every way a reading can go wrong lowers it rather than being guessed.
 
 use std::collections::BTreeSet;
+use std::mem::{discriminant, Discriminant};
 
 use image::{GrayImage, Luma};
 
@@ -330,10 +331,30 @@ fn read_labels(
     let mut classified: Vec<Option<(Target, f64)>> =
         lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
     settle_by_order(&lines, &mut classified, targets);
-    let whole = PageText { words, lines, classified, whole_page_read: true };
+    let mut whole = PageText { words, lines, classified, whole_page_read: true };
     match by_segments {
         Some(segmented) if found(&segmented) > found(&whole) => Ok(segmented),
-        _ => Ok(whole),
+        Some(segmented) => {
+            add_header_told_by_segments(&mut whole, segmented);
+            Ok(whole)
+        }
+        None => Ok(whole),
+    }
+}
+
+/// Adds to a page read whole the station's and the election's lines as its
+/// segments told them, with their words, where the whole page told none:
+/// the segments read the header's small print scaled, the whole page at
+/// the photo's size.
+fn add_header_told_by_segments(whole: &mut PageText, segmented: PageText) {
+    let is_header = |t: &Target| matches!(t, Target::Station | Target::Election(_));
+    let told: Vec<Discriminant<Target>> = whole.classified.iter().flatten().map(|(t, _)| discriminant(t)).collect();
+    for (line, class) in segmented.lines.into_iter().zip(segmented.classified) {
+        if class.is_some_and(|(t, _)| is_header(&t) && !told.contains(&discriminant(&t))) {
+            whole.words.extend(line.words.iter().cloned());
+            whole.lines.push(line);
+            whole.classified.push(class);
+        }
     }
 }
 
@@ -360,7 +381,13 @@ fn read_segments(
         }
         told_lines.len() == model.lines.len() && election && station
     };
-    let tell = |lines: &[TextLine]| match classify_block(lines, targets, model) {
+    // The segment just read says first what it is (a block's first line
+    // may be an election's title, its next the station's line); else the
+    // block's lines together.
+    let tell = |lines: &[TextLine]| match newest_line(lines)
+        .and_then(|l| targets.classify(&l.folded, leading_number(l), model))
+        .or_else(|| classify_block(lines, targets, model))
+    {
         // The station's number may stand at its line's end: read on.
         Some((Target::Station, _)) => {
             all_told(Target::Station);
@@ -404,6 +431,12 @@ fn print_end(page: &GrayImage, letters: Rect, segment_end: u32) -> u32 {
     }
 }
 
+/// The text line of the segment read last (the highest segment index, kept
+/// in each word's block field).
+fn newest_line(lines: &[TextLine]) -> Option<&TextLine> {
+    lines.iter().filter(|l| !l.words.is_empty()).max_by_key(|l| l.words[0].line_id.0)
+}
+
 /// What a block of print's text lines say together: the first line that
 /// says on its own which of the form's texts it is, else all of them read
 /// as one text (a label whose only telling word wrapped to its second
@@ -433,7 +466,23 @@ fn told_by_blocks(
         let members: Vec<usize> = (0..lines.len())
             .filter(|&k| lines[k].words.first().is_some_and(|w| block.contains(&(w.line_id.0 as usize))))
             .collect();
-        if members.is_empty() || members.iter().any(|&k| classified[k].is_some()) {
+        if members.is_empty() {
+            continue;
+        }
+        // A block told as one form line is that label's print throughout:
+        // a line of it read as nothing (a small photo's blur, a crop
+        // taking in half of the next line) is still the label's, never a
+        // count's ink.
+        let told: Vec<(Target, f64)> = members.iter().filter_map(|&k| classified[k]).collect();
+        if let Some(&first @ (Target::FormLine(_), _)) = told.first() {
+            if told.iter().all(|c| c.0 == first.0) {
+                for &k in &members {
+                    classified[k].get_or_insert(first);
+                }
+            }
+            continue;
+        }
+        if !told.is_empty() {
             continue;
         }
         let block_lines: Vec<TextLine> = members.iter().map(|&k| lines[k].clone()).collect();
@@ -1100,6 +1149,16 @@ pub fn agree_on_station(
             layout.retain(|(t, _)| *t == longest);
         }
     }
+    // A layout read less sure than a re-read must be is no opinion against
+    // sure layout reads that agree (a messenger's blurred «5» read «926»
+    // at 0.44 beside «526» at 0.96): the re-reads of its print still
+    // speak.
+    let sure_layout: Vec<&String> =
+        layout.iter().filter(|(_, c)| *c >= STATION_OPINION_CONFIDENCE).map(|(t, _)| t).collect();
+    if let Some(&sure) = sure_layout.first().filter(|_| sure_layout.iter().all(|t| *t == sure_layout[0])) {
+        let sure = sure.clone();
+        layout.retain(|(t, c)| *c >= STATION_OPINION_CONFIDENCE || *t == sure);
+    }
     // A re-read shorter or longer than the layout pass's is a crop that cut
     // or caught too much, not another number.
     let length = layout.first().map(|(t, _)| t.len());
@@ -1452,7 +1511,14 @@ fn stacked_pieces_joined(components: &[Rect], line_height: f32) -> Vec<Rect> {
         let gap = a[1].saturating_sub(b[3]).max(b[1].saturating_sub(a[3]));
         let overlap = a[3].min(b[3]).saturating_sub(a[1].max(b[1])) as f32;
         let stacked = overlap <= STACKED_OVERLAP_OF_HEIGHT * height(a).min(height(b)) as f32;
-        !flat(a) && !flat(b) && share_columns(a, b, 0.5) && gap <= reach && stacked
+        // A flat piece (a «2»'s foot, a «5»'s bar) joins only into a box
+        // shaped like a digit, taller than wide: a rule's piece or an
+        // underline spans more than a digit's width.
+        let digit_shaped = || {
+            let joined = union([*a, *b].into_iter()).expect("two boxes");
+            width(&joined) <= height(&joined)
+        };
+        (!(flat(a) || flat(b)) || digit_shaped()) && share_columns(a, b, 0.5) && gap <= reach && stacked
     })
 }
 
@@ -1641,6 +1707,57 @@ mod tests {
     }
 
     #[test]
+    fn a_flat_piece_of_a_digit_joins_it_but_an_underline_does_not() {
+        // «132» as a messenger's blur prints it: the «2»'s foot broke off,
+        // and its upper part alone is shorter than the other digits.
+        let count = [[211, 45, 217, 70], [225, 45, 241, 70], [245, 45, 259, 63], [244, 64, 259, 70]];
+        let (glyphs, _) = select_digit_glyphs(&count, 57, 27.0);
+        assert_eq!(union(glyphs.into_iter()), Some([211, 45, 259, 70]));
+        let underlined = [[225, 45, 241, 70], [220, 72, 262, 76]];
+        assert_eq!(stacked_pieces_joined(&underlined, 27.0).len(), 2, "an underline wider than the digit");
+    }
+
+    /// A one-word text line read from segment `segment`, 30 pixels below
+    /// the one before.
+    fn segment_line(segment: u32, text: &str) -> TextLine {
+        let top = 10 + 30 * segment;
+        let word =
+            Word { text: text.into(), left: 10, top, width: 100, height: 20, conf: 90.0, line_id: (segment, 0, 0) };
+        TextLine { words: vec![word], folded: text.into(), letters: Some([10, top, 110, top + 20]) }
+    }
+
+    #[test]
+    fn a_line_read_as_nothing_in_a_block_told_as_one_label_is_that_label() {
+        let lines = [segment_line(0, "жер"), segment_line(1, "недеиствительными"), segment_line(2, "комиссия")];
+        let label = Some((Target::FormLine(4), 0.96));
+        let mut classified = vec![None, label, None];
+        told_by_blocks(&lines, &mut classified, &[vec![0, 1], vec![2]], |_| None);
+        assert_eq!(classified, vec![label, label, None], "the other block is not the label's");
+        let mut two_labels = vec![Some((Target::FormLine(3), 0.9)), label, None];
+        told_by_blocks(&lines, &mut two_labels, &[vec![0, 1, 2]], |_| None);
+        assert_eq!(two_labels[2], None, "a block told as two labels lends neither");
+    }
+
+    #[test]
+    fn a_page_read_whole_takes_the_header_lines_only_its_segments_told() {
+        let text = |lines: Vec<TextLine>, classified| PageText {
+            words: lines.iter().flat_map(|l| l.words.clone()).collect(),
+            lines,
+            classified,
+            whole_page_read: false,
+        };
+        let mut whole = text(vec![segment_line(0, "выборы")], vec![Some((Target::Election(0), 1.0))]);
+        let station = Some((Target::Station, 0.9));
+        let segmented = text(
+            vec![segment_line(0, "выборы"), segment_line(1, "участок"), segment_line(2, "дауыс")],
+            vec![Some((Target::Election(0), 1.0)), station, Some((Target::FormLine(0), 1.0))],
+        );
+        add_header_told_by_segments(&mut whole, segmented);
+        assert_eq!(whole.classified, vec![Some((Target::Election(0), 1.0)), station]);
+        assert_eq!(whole.words.len(), 2, "the station line's words come with it");
+    }
+
+    #[test]
     fn station_reads_must_agree() {
         let r = |t: &str, c: f32| (t.to_string(), c);
         let two = [r("311", 0.77), r("311", 0.85)];
@@ -1677,6 +1794,13 @@ mod tests {
         assert_eq!(swallowed, Some(("855".into(), 0.95)));
         assert_eq!(agree_on_station(&[], &[r("55", 0.86), r("855", 0.97)], &[], &[]), None);
         assert_eq!(agree_on_station(&[r("855", 0.95), r("55", 0.9)], &[r("55", 0.86), r("855", 0.97)], &[], &[]), None);
+        // An unsure layout read that dissents is no opinion against a sure
+        // one, while the re-reads agree; a sure re-read's dissent stands.
+        let blurred = [r("526", 0.96), r("926", 0.44)];
+        let outvoted = agree_on_station(&[r("526", 0.9), r("526", 0.85)], &blurred, &[], &[]);
+        assert_eq!(outvoted, Some(("526".into(), 0.85)));
+        assert_eq!(agree_on_station(&[r("526", 0.9), r("926", 0.85)], &blurred, &[], &[]), None);
+        assert_eq!(agree_on_station(&[r("526", 0.9)], &[r("526", 0.6), r("926", 0.44)], &[], &[]), None);
         let folded: String = "В8З".chars().map(digit_look_alike).collect();
         assert_eq!(folded, "883");
     }
