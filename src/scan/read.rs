@@ -333,27 +333,37 @@ fn read_labels(
     settle_by_order(&lines, &mut classified, targets);
     let mut whole = PageText { words, lines, classified, whole_page_read: true };
     match by_segments {
-        Some(segmented) if found(&segmented) > found(&whole) => Ok(segmented),
+        Some(mut segmented) if found(&segmented) > found(&whole) => {
+            add_told_only_by(&mut segmented, whole);
+            settle_by_order(&segmented.lines, &mut segmented.classified, targets);
+            Ok(segmented)
+        }
         Some(segmented) => {
-            add_header_told_by_segments(&mut whole, segmented);
+            add_told_only_by(&mut whole, segmented);
+            settle_by_order(&whole.lines, &mut whole.classified, targets);
             Ok(whole)
         }
         None => Ok(whole),
     }
 }
 
-/// Adds to a page read whole the station's and the election's lines as its
-/// segments told them, with their words, where the whole page told none:
-/// the segments read the header's small print scaled, the whole page at
-/// the photo's size.
-fn add_header_told_by_segments(whole: &mut PageText, segmented: PageText) {
-    let is_header = |t: &Target| matches!(t, Target::Station | Target::Election(_));
-    let told: Vec<Discriminant<Target>> = whole.classified.iter().flatten().map(|(t, _)| discriminant(t)).collect();
-    for (line, class) in segmented.lines.into_iter().zip(segmented.classified) {
-        if class.is_some_and(|(t, _)| is_header(&t) && !told.contains(&discriminant(&t))) {
-            whole.words.extend(line.words.iter().cloned());
-            whole.lines.push(line);
-            whole.classified.push(class);
+/// Adds to one pass's reading of a page (the page read whole, or by its
+/// segments) the lines the other pass told and it did not — a form line,
+/// the station's, the election's — with their words: the segments read
+/// small print scaled, the whole page reads print the segments cut
+/// wrong, and each finds lines the other misses on a blurred page.
+fn add_told_only_by(base: &mut PageText, other: PageText) {
+    let what = |t: &Target| match t {
+        Target::FormLine(i) => Some((discriminant(t), *i)),
+        Target::Station | Target::Election(_) => Some((discriminant(t), 0)),
+        Target::Title | Target::Repeat(_) => None,
+    };
+    let told: Vec<(Discriminant<Target>, usize)> = base.classified.iter().flatten().filter_map(|(t, _)| what(t)).collect();
+    for (line, class) in other.lines.into_iter().zip(other.classified) {
+        if class.is_some_and(|(t, _)| what(&t).is_some_and(|w| !told.contains(&w))) {
+            base.words.extend(line.words.iter().cloned());
+            base.lines.push(line);
+            base.classified.push(class);
         }
     }
 }
@@ -1482,12 +1492,17 @@ fn read_glyphs(crops: &[GrayImage]) -> Result<(String, f32), String> {
     Ok((text, lowest))
 }
 
-/// The height most components share (within `ANCHOR_HEIGHT_TOLERANCE`),
-/// the smaller of equally common ones: the digits' height, which specks,
-/// broken pieces and box sides do not share.
+/// The height most glyphs share (within `ANCHOR_HEIGHT_TOLERANCE`), the
+/// smaller of equally common ones: the digits' height, which specks,
+/// broken pieces and box sides do not share. A piece wider than tall
+/// counts as the glyphs it may hold (a digit is no wider than tall): two
+/// digits a blur ran together outweigh the broken-off top of a third
+/// («5» of «56»), while a box's corner around the count is one.
 fn common_height(components: &[Rect]) -> Option<f32> {
-    let share =
-        |h: f32| components.iter().filter(|b| (height(b) as f32 - h).abs() <= ANCHOR_HEIGHT_TOLERANCE * h).count();
+    let glyphs = |b: &Rect| width(b).div_ceil(height(b).max(1));
+    let share = |h: f32| -> u32 {
+        components.iter().filter(|b| (height(b) as f32 - h).abs() <= ANCHOR_HEIGHT_TOLERANCE * h).map(glyphs).sum()
+    };
     components
         .iter()
         .map(|b| height(b) as f32)
@@ -1713,6 +1728,10 @@ mod tests {
         let count = [[211, 45, 217, 70], [225, 45, 241, 70], [245, 45, 259, 63], [244, 64, 259, 70]];
         let (glyphs, _) = select_digit_glyphs(&count, 57, 27.0);
         assert_eq!(union(glyphs.into_iter()), Some([211, 45, 259, 70]));
+        // «56» with the «5»'s top broken off and its bowl run into the «6».
+        let run_together = [[174, 43, 187, 56], [175, 44, 210, 70]];
+        let (glyphs, _) = select_digit_glyphs(&run_together, 54, 25.0);
+        assert_eq!(union(glyphs.into_iter()), Some([174, 43, 210, 70]));
         let underlined = [[225, 45, 241, 70], [220, 72, 262, 76]];
         assert_eq!(stacked_pieces_joined(&underlined, 27.0).len(), 2, "an underline wider than the digit");
     }
@@ -1739,22 +1758,25 @@ mod tests {
     }
 
     #[test]
-    fn a_page_read_whole_takes_the_header_lines_only_its_segments_told() {
+    fn a_reading_takes_the_lines_only_the_other_pass_told() {
         let text = |lines: Vec<TextLine>, classified| PageText {
             words: lines.iter().flat_map(|l| l.words.clone()).collect(),
             lines,
             classified,
             whole_page_read: false,
         };
-        let mut whole = text(vec![segment_line(0, "выборы")], vec![Some((Target::Election(0), 1.0))]);
+        let election = Some((Target::Election(0), 1.0));
+        let first_line = Some((Target::FormLine(0), 1.0));
+        let mut whole = text(vec![segment_line(0, "выборы"), segment_line(3, "дауыс")], vec![election, first_line]);
         let station = Some((Target::Station, 0.9));
+        let adal = Some((Target::FormLine(8), 0.9));
         let segmented = text(
-            vec![segment_line(0, "выборы"), segment_line(1, "участок"), segment_line(2, "дауыс")],
-            vec![Some((Target::Election(0), 1.0)), station, Some((Target::FormLine(0), 1.0))],
+            vec![segment_line(0, "выборы"), segment_line(1, "участок"), segment_line(2, "дауыс"), segment_line(4, "адал")],
+            vec![election, station, first_line, adal],
         );
-        add_header_told_by_segments(&mut whole, segmented);
-        assert_eq!(whole.classified, vec![Some((Target::Election(0), 1.0)), station]);
-        assert_eq!(whole.words.len(), 2, "the station line's words come with it");
+        add_told_only_by(&mut whole, segmented);
+        assert_eq!(whole.classified, vec![election, first_line, station, adal], "each line told once");
+        assert_eq!(whole.words.len(), 4, "the added lines' words come with them");
     }
 
     #[test]
