@@ -358,7 +358,8 @@ fn add_told_only_by(base: &mut PageText, other: PageText) {
         Target::Station | Target::Election(_) => Some((discriminant(t), 0)),
         Target::Title | Target::Repeat(_) => None,
     };
-    let told: Vec<(Discriminant<Target>, usize)> = base.classified.iter().flatten().filter_map(|(t, _)| what(t)).collect();
+    let told: Vec<(Discriminant<Target>, usize)> =
+        base.classified.iter().flatten().filter_map(|(t, _)| what(t)).collect();
     for (line, class) in other.lines.into_iter().zip(other.classified) {
         if class.is_some_and(|(t, _)| what(&t).is_some_and(|w| !told.contains(&w))) {
             base.words.extend(line.words.iter().cloned());
@@ -1495,19 +1496,28 @@ fn read_glyphs(crops: &[GrayImage]) -> Result<(String, f32), String> {
 /// The height most glyphs share (within `ANCHOR_HEIGHT_TOLERANCE`), the
 /// smaller of equally common ones: the digits' height, which specks,
 /// broken pieces and box sides do not share. A piece wider than tall
-/// counts as the glyphs it may hold (a digit is no wider than tall): two
+/// counts as the glyphs it may hold, its width in heights (a digit is no
+/// wider than tall): two
 /// digits a blur ran together outweigh the broken-off top of a third
-/// («5» of «56»), while a box's corner around the count is one.
+/// («5» of «56»), while a box's corner around the count is one, and so is
+/// a flat piece (a rule's, a dash), however long.
 fn common_height(components: &[Rect]) -> Option<f32> {
-    let glyphs = |b: &Rect| width(b).div_ceil(height(b).max(1));
-    let share = |h: f32| -> u32 {
+    let glyphs = |b: &Rect| {
+        let (w, h) = (width(b), height(b).max(1));
+        if w > FLAT_ASPECT * h {
+            1.0
+        } else {
+            (w as f32 / h as f32).max(1.0)
+        }
+    };
+    let share = |h: f32| -> f32 {
         components.iter().filter(|b| (height(b) as f32 - h).abs() <= ANCHOR_HEIGHT_TOLERANCE * h).map(glyphs).sum()
     };
     components
         .iter()
         .map(|b| height(b) as f32)
         .map(|h| (share(h), h))
-        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)))
         .map(|(_, h)| h)
 }
 
@@ -1732,6 +1742,11 @@ mod tests {
         let run_together = [[174, 43, 187, 56], [175, 44, 210, 70]];
         let (glyphs, _) = select_digit_glyphs(&run_together, 54, 25.0);
         assert_eq!(union(glyphs.into_iter()), Some([174, 43, 210, 70]));
+        // A box's corner piece, as wide for its height as two digits run
+        // together, is not the count beside it.
+        let cornered = [[252, 2, 274, 16], [205, 40, 225, 67], [230, 40, 252, 68]];
+        let (glyphs, _) = select_digit_glyphs(&cornered, 52, 23.0);
+        assert_eq!(glyphs, cornered[1..].to_vec());
         let underlined = [[225, 45, 241, 70], [220, 72, 262, 76]];
         assert_eq!(stacked_pieces_joined(&underlined, 27.0).len(), 2, "an underline wider than the digit");
     }
@@ -1771,7 +1786,12 @@ mod tests {
         let station = Some((Target::Station, 0.9));
         let adal = Some((Target::FormLine(8), 0.9));
         let segmented = text(
-            vec![segment_line(0, "выборы"), segment_line(1, "участок"), segment_line(2, "дауыс"), segment_line(4, "адал")],
+            vec![
+                segment_line(0, "выборы"),
+                segment_line(1, "участок"),
+                segment_line(2, "дауыс"),
+                segment_line(4, "адал"),
+            ],
             vec![election, station, first_line, adal],
         );
         add_told_only_by(&mut whole, segmented);
