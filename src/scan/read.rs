@@ -55,6 +55,11 @@ const FLAT_ASPECT: u32 = 2;
 /// height apart, one above the other (a stroke's width or less; the rows of
 /// two counts stand a line apart).
 const STACKED_PIECE_REACH_OF_LINE: f32 = 0.15;
+/// …or this share of the digits' height the cell's glyphs share, where
+/// that is more (a blurred «5»'s bar stands 5 px above the rest of it
+/// where labels' lines are 27 px and digits 23), joining into a piece no
+/// taller than a digit (two counts' rows never do).
+const STACKED_PIECE_REACH_OF_DIGIT: f32 = 0.25;
 /// Pieces one above the other share at most this share of the lower one's
 /// rows (a slanting break overlaps a little; a box's corner around a digit
 /// spans all of its rows).
@@ -1530,10 +1535,15 @@ fn common_height(components: &[Rect]) -> Option<f32> {
 /// rows: a box's corner around the count), and neither is flat like a rule
 /// or a dash.
 fn stacked_pieces_joined(components: &[Rect], line_height: f32) -> Vec<Rect> {
-    let reach = (line_height * STACKED_PIECE_REACH_OF_LINE) as u32;
+    let by_line = (line_height * STACKED_PIECE_REACH_OF_LINE) as u32;
+    let digit_height = common_height(components).unwrap_or(0.0);
+    let by_digit = (digit_height * STACKED_PIECE_REACH_OF_DIGIT) as u32;
     let flat = |b: &Rect| width(b) > FLAT_ASPECT * height(b);
     joined_where(components, |a, b| {
         let gap = a[1].saturating_sub(b[3]).max(b[1].saturating_sub(a[3]));
+        let joined_height = a[3].max(b[3]) - a[1].min(b[1]);
+        let digit_high = joined_height as f32 <= (1.0 + ANCHOR_HEIGHT_TOLERANCE) * digit_height;
+        let reach = if digit_high { by_line.max(by_digit) } else { by_line };
         let overlap = a[3].min(b[3]).saturating_sub(a[1].max(b[1])) as f32;
         let stacked = overlap <= STACKED_OVERLAP_OF_HEIGHT * height(a).min(height(b)) as f32;
         // A flat piece (a «2»'s foot, a «5»'s bar) joins only into a box
@@ -1742,6 +1752,10 @@ mod tests {
         let run_together = [[174, 43, 187, 56], [175, 44, 210, 70]];
         let (glyphs, _) = select_digit_glyphs(&run_together, 54, 25.0);
         assert_eq!(union(glyphs.into_iter()), Some([174, 43, 210, 70]));
+        // «1405» blurred: the «5»'s bar 5 px above what is left of its bowl.
+        let bar_apart = [[114, 51, 121, 74], [127, 51, 160, 74], [163, 50, 175, 56], [170, 61, 177, 74]];
+        let (glyphs, _) = select_digit_glyphs(&bar_apart, 58, 27.0);
+        assert_eq!(union(glyphs.into_iter()), Some([114, 50, 177, 74]));
         // A box's corner piece, as wide for its height as two digits run
         // together, is not the count beside it.
         let cornered = [[252, 2, 274, 16], [205, 40, 225, 67], [230, 40, 252, 68]];
