@@ -356,7 +356,12 @@ fn read_labels(
 /// segments) the lines the other pass told and it did not — a form line,
 /// the station's, the election's — with their words: the segments read
 /// small print scaled, the whole page reads print the segments cut
-/// wrong, and each finds lines the other misses on a blurred page.
+/// wrong, and each finds lines the other misses on a blurred page. Where
+/// the two passes tell the same print as two form lines, the better
+/// matched stands, and the other form line loses every line the base
+/// told it by: its reading is discredited (a label read «…сайлау алған
+/// сайлау…» matched line 2 at 0.73, the same print read whole line 3 at
+/// 0.87, and line 2 had taken line 3's count).
 fn add_told_only_by(base: &mut PageText, other: PageText) {
     let what = |t: &Target| match t {
         Target::FormLine(i) => Some((discriminant(t), *i)),
@@ -366,12 +371,44 @@ fn add_told_only_by(base: &mut PageText, other: PageText) {
     let told: Vec<(Discriminant<Target>, usize)> =
         base.classified.iter().flatten().filter_map(|(t, _)| what(t)).collect();
     for (line, class) in other.lines.into_iter().zip(other.classified) {
-        if class.is_some_and(|(t, _)| what(&t).is_some_and(|w| !told.contains(&w))) {
-            base.words.extend(line.words.iter().cloned());
-            base.lines.push(line);
-            base.classified.push(class);
+        let Some((target, score)) = class else { continue };
+        if what(&target).is_none_or(|w| told.contains(&w)) {
+            continue;
         }
+        // The base's form lines told by the same print as another line.
+        let rivals: Vec<(Target, f64)> = base
+            .lines
+            .iter()
+            .zip(&base.classified)
+            .filter_map(|(l, c)| match (c, l.letters, line.letters) {
+                (Some((rival @ Target::FormLine(_), rival_score)), Some(a), Some(b))
+                    if *rival != target && same_print(a, b) =>
+                {
+                    Some((*rival, *rival_score))
+                }
+                _ => None,
+            })
+            .collect();
+        if rivals.iter().any(|&(_, rival_score)| rival_score >= score) {
+            continue;
+        }
+        for c in base.classified.iter_mut() {
+            if c.is_some_and(|(t, _)| rivals.iter().any(|r| r.0 == t)) {
+                *c = None;
+            }
+        }
+        base.words.extend(line.words.iter().cloned());
+        base.lines.push(line);
+        base.classified.push(class);
     }
+}
+
+/// Whether two text lines' boxes hold the same print: each one's middle
+/// row within the other's rows, and columns in common.
+fn same_print(a: Rect, b: Rect) -> bool {
+    let middle = |r: Rect| (r[1] + r[3]) / 2;
+    let within = |y: u32, r: Rect| y >= r[1] && y <= r[3];
+    within(middle(a), b) && within(middle(b), a) && a[0] < b[2] && b[0] < a[2]
 }
 
 /// The page's labels told by its text segments (`text_segments`), each
@@ -1811,6 +1848,17 @@ mod tests {
         add_told_only_by(&mut whole, segmented);
         assert_eq!(whole.classified, vec![election, first_line, station, adal], "each line told once");
         assert_eq!(whole.words.len(), 4, "the added lines' words come with them");
+        // The same print told as two form lines: the better match stands,
+        // and the other form line loses its every line.
+        let second = Some((Target::FormLine(1), 0.73));
+        let mut segmented = text(vec![segment_line(5, "алган саилау"), segment_line(6, "")], vec![second, second]);
+        let third = Some((Target::FormLine(2), 0.87));
+        let whole = text(vec![segment_line(5, "саилау алган саилаушылардын")], vec![third]);
+        add_told_only_by(&mut segmented, whole);
+        assert_eq!(segmented.classified, vec![None, None, third]);
+        let mut surer = text(vec![segment_line(5, "алган саилау")], vec![Some((Target::FormLine(1), 0.9))]);
+        add_told_only_by(&mut surer, text(vec![segment_line(5, "саилау")], vec![third]));
+        assert_eq!(surer.classified.len(), 1, "a worse match on the same print is not added");
     }
 
     #[test]
