@@ -1539,10 +1539,10 @@ fn read_glyphs(crops: &[GrayImage]) -> Result<(String, f32), String> {
 /// smaller of equally common ones: the digits' height, which specks,
 /// broken pieces and box sides do not share. A piece wider than tall
 /// counts as the glyphs it may hold, its width in heights (a digit is no
-/// wider than tall): two
-/// digits a blur ran together outweigh the broken-off top of a third
-/// («5» of «56»), while a box's corner around the count is one, and so is
-/// a flat piece (a rule's, a dash), however long.
+/// wider than tall): two digits a blur ran together outweigh the
+/// broken-off top of a third («5» of «56»), while a box's corner around
+/// the count is one, and so is a flat piece (a rule's, a dash), however
+/// long.
 fn common_height(components: &[Rect]) -> Option<f32> {
     let glyphs = |b: &Rect| {
         let (w, h) = (width(b), height(b).max(1));
