@@ -484,10 +484,19 @@ fn print_end(page: &GrayImage, letters: Rect, segment_end: u32) -> u32 {
     }
 }
 
-/// The text line of the segment read last (the highest segment index, kept
-/// in each word's block field).
+/// The index of the segment a text line was read from (`read_blocks`
+/// keeps it in each word's block field); none for a word-less line.
+fn segment_of(line: &TextLine) -> Option<usize> {
+    line.words.first().map(|w| w.line_id.0 as usize)
+}
+
+/// The text line of the segment read last (the highest segment index).
 fn newest_line(lines: &[TextLine]) -> Option<&TextLine> {
-    lines.iter().filter(|l| !l.words.is_empty()).max_by_key(|l| l.words[0].line_id.0)
+    lines
+        .iter()
+        .filter_map(|l| segment_of(l).map(|segment| (segment, l)))
+        .max_by_key(|(segment, _)| *segment)
+        .map(|(_, l)| l)
 }
 
 /// What a block of print's text lines say together: the first line that
@@ -517,7 +526,7 @@ fn told_by_blocks(
 ) {
     for block in blocks {
         let members: Vec<usize> = (0..lines.len())
-            .filter(|&k| lines[k].words.first().is_some_and(|w| block.contains(&(w.line_id.0 as usize))))
+            .filter(|&k| segment_of(&lines[k]).is_some_and(|segment| block.contains(&segment)))
             .collect();
         if members.is_empty() {
             continue;
@@ -561,7 +570,6 @@ fn complete_blocks(
     segments: &[TextSegment],
     blocks: &[Vec<usize>],
 ) {
-    let segment_of = |line: &TextLine| line.words.first().map(|w| w.line_id.0 as usize);
     for line in lines.iter_mut() {
         if let (Some(index), Some(letters)) = (segment_of(line), &mut line.letters) {
             // Its rows are its segment's: Tesseract's boxes in a crop may
