@@ -151,16 +151,71 @@ fn table_rows(
     if !(low..=high).contains(&pitch) {
         return None;
     }
-    Some(even_rows(start as f32, pitch, count, page_height))
+    let middle = (heading[0] + heading[2]) / 2;
+    let crossing: Vec<u32> = rules.iter().filter(|r| r.left <= middle && middle <= r.right).map(|r| r.y).collect();
+    Some(rows_along_rules(start as f32, pitch, count, end, &crossing, page_height))
 }
 
-/// `count` rows of height `pitch` from row `top` down, those that end on
-/// the page (a photo cut off loses the rest).
-fn even_rows(top: f32, pitch: f32, count: usize, page_height: u32) -> Vec<(u32, u32)> {
-    (0..count)
-        .map(|i| ((top + pitch * i as f32) as u32, (top + pitch * (i + 1) as f32) as u32))
-        .filter(|&(_, bottom)| bottom < page_height)
-        .collect()
+/// A row's edge is the rule found within this share of a row's height of
+/// where the rows so far put it: the printed rules, not an even division,
+/// tell the rows of a photographed table (perspective and a curved sheet
+/// make the rows lower down taller, by half a row over eighteen rows).
+const ROW_RULE_SNAP: f32 = 0.3;
+
+/// The rows a table's pitch is taken from where no end is known: the last
+/// this many whose edges were both rules (one sloping rule's row is off by
+/// a few pixels; a photo's perspective changes the pitch slowly).
+const PITCH_FROM_ROWS: usize = 5;
+
+/// `count` rows from row `top` down, each ending on the rule (of `rules`,
+/// those crossing the column) nearest where the rows above it put its
+/// edge: at the table's `end` divided evenly among the rows left, or, with
+/// no end known, one row below at the median height of the last rows that
+/// rules bound on both edges (`pitch` before any). Where no rule is near,
+/// the expected edge stands. Rows below the page are left out (a photo cut
+/// off loses the rest).
+fn rows_along_rules(
+    top: f32,
+    pitch: f32,
+    count: usize,
+    end: Option<u32>,
+    rules: &[u32],
+    page_height: u32,
+) -> Vec<(u32, u32)> {
+    let mut rows = Vec::with_capacity(count);
+    let mut ruled_heights: Vec<f32> = Vec::new();
+    let (mut edge, mut edge_is_rule) = (top, true);
+    for i in 0..count {
+        let step = match end {
+            Some(end) if end as f32 > edge => (end as f32 - edge) / (count - i) as f32,
+            _ => {
+                let mut recent: Vec<f32> = ruled_heights.iter().rev().take(PITCH_FROM_ROWS).copied().collect();
+                recent.sort_by(f32::total_cmp);
+                recent.get(recent.len() / 2).copied().unwrap_or(pitch)
+            }
+        };
+        let expected = edge + step;
+        let snapped = rules
+            .iter()
+            .map(|&y| y as f32)
+            .filter(|y| (y - expected).abs() <= step * ROW_RULE_SNAP)
+            .min_by(|a, b| (a - expected).abs().total_cmp(&(b - expected).abs()));
+        let next = match (i + 1 == count, end, snapped) {
+            (true, Some(end), _) => end as f32,
+            (_, _, Some(y)) => {
+                if edge_is_rule {
+                    ruled_heights.push(y - edge);
+                }
+                y
+            }
+            _ => expected,
+        };
+        edge_is_rule = snapped.is_some();
+        rows.push((edge as u32, next as u32));
+        edge = next;
+    }
+    rows.retain(|&(_, bottom)| bottom < page_height);
+    rows
 }
 
 /// Row `i` of `rows` with its neighbours above and below: the band a
@@ -287,6 +342,7 @@ fn letters_of(text: &str) -> String {
 fn rows_by_labels(
     page: &GrayImage,
     lines: &[TextLine],
+    rules: &[HorizontalRule],
     members: &[&crate::model::Line],
     text_height: f32,
 ) -> Option<(Vec<(u32, u32)>, Rect)> {
@@ -325,7 +381,9 @@ fn rows_by_labels(
     }
     let first = mean_y - pitch * mean_i;
     // `first` is the first row's middle.
-    let rows = even_rows(first - pitch * 0.5, pitch, members.len(), page.height());
+    let crossing: Vec<u32> =
+        rules.iter().filter(|r| r.left <= column_middle && column_middle <= r.right).map(|r| r.y).collect();
+    let rows = rows_along_rules(first - pitch * 0.5, pitch, members.len(), None, &crossing, page.height());
     let top = rows.first()?.0;
     // The figures' cell: between the first two vertical rules right of the
     // labels, as most rows (with their neighbours) show them.
@@ -376,7 +434,8 @@ pub fn read_column_lines(
             let rows = table_rows(rules, heading, end, members.len(), text_height, page.height())?;
             Some((rows, heading))
         });
-        let Some((rows, heading)) = under_heading.or_else(|| rows_by_labels(page, lines, &members, text_height)) else {
+        let Some((rows, heading)) = under_heading.or_else(|| rows_by_labels(page, lines, rules, &members, text_height))
+        else {
             let why = if heading.is_some() { "the table's rows were not found" } else { "the table was not found" };
             for line in &members {
                 reading.values.insert(line.key.clone(), missing(why));
@@ -624,19 +683,48 @@ mod tests {
     }
 
     #[test]
-    fn table_rows_divide_the_table_evenly_and_stop_at_the_page_end() {
+    fn table_rows_end_on_the_rules_found_and_stop_at_the_page_end() {
         let rules: Vec<HorizontalRule> =
             [520u32, 575, 630].iter().map(|&y| HorizontalRule { y, left: 100, right: 900 }).collect();
         let heading = [400, 480, 600, 510];
-        // From the rule under the heading to the total's row: 4 rows of 50.
+        // From the rule under the heading to the total's row: the rows end on
+        // the two rules found, the rest divide what is left evenly.
         let rows = table_rows(&rules, heading, Some(720), 4, 20.0, 2000).unwrap();
-        assert_eq!(rows, [(520, 570), (570, 620), (620, 670), (670, 720)]);
+        assert_eq!(rows, [(520, 575), (575, 630), (630, 675), (675, 720)]);
         // No total: the rules' pitch, and rows past the page's end left out.
         let rows = table_rows(&rules, heading, None, 10, 20.0, 800).unwrap();
         assert_eq!(rows.len(), 5, "{rows:?}");
         assert_eq!(rows[1], (575, 630));
         // A pitch no table row has: nothing.
         assert!(table_rows(&rules, heading, Some(530), 4, 20.0, 2000).is_none());
+        // A rule that ends left of the column is none of its rows' edges.
+        let short =
+            [HorizontalRule { y: 520, left: 100, right: 900 }, HorizontalRule { y: 560, left: 100, right: 300 }];
+        let rows = table_rows(&short, heading, Some(720), 4, 20.0, 2000).unwrap();
+        assert_eq!(rows[0], (520, 570));
+    }
+
+    #[test]
+    fn rows_follow_a_photographed_tables_rules_as_they_grow_taller() {
+        // Perspective: rows 45 px high at the top, a pixel more each row
+        // down; the rules of rows 12 and 13 lost in a shadow.
+        let mut edges = vec![600.0f32];
+        for i in 0..18 {
+            edges.push(edges[i] + 45.0 + i as f32);
+        }
+        let found: Vec<u32> =
+            edges.iter().enumerate().filter(|(i, _)| !(12..=13).contains(i)).map(|(_, &y)| y as u32).collect();
+        // The table's pitch: the median of the rules' gaps.
+        let pitch = 53.0;
+        let rows = rows_along_rules(600.0, pitch, 18, None, &found, 3000);
+        for (i, &(top, bottom)) in rows.iter().enumerate() {
+            let middle = (top + bottom) as f32 / 2.0;
+            let true_middle = (edges[i] + edges[i + 1]) / 2.0;
+            assert!((middle - true_middle).abs() <= 6.0, "row {i}: {rows:?}");
+        }
+        // Evenly divided, the rows would be most of a row off in the middle.
+        let even = rows_along_rules(600.0, pitch, 18, None, &[], 3000);
+        assert!(((even[10].0 + even[10].1) as f32 / 2.0 - (edges[10] + edges[11]) / 2.0).abs() > 30.0);
     }
 
     #[test]
@@ -663,7 +751,7 @@ mod tests {
             w.line_id = (1, 1, i as u32);
         }
         let lines = crate::scan::lines::group_lines(&words);
-        let (rows, column) = rows_by_labels(&page, &lines, &members, 24.0).expect("rows");
+        let (rows, column) = rows_by_labels(&page, &lines, &[], &members, 24.0).expect("rows");
         assert_eq!(rows.len(), 18);
         let middle = |(top, bottom): (u32, u32)| (top + bottom) / 2;
         assert!(middle(rows[0]).abs_diff(1003) <= 2, "{rows:?}");
