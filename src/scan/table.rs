@@ -46,9 +46,6 @@ pub const ROW_DRIFT: f32 = 0.6;
 /// Inside a column's rules, this many pixels are left out on each side (the
 /// rule's own blur).
 pub(super) const RULE_CLEARANCE: u32 = 4;
-/// A row whose column is this much wider or narrower than the rows' usual
-/// width (a share of it) took a stroke for a rule: it gets the common span.
-const SPAN_WIDTH_SLACK: f32 = 0.25;
 /// Without vertical rules, a column reaches this share of its heading's
 /// width beyond the heading on each side.
 const HEADING_COLUMN_REACH: f32 = 0.35;
@@ -225,37 +222,92 @@ fn with_neighbours(rows: &[(u32, u32)], i: usize) -> (u32, u32) {
     (rows[i.saturating_sub(1)].0, rows[(i + 1).min(rows.len() - 1)].1)
 }
 
-/// The column under `heading` in each of `rows`: from the vertical rule
-/// left of the heading's middle to the one right of it, found over the row
-/// and its neighbours; where a row's rules are not found, or give a width unlike the
-/// others', the rows' common span; without any, the heading's width and
-/// some.
+/// The column under `heading` in each of `rows`, between its two rules: in
+/// the row where a rule stands on each side of the heading's words (the
+/// heading is printed inside its column; a column of written zeros one
+/// above the other makes a "rule" across them) most evenly, then
+/// each rule followed down and up the rows, to the rule found nearest where
+/// it stood a row before (a printed rule runs on; a photo's perspective or
+/// a curved sheet leans it a few pixels a row). A row where a rule was not
+/// found keeps the one before it. Without any row ruled on both sides, the
+/// heading's width and some.
 fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let middle = (heading[0] + heading[2]) / 2;
     let heading_width = heading[2] - heading[0];
     let (search_left, search_right) = (heading[0].saturating_sub(heading_width), heading[2] + heading_width);
-    let found: Vec<Option<(u32, u32)>> = (0..rows.len())
+    let found: Vec<Vec<u32>> = (0..rows.len())
         .map(|i| {
             let (top, bottom) = with_neighbours(rows, i);
-            let rules = vertical_rules_within(page, top, bottom, search_left, search_right);
-            let left = rules.iter().copied().filter(|&x| x < middle).max()?;
-            let right = rules.iter().copied().filter(|&x| x > middle).min()?;
-            (right > left + 2 * RULE_CLEARANCE).then_some((left + RULE_CLEARANCE, right - RULE_CLEARANCE))
+            vertical_rules_within(page, top, bottom, search_left, search_right)
         })
         .collect();
-    let mut widths: Vec<u32> = found.iter().flatten().map(|(l, r)| r - l).collect();
-    widths.sort_unstable();
-    let reach = (heading_width as f32 * HEADING_COLUMN_REACH) as u32;
-    let fallback = (heading[0].saturating_sub(reach), (heading[2] + reach).min(page.width() - 1));
-    let Some(&typical) = widths.get(widths.len() / 2) else { return vec![fallback; rows.len()] };
-    let like_the_others =
-        |span: &(u32, u32)| ((span.1 - span.0) as f32 - typical as f32).abs() <= typical as f32 * SPAN_WIDTH_SLACK;
-    let good: Vec<(u32, u32)> = found.iter().flatten().copied().filter(like_the_others).collect();
-    let common = (
-        good.iter().map(|s| s.0).sum::<u32>() / good.len().max(1) as u32,
-        good.iter().map(|s| s.1).sum::<u32>() / good.len().max(1) as u32,
-    );
-    found.into_iter().map(|span| span.filter(like_the_others).unwrap_or(common)).collect()
+    let beside_heading = |i: usize| {
+        let lean = (rows[i].1.saturating_sub(heading[3]) as f32 * MAX_RULE_LEAN) as u32 + RULE_CLEARANCE;
+        let left = found[i].iter().copied().filter(|&x| x < middle && x <= heading[0] + lean).max()?;
+        let right = found[i].iter().copied().filter(|&x| x > middle && x + lean >= heading[2]).min()?;
+        (right > left + 2 * RULE_CLEARANCE).then_some((left, right))
+    };
+    // The heading stands in its column's middle: the row whose rules are
+    // the most evenly either side of it is where the rules are followed
+    // from (a rule missed in a row takes the next stroke for it).
+    let off_centre = |(left, right): (u32, u32)| (left + right).abs_diff(2 * middle);
+    let start =
+        (0..rows.len()).filter_map(|i| beside_heading(i).map(|span| (i, span))).min_by_key(|&(_, s)| off_centre(s));
+    let Some((first, span)) = start else {
+        let reach = (heading_width as f32 * HEADING_COLUMN_REACH) as u32;
+        return vec![(heading[0].saturating_sub(reach), (heading[2] + reach).min(page.width() - 1)); rows.len()];
+    };
+    let lefts = follow_rule(rows, &found, first, span.0);
+    let rights = follow_rule(rows, &found, first, span.1);
+    let spans: Vec<(u32, u32)> = lefts.into_iter().zip(rights).collect();
+    spans
+        .into_iter()
+        .map(|(left, right)| {
+            if right > left + 2 * RULE_CLEARANCE {
+                (left + RULE_CLEARANCE, right - RULE_CLEARANCE)
+            } else {
+                (left, right)
+            }
+        })
+        .collect()
+}
+
+/// Where a column's rule, found at `start` in row `first`, crosses each of
+/// `rows` (`found`: the rules found across each): followed down and up to
+/// the rule nearest where it was last found, within [`RULE_SEARCH`] and the
+/// lean a rule may gather over the rows since; rows where it was not found
+/// take it on the straight line between the rows either side that did.
+fn follow_rule(rows: &[(u32, u32)], found: &[Vec<u32>], first: usize, start: u32) -> Vec<u32> {
+    let mut at: Vec<Option<u32>> = vec![None; rows.len()];
+    at[first] = Some(start);
+    let mut step = |order: &mut dyn Iterator<Item = usize>| {
+        let (mut last_row, mut last_x) = (first, start);
+        for i in order {
+            let gathered: u32 = (i.min(last_row)..i.max(last_row)).map(|r| rows[r].1 - rows[r].0).sum();
+            let reach = RULE_SEARCH + (gathered as f32 * MAX_RULE_LEAN) as u32;
+            let nearest = found[i].iter().copied().min_by_key(|x| x.abs_diff(last_x));
+            if let Some(x) = nearest.filter(|x| x.abs_diff(last_x) <= reach) {
+                at[i] = Some(x);
+                (last_row, last_x) = (i, x);
+            }
+        }
+    };
+    step(&mut (first + 1..rows.len()));
+    step(&mut (0..first).rev());
+    (0..rows.len())
+        .map(|i| {
+            let above = (0..i).rev().find_map(|k| at[k].map(|x| (k, x)));
+            let below = (i..rows.len()).find_map(|k| at[k].map(|x| (k, x)));
+            match (above, below) {
+                (_, Some((k, x))) if k == i => x,
+                (Some((a, xa)), Some((b, xb))) => {
+                    (xa as f32 + (xb as f32 - xa as f32) * (i - a) as f32 / (b - a) as f32).round() as u32
+                }
+                (Some((_, x)), None) | (None, Some((_, x))) => x,
+                (None, None) => start,
+            }
+        })
+        .collect()
 }
 
 /// A handwritten figure in a table cell: the cell's rows, with room for the
@@ -311,20 +363,48 @@ pub struct PageText<'a> {
 /// The heading `text` among the page's lines or, where the layout pass over
 /// the whole page left it out (a ruled table's headings often are), in the
 /// band under the labelled lines read again as one block.
-fn heading_anywhere(engines: &mut Engines, page: &GrayImage, text: &PageText, heading: &str) -> Option<Rect> {
-    if let Some(found) = find_heading(text.lines, heading) {
+/// A heading whose box is taller than this many text heights is no line of
+/// print: the OCR ran it together with what stands beside it («[INFIGURES»
+/// 572 px wide and 52 high, over both the figures' and the words' columns).
+const MAX_HEADING_HEIGHT_OF_TEXT: f32 = 2.0;
+
+/// The heading `text` among the page's lines or, where the layout pass over
+/// the whole page left it out (a ruled table's headings often are), in the
+/// band under the labelled lines read again as one block. A match taller
+/// than a line of print is read again alone, as one line.
+fn heading_anywhere(
+    engines: &mut Engines,
+    page: &GrayImage,
+    text: &PageText,
+    heading: &str,
+    text_height: f32,
+) -> Option<Rect> {
+    let found = find_heading(text.lines, heading).or_else(|| {
+        let top = text.labelled_bottom.min(page.height().saturating_sub(1));
+        let height = (page.height() as f32 * HEADING_SEARCH_SHARE) as u32;
+        let band = read_words_at(engines, page, [0, top, page.width(), top + height])?;
+        find_heading(&group_lines(&band), heading)
+    })?;
+    if (found[3] - found[1]) as f32 <= text_height * MAX_HEADING_HEIGHT_OF_TEXT {
         return Some(found);
     }
+    let words = read_words_at(engines, page, found)?;
+    find_heading(&group_lines(&words), heading)
+        .filter(|again| (again[3] - again[1]) as f32 <= text_height * MAX_HEADING_HEIGHT_OF_TEXT)
+}
 
-    let top = text.labelled_bottom.min(page.height().saturating_sub(1));
-    let height = (page.height() as f32 * HEADING_SEARCH_SHARE) as u32;
-    let height = height.min(page.height() - top);
-    let band = image::imageops::crop_imm(page, 0, top, page.width(), height).to_image();
-    let mut words = engines.read_block_words(&band).ok()?;
+/// The words of the page's region `[left, top, right, bottom]` (clipped to
+/// the page), read as one block, in page coordinates.
+fn read_words_at(engines: &mut Engines, page: &GrayImage, region: Rect) -> Option<Vec<Word>> {
+    let [left, top] = [region[0].min(page.width() - 1), region[1].min(page.height() - 1)];
+    let (width, height) = (region[2].min(page.width()) - left, region[3].min(page.height()) - top);
+    let crop = image::imageops::crop_imm(page, left, top, width.max(1), height.max(1)).to_image();
+    let mut words = engines.read_block_words(&crop).ok()?;
     for w in &mut words {
+        w.left += left;
         w.top += top;
     }
-    find_heading(&group_lines(&words), heading)
+    Some(words)
 }
 
 /// A text's letters and digits, folded: what a short label is compared by.
@@ -422,7 +502,7 @@ pub fn read_column_lines(
         let missing = |why: &str| ValueReading { problem: Some(why.to_string()), ..Default::default() };
         // The repeated total under the table ends it.
         let repeat = model.repeated_totals.iter().find(|r| r.column == Some(index));
-        let heading = heading_anywhere(engines, page, text, &column.labels.joined());
+        let heading = heading_anywhere(engines, page, text, &column.labels.joined(), text_height);
         let total_label = repeat
             .and_then(|r| find_heading(lines, &r.labels.joined()))
             .filter(|t| heading.is_none_or(|h| t[1] > h[3]));
@@ -622,6 +702,63 @@ mod tests {
     use image::Luma;
     use imageproc::drawing::{draw_filled_rect_mut, draw_line_segment_mut};
     use imageproc::rect::Rect as DrawRect;
+
+    #[test]
+    fn a_columns_rules_are_followed_down_past_a_stack_of_written_zeros() {
+        // A column from x 505 to 800 under its heading, both rules leaning
+        // 25 px left over 18 rows of 50; a zero written in every row near
+        // the left rule, one above the other (its sides run down the rows
+        // as a rule does); the right rule lost in rows 8 to 11.
+        let mut page = GrayImage::from_pixel(1000, 1500, Luma([250]));
+        let (top, rows_down) = (430.0f32, 900.0f32);
+        for (x, skip) in [(505.0f32, None), (800.0, Some((830.0, 1030.0)))] {
+            for dx in [0.0, 1.0] {
+                let (x0, x1) = (x + dx, x + dx - 25.0);
+                match skip {
+                    None => draw_line_segment_mut(&mut page, (x0, top), (x1, top + rows_down), Luma([40])),
+                    Some((gap_top, gap_bottom)) => {
+                        let at = |y: f32| x0 + (x1 - x0) * (y - top) / rows_down;
+                        draw_line_segment_mut(&mut page, (x0, top), (at(gap_top), gap_top), Luma([40]));
+                        draw_line_segment_mut(
+                            &mut page,
+                            (at(gap_bottom), gap_bottom),
+                            (x1, top + rows_down),
+                            Luma([40]),
+                        );
+                    }
+                }
+            }
+        }
+        let rows: Vec<(u32, u32)> = (0..18).map(|i| (430 + 50 * i, 480 + 50 * i)).collect();
+        for &(row_top, row_bottom) in &rows {
+            let centre = (560, ((row_top + row_bottom) / 2) as i32);
+            for (rx, ry) in [(10, 23), (9, 22), (8, 21)] {
+                imageproc::drawing::draw_hollow_ellipse_mut(&mut page, centre, rx, ry, Luma([30]));
+            }
+        }
+        // The zeros' sides are found as rules, as on a photo.
+        let (band_top, band_bottom) = with_neighbours(&rows, 9);
+        let strokes = crate::scan::structure::vertical_rules_within(&page, band_top, band_bottom, 400, 900);
+        assert!(strokes.iter().any(|&x| (540..=580).contains(&x)), "{strokes:?}");
+        let heading = [530, 400, 720, 420];
+        let spans = column_spans(&page, heading, &rows);
+        for (i, &(left, right)) in spans.iter().enumerate() {
+            let lean = 25.0 * ((rows[i].0 + rows[i].1) as f32 / 2.0 - top) / rows_down;
+            let (true_left, true_right) = (505.5 - lean, 800.5 - lean);
+            assert!((left as f32 - true_left - RULE_CLEARANCE as f32).abs() <= 4.0, "row {i}: {spans:?}");
+            assert!((right as f32 - true_right + RULE_CLEARANCE as f32).abs() <= 4.0, "row {i}: {spans:?}");
+        }
+    }
+
+    #[test]
+    fn a_rule_not_found_in_some_rows_is_taken_on_the_line_between_those_that_found_it() {
+        let rows: Vec<(u32, u32)> = (0..6).map(|i| (100 + 50 * i, 150 + 50 * i)).collect();
+        // Found in rows 0, 1 and 5; a stroke far off in row 3.
+        let found = vec![vec![500], vec![498], vec![], vec![420], vec![], vec![490]];
+        assert_eq!(follow_rule(&rows, &found, 0, 500), [500, 498, 496, 494, 492, 490]);
+        // Followed up from the row it was first found in.
+        assert_eq!(follow_rule(&rows, &found, 5, 490), [500, 498, 496, 494, 492, 490]);
+    }
 
     #[test]
     fn box_sides_are_taken_out_and_a_written_one_is_kept() {
