@@ -348,6 +348,67 @@ pub fn read_hand_cell(
     reading
 }
 
+/// Rows sloping less than this (rows per column: tan 1°, the slope below
+/// which `structure` leaves a page unturned, as the readers tolerate it)
+/// are read where they stand; steeper, the cell is levelled first (the
+/// resampling softens a stroke's edge a little).
+const MIN_LEVELLED_SLOPE: f32 = 0.0175;
+
+/// Reads the handwritten count at `place`, whose rows slope by `slope`
+/// rows per column to the right (`place`'s rows and label middle where
+/// they stand at its region's left edge): the region is first sheared
+/// level, so that its rules run along pixel rows (where they are taken
+/// out) and the rows hold the same figure all along. A curled sheet's
+/// rows rise or fall by a row and more across a figure's cell.
+pub fn read_hand_cell_along(
+    page: &GrayImage,
+    place: &Place,
+    slope: f32,
+    letter_boxes: &[Rect],
+    max_digits: u32,
+    leading_zero: LeadingZero,
+) -> ValueReading {
+    if slope.abs() < MIN_LEVELLED_SLOPE {
+        return read_hand_cell(page, place, letter_boxes, max_digits, leading_zero);
+    }
+    let [l, t, r, b] = place.region;
+    let (w, h) = (r.saturating_sub(l), b.saturating_sub(t));
+    let page_row = |x: u32, y: u32| t as f32 + y as f32 + slope * x as f32;
+    // Each column moved up or down by its share of a row, between the two
+    // page rows it falls between (a stroke's edge keeps its shade).
+    let level = GrayImage::from_fn(w, h, |x, y| {
+        let row = page_row(x, y);
+        if row < 0.0 || row + 1.0 >= page.height() as f32 || l + x >= page.width() {
+            return image::Luma([255]);
+        }
+        let (upper, share) = (row.floor() as u32, row.fract());
+        let (a, b) = (page.get_pixel(l + x, upper).0[0] as f32, page.get_pixel(l + x, upper + 1).0[0] as f32);
+        image::Luma([(a + (b - a) * share).round() as u8])
+    });
+    let to_level = |bx: &Rect| {
+        let shift = |x: u32| (slope * x.saturating_sub(l) as f32).round() as i64;
+        let (top, bottom) = (
+            bx[1] as i64 - t as i64 - shift(bx[2]).max(shift(bx[0])),
+            bx[3] as i64 - t as i64 - shift(bx[0]).min(shift(bx[2])),
+        );
+        [bx[0].saturating_sub(l), top.max(0) as u32, bx[2].saturating_sub(l), bottom.max(0) as u32]
+    };
+    let letters: Vec<Rect> = letter_boxes.iter().filter(|bx| bx[2] > l && bx[0] < r).map(to_level).collect();
+    let levelled = Place {
+        region: [0, 0, w, h],
+        own_rows: (place.own_rows.0.saturating_sub(t), place.own_rows.1.saturating_sub(t)),
+        label_centre_y: place.label_centre_y.saturating_sub(t),
+        line_height: place.line_height,
+    };
+    let mut value = read_hand_cell(&level, &levelled, &letters, max_digits, leading_zero);
+    // The figure's box back on the page: its corners' rows sheared back.
+    value.cell = value.cell.map(|[x0, y0, x1, y1]| {
+        let (top, bottom) = (page_row(x0, y0).min(page_row(x1, y0)), page_row(x0, y1).max(page_row(x1, y1)));
+        [l + x0, top.max(0.0) as u32, l + x1, bottom.max(0.0) as u32]
+    });
+    value
+}
+
 /// The one written dash in a cell that holds no digit: of the ink whose
 /// middle lies in the count's rows (`own`), a single long, low stroke,
 /// clear of the rules that bound the rows (a piece of a rule is no dash).
@@ -1500,6 +1561,35 @@ mod tests {
         assert_eq!(strokes(&stroke_between_rules(20, 380)), 1);
         // The rules stop at the stroke, as a box's do at its side.
         assert_eq!(strokes(&stroke_between_rules(200, 380)), 0);
+    }
+
+    #[test]
+    fn a_figure_in_a_row_that_rises_across_the_cell_is_read_along_it() {
+        // A row between rules rising 1 row in 10 to the right (a curled
+        // sheet): 40 px high at the cell's left edge (rows 60–100), at x 300
+        // rows 30–70, where a «1» is written across its middle.
+        let slope = -0.1f32;
+        let mut page = GrayImage::from_pixel(400, 140, image::Luma([250]));
+        for x in 0..400u32 {
+            for rule in [60.0f32, 100.0] {
+                let y = (rule + slope * x as f32).round() as u32;
+                page.put_pixel(x, y, image::Luma([40]));
+                page.put_pixel(x, y + 1, image::Luma([40]));
+            }
+        }
+        for y in 36..64 {
+            for x in 300..304 {
+                page.put_pixel(x, y, image::Luma([30]));
+            }
+        }
+        let place = Place { region: [0, 0, 400, 140], own_rows: (60, 100), label_centre_y: 80, line_height: 20.0 };
+        let along = read_hand_cell_along(&page, &place, slope, &[], 5, LeadingZero::Doubtful);
+        assert_eq!(along.value, Some(1), "{:?}", along.problem);
+        let cell = along.cell.expect("the figure's box");
+        assert!(cell[0] >= 298 && cell[2] <= 306 && cell[1] >= 30 && cell[3] <= 70, "{cell:?}");
+        // Read level, the «1» stands above the row's rows at the left edge.
+        let level = read_hand_cell(&page, &place, &[], 5, LeadingZero::Doubtful);
+        assert_ne!(level.value, Some(1), "{:?}", level.problem);
     }
 
     #[test]

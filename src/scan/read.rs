@@ -751,17 +751,28 @@ pub fn read_page(
         let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
         let mut hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
         let mut own_rows = (region[1], region[3]);
-        // In a ruled table the count's row is its label's, rule to rule.
-        // A pen's figure may cross into the rows around, in a table or
-        // not: the region reaches as far, so that such a figure is not cut
-        // by its edge (its middle still tells whose row it is).
-        if let Some((_, rows)) = table_cell {
+        let mut rows_slope = 0.0;
+        let mut centre_at_left = centre;
+        // In a ruled table the count's row is its label's, rule to rule,
+        // as the rules run where the figure is written. A pen's figure may
+        // cross into the rows around, in a table or not: the region reaches
+        // as far, so that such a figure is not cut by its edge (its middle
+        // still tells whose row it is).
+        let mut bend = 0;
+        if let Some((column_left, rows)) = table_cell {
             own_rows = rows;
+            if let Some((traced, slope)) = table::row_as_traced(page, column_left, rows, line_height) {
+                let shift = |y: u32| (y as f32 + slope * region[0].saturating_sub(column_left) as f32).max(0.0) as u32;
+                own_rows = (shift(traced.0), shift(traced.1));
+                centre_at_left = (own_rows.0 + own_rows.1) / 2;
+                rows_slope = slope;
+                bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
+            }
         }
-        let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32;
+        let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32 + bend;
         hand_region[1] = hand_region[1].min(own_rows.0.saturating_sub(drift));
         hand_region[3] = hand_region[3].max((own_rows.1 + drift).min(PAGE_HEIGHT));
-        cells.push((index, hand_region, own_rows, centre, band));
+        cells.push((index, hand_region, own_rows, centre_at_left, band, rows_slope));
     }
     // A page whose counts Tesseract and the glyph reader mostly could not
     // read alike is taken for a form filled in by hand: every count is read
@@ -769,12 +780,13 @@ pub fn read_page(
     let printed: Vec<&ValueReading> = reading.values.values().collect();
     if looks_handwritten(&printed) {
         reading.handwritten = true;
-        for &(index, region, own_rows, centre, band) in &cells {
+        for &(index, region, own_rows, centre, band, rows_slope) in &cells {
             let key = &model.lines[index].key;
             let place = hand::Place { region, own_rows, label_centre_y: centre, line_height };
-            let mut value = hand::read_hand_cell(
+            let mut value = hand::read_hand_cell_along(
                 page,
                 &place,
+                rows_slope,
                 &letter_boxes,
                 model.max_digits,
                 hand::LeadingZero::for_counts(model.leading_zeros),

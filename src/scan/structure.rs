@@ -277,6 +277,107 @@ pub fn vertical_rules(page: &GrayImage, top: u32, bottom: u32) -> Vec<u32> {
     vertical_rules_within(page, top, bottom, 0, page.width())
 }
 
+/// A rule is traced in steps of this many columns; a step counts as on
+/// the rule when most of its columns are ink in the row looked at.
+const TRACE_STEP: u32 = 6;
+/// From one step to the next the rule is looked for this many rows either
+/// side of where its slope so far puts it (a curled sheet bends a rule by
+/// less than a row in a step).
+const TRACE_ROWS: u32 = 2;
+/// Where the rule was first looked for may be this many rows off its row
+/// at the start column (a row's mean over the whole page).
+const TRACE_START_ROWS: u32 = 10;
+/// A row is on a rule where it is this much darker (0–255) than the rows
+/// this far above and below it: a printed rule is two or three rows
+/// thick; a faint one on a phone photo is 15–40 darker than its paper,
+/// grain between rows a few levels.
+const TRACE_RIDGE_DEPTH: u32 = 10;
+const TRACE_RIDGE_REACH: u32 = 3;
+/// A rule crossed by nothing found for this many columns (a gap in the
+/// print, a blot) is lost: the trace ends there.
+const TRACE_MAX_GAP: u32 = 48;
+/// The slope is the least-squares line through the points found, when at
+/// least this many were.
+const TRACE_MIN_POINTS: usize = 5;
+
+/// Where a horizontal rule runs between columns `from` and `to` (from <
+/// to), found near row `y` at column `from`: traced step by step along its
+/// ink, each step looked for near where the steps before put it, across
+/// the strokes of a figure written over it and short gaps. Returns the
+/// rule's row at `from` and its slope (rows per column: negative rises to
+/// the right) from the line through the steps found; `None` where too few
+/// were. A paper's curl bends a row's rules past what turning the page
+/// undid: a figure at a row's right end stands where the rule runs there,
+/// not where it runs on average.
+pub fn trace_rule(page: &GrayImage, from: u32, to: u32, y: u32) -> Option<(f32, f32)> {
+    let (w, h) = page.dimensions();
+    let to = to.min(w.saturating_sub(TRACE_STEP));
+    if to <= from + TRACE_STEP || y >= h {
+        return None;
+    }
+    // A step's shade on a row: its columns' mean. The rule is a thin line
+    // darker than the paper just above and below it (however faint the
+    // print, or shaded the paper, there).
+    let shade =
+        |x: u32, row: u32| (x..x + TRACE_STEP).map(|c| page.get_pixel(c, row).0[0] as u32).sum::<u32>() / TRACE_STEP;
+    let on_rule = |x: u32, row: u32| {
+        let (above, below) = (row.checked_sub(TRACE_RIDGE_REACH), row + TRACE_RIDGE_REACH);
+        let Some(above) = above.filter(|_| below < h) else { return false };
+        let here = shade(x, row) + TRACE_RIDGE_DEPTH;
+        here <= shade(x, above) && here <= shade(x, below)
+    };
+    // The step's row nearest `expected` within `reach` that is on the rule.
+    let nearest = |x: u32, expected: f32, reach: u32| {
+        let centre = expected.round().max(0.0) as u32;
+        (0..=reach)
+            .flat_map(|d| [centre.checked_sub(d), Some(centre + d)])
+            .flatten()
+            .filter(|&r| r < h)
+            .find(|&r| on_rule(x, r))
+    };
+    let mut points: Vec<(f32, f32)> = Vec::new();
+    let first = nearest(from, y as f32, TRACE_START_ROWS)?;
+    points.push((from as f32, first as f32));
+    let (mut last_x, mut x) = (from, from + TRACE_STEP);
+    while x < to && x - last_x <= TRACE_MAX_GAP {
+        let expected = extrapolate(&points, x as f32);
+        if let Some(row) = nearest(x, expected, TRACE_ROWS) {
+            points.push((x as f32, row as f32));
+            last_x = x;
+        }
+        x += TRACE_STEP;
+    }
+    if points.len() < TRACE_MIN_POINTS {
+        return None;
+    }
+    let slope = fitted_slope(&points);
+    let n = points.len() as f32;
+    let (mean_x, mean_y) = (points.iter().map(|p| p.0).sum::<f32>() / n, points.iter().map(|p| p.1).sum::<f32>() / n);
+    Some((mean_y - slope * (mean_x - from as f32), slope))
+}
+
+/// The row the last points found put column `x` at: the line through the
+/// last few of them (one point alone: its row).
+fn extrapolate(points: &[(f32, f32)], x: f32) -> f32 {
+    let recent = &points[points.len().saturating_sub(TRACE_MIN_POINTS * 2)..];
+    let last = recent[recent.len() - 1];
+    if recent.len() < 2 {
+        return last.1;
+    }
+    last.1 + fitted_slope(recent) * (x - last.0)
+}
+
+/// The least-squares slope of `points` (rows per column).
+fn fitted_slope(points: &[(f32, f32)]) -> f32 {
+    let n = points.len() as f32;
+    let (mean_x, mean_y) = (points.iter().map(|p| p.0).sum::<f32>() / n, points.iter().map(|p| p.1).sum::<f32>() / n);
+    let spread: f32 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if spread <= 0.0 {
+        return 0.0;
+    }
+    points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum::<f32>() / spread
+}
+
 /// [`vertical_rules`] between columns `left` and `right` only. A rule may
 /// lean (a photo's perspective, a curled sheet): its ink is looked for
 /// within [`MAX_RULE_LEAN`] of the band's height either side of its column.
@@ -317,6 +418,32 @@ pub fn vertical_rules_within(page: &GrayImage, top: u32, bottom: u32, left: u32,
 mod tests {
     use super::*;
     use imageproc::drawing::draw_line_segment_mut;
+
+    #[test]
+    fn a_faint_rule_is_traced_along_its_bend_across_a_figures_strokes() {
+        // Paper at 245, a rule 25 darker (fainter than the rule search's
+        // ink), rising 1 row in 10 to the right from row 300 at x 100; the
+        // strokes of a figure cross it at x 300.
+        let mut page = GrayImage::from_pixel(800, 500, Luma([245]));
+        for x in 100..700u32 {
+            let y = (300.0 - 0.1 * (x - 100) as f32).round() as u32;
+            page.put_pixel(x, y, Luma([220]));
+            page.put_pixel(x, y + 1, Luma([220]));
+        }
+        for x in [300u32, 320] {
+            for y in 240..300 {
+                for dx in 0..4 {
+                    page.put_pixel(x + dx, y, Luma([40]));
+                }
+            }
+        }
+        // Looked for 4 rows off, at x 120 (where the rule is at row 298).
+        let (row, slope) = trace_rule(&page, 120, 600, 302).expect("traced");
+        assert!((row - 298.5).abs() <= 1.5, "{row}");
+        assert!((slope + 0.1).abs() <= 0.01, "{slope}");
+        // Nothing near where it is looked for: no rule.
+        assert!(trace_rule(&page, 120, 600, 400).is_none());
+    }
 
     /// A white page with ruled rows sloping by `deg`.
     fn ruled_page(deg: f32) -> GrayImage {

@@ -18,7 +18,7 @@ use super::hand;
 use super::lines::{group_lines, longest_rising_chain, Rect, TextLine};
 use super::ocr::{Engines, Word};
 use super::reading::{zero_without_digit, Reading, ValueReading};
-use super::structure::{vertical_rules, vertical_rules_within, HorizontalRule, MAX_RULE_LEAN};
+use super::structure::{trace_rule, vertical_rules, vertical_rules_within, HorizontalRule, MAX_RULE_LEAN};
 use crate::model::{CodeBox, FormModel};
 use crate::textmatch::{fold, partial_score};
 
@@ -621,6 +621,41 @@ pub fn value_column_left(
     // (a 1, a 7's stem): the page's frame has no cell after it.
     let next = after.next_back().unwrap_or(page.width());
     (next >= first + room).then_some((first + RULE_CLEARANCE, (above, below)))
+}
+
+/// A row's rules are traced this many text heights right of its value
+/// column's left edge to measure how they slope where a figure is written.
+pub const ROW_TRACE_OF_TEXT: f32 = 12.0;
+/// A traced slope steeper than this (rows per column, about 11°) is a
+/// stroke followed off its rule, not a rule.
+const MAX_TRACED_SLOPE: f32 = 0.2;
+
+/// A table row (`rows`: its top and bottom rules' mean rows) as its rules
+/// run right of `column_left`, its value column's left edge: the rows at
+/// that column and their slope (rows per column), traced along the rules'
+/// ink (`structure::trace_rule`). A rule not traced runs parallel to the
+/// other; `None` when neither was.
+pub fn row_as_traced(
+    page: &GrayImage,
+    column_left: u32,
+    (top, bottom): (u32, u32),
+    text_height: f32,
+) -> Option<((u32, u32), f32)> {
+    // Clear of the column's vertical rule, whose ink is on every row.
+    let from = column_left + RULE_CLEARANCE;
+    let to = from + (text_height * ROW_TRACE_OF_TEXT) as u32;
+    let traced = |y: u32| trace_rule(page, from, to, y).filter(|(_, slope)| slope.abs() <= MAX_TRACED_SLOPE);
+    let height = (bottom - top) as f32;
+    let ((above, below), slope) = match (traced(top), traced(bottom)) {
+        (Some((a, sa)), Some((b, sb))) => ((a, b), (sa + sb) / 2.0),
+        (Some((a, sa)), None) => ((a, a + height), sa),
+        (None, Some((b, sb))) => ((b - height, b), sb),
+        (None, None) => return None,
+    };
+    // Back from `from` to the column's edge.
+    let back = slope * RULE_CLEARANCE as f32;
+    let (above, below) = ((above - back).max(0.0), below - back);
+    (below > above + height / 2.0).then_some(((above as u32, below as u32), slope))
 }
 
 /// The station from code boxes: the digits after each `marker` word of the
