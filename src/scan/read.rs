@@ -720,6 +720,9 @@ pub fn read_page(
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     let mut cells = Vec::new();
+    let found_cells: Vec<_> =
+        ordered.iter().map(|&(_, band)| table::value_column_left(page, band, line_height, rules)).collect();
+    let table_cells = table::agree_on_value_column(&found_cells, line_height);
     for (pos, &(index, band)) in ordered.iter().enumerate() {
         // The count may stand anywhere beside its label's lines (a wrapped
         // line of the label may not have been recognised): search up to
@@ -736,10 +739,18 @@ pub fn read_page(
         // Where the label stands in a ruled table, its figure stands past
         // the table's rule to its right, whatever of the label's print the
         // layout pass left out of the label («(Total of #5 + #6 + #7)»).
+        // A column most of the table's lines share starts the figure's
+        // cell however far the label's words seemed to reach.
         let after_label = (band[2] as f32 + line_height * 0.5) as u32;
-        let table_cell = table::value_column_left(page, band, line_height, rules);
-        let value_left = table_cell.map_or(after_label, |(x, _)| x.max(after_label));
-        let region = [value_left, top.max(0.0) as u32, PAGE_WIDTH.saturating_sub(8), (bottom as u32).min(PAGE_HEIGHT)];
+        let value_left = match table_cells[pos] {
+            Some((cell, true)) => cell.left,
+            Some((cell, false)) => cell.left.max(after_label),
+            None => after_label,
+        };
+        let table_cell = table_cells[pos].map(|(cell, _)| cell);
+        let value_right = table_cell.map_or(PAGE_WIDTH, |cell| cell.right).min(PAGE_WIDTH.saturating_sub(8));
+        let region =
+            [value_left, top.max(0.0) as u32, value_right.max(value_left + 1), (bottom as u32).min(PAGE_HEIGHT)];
         let centre = (band[1] + band[3]) / 2;
         let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
         value.label = Some(band);
@@ -759,7 +770,7 @@ pub fn read_page(
         // as far, so that such a figure is not cut by its edge (its middle
         // still tells whose row it is).
         let mut bend = 0;
-        if let Some((column_left, rows)) = table_cell {
+        if let Some(table::ValueCell { left: column_left, rows, .. }) = table_cell {
             own_rows = rows;
             if let Some((traced, slope)) = table::row_as_traced(page, column_left, rows, line_height) {
                 let shift = |y: u32| (y as f32 + slope * region[0].saturating_sub(column_left) as f32).max(0.0) as u32;

@@ -335,10 +335,9 @@ fn read_table_cell(
     let place =
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
     let mut value =
-        hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros));
-    // Ink in which neither reader found a count (no glyph, and no count or
-    // word for zero to the sequence reader: a stroke lost with a rule,
-    // specks) is no figure either: the cell is as good as blank.
+        hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros)); // Ink in which neither reader found a count (no glyph, and no count or
+                                                                                                                       // word for zero to the sequence reader: a stroke lost with a rule,
+                                                                                                                       // specks) is no figure either: the cell is as good as blank.
     if value.value.is_none() && blank_is_zero {
         match value.problem.as_deref() {
             Some(hand::EMPTY_CELL) => value = zero_without_digit("the cell is blank: 0 on this form"),
@@ -595,18 +594,28 @@ fn without_box_sides(mut crop: GrayImage) -> GrayImage {
     framed
 }
 
-/// The left edge of the value column beside a label in a ruled table: the
-/// first vertical rule right of the label's text (`band`) down the table row
-/// the label's middle stands in (between `rules`, the page's horizontal
-/// rules), that has a cell's room after it (the page's frame at its edge
-/// does not), past the rule's blur; with the row (its top and bottom
-/// rules). `None` off a table.
+/// Where a line's figure is written in a ruled table: from `left` (past a
+/// column rule's blur) to `right` (the table's far rule, or the page's
+/// edge), in the row between the rules `rows` (top, bottom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueCell {
+    pub left: u32,
+    pub right: u32,
+    pub rows: (u32, u32),
+}
+
+/// The value cell beside a label in a ruled table: from the first vertical
+/// rule right of the label's text (`band`) down the table row the label's
+/// middle stands in (between `rules`, the page's horizontal rules), that
+/// has a cell's room after it (the page's frame at its edge does not), to
+/// the row's last vertical rule (the table's far rule: a box's border there
+/// reads as a sure 1), each past the rule's blur. `None` off a table.
 pub fn value_column_left(
     page: &GrayImage,
     band: Rect,
     text_height: f32,
     rules: &[HorizontalRule],
-) -> Option<(u32, (u32, u32))> {
+) -> Option<ValueCell> {
     let middle = (band[1] + band[3]) / 2;
     let above = rules.iter().map(|r| r.y).filter(|&y| y < middle).max()?;
     let below = rules.iter().map(|r| r.y).filter(|&y| y > middle).min()?;
@@ -620,7 +629,51 @@ pub fn value_column_left(
     // stroke of a written figure that runs down a short row like a rule
     // (a 1, a 7's stem): the page's frame has no cell after it.
     let next = after.next_back().unwrap_or(page.width());
-    (next >= first + room).then_some((first + RULE_CLEARANCE, (above, below)))
+    (next >= first + room).then_some(ValueCell {
+        left: first + RULE_CLEARANCE,
+        right: next.saturating_sub(RULE_CLEARANCE),
+        rows: (above, below),
+    })
+}
+
+/// The value column's left edge of most of a table's lines, where at least
+/// this many lines found one within [`VALUE_COLUMN_SLACK_OF_TEXT`] of it.
+const MIN_LINES_FOR_COLUMN: usize = 3;
+/// A line whose value column starts further than this many text heights
+/// from the one most lines share took another stroke for its rule (a
+/// letter of a label read short, a figure's «1»).
+const VALUE_COLUMN_SLACK_OF_TEXT: f32 = 2.0;
+/// A table row taller than this many text heights is none: the rules
+/// between the labels were not found (faint, or sloping on a curled sheet).
+const MAX_TABLE_ROW_OF_TEXT: f32 = 3.0;
+
+/// The value columns of one table's lines beside their labels
+/// (`value_column_left` of each, in order down the page) made to agree:
+/// the figures of a table's lines stand in one column. Where most lines
+/// share a left edge, a line whose edge is off it takes the shared one;
+/// a line whose row is too tall to be one has no table cell. Returns the
+/// cells, and whether their edge is the shared one (a label's text that
+/// seems to reach past it holds something else: the figure read with it).
+pub fn agree_on_value_column(cells: &[Option<ValueCell>], text_height: f32) -> Vec<Option<(ValueCell, bool)>> {
+    let slack = (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32;
+    let row_like = |cell: &ValueCell| (cell.rows.1 - cell.rows.0) as f32 <= text_height * MAX_TABLE_ROW_OF_TEXT;
+    let mut edges: Vec<u32> = cells.iter().flatten().filter(|c| row_like(c)).map(|c| c.left).collect();
+    edges.sort_unstable();
+    let shared = edges
+        .get(edges.len() / 2)
+        .copied()
+        .filter(|&m| edges.iter().filter(|x| x.abs_diff(m) <= slack).count() >= MIN_LINES_FOR_COLUMN);
+    cells
+        .iter()
+        .map(|cell| {
+            let cell = cell.filter(row_like)?;
+            Some(match shared {
+                Some(m) if cell.left.abs_diff(m) > slack => (ValueCell { left: m, ..cell }, true),
+                Some(_) => (cell, true),
+                None => (cell, false),
+            })
+        })
+        .collect()
 }
 
 /// A row's rules are traced this many text heights right of its value
@@ -874,6 +927,38 @@ mod tests {
             [HorizontalRule { y: 520, left: 100, right: 900 }, HorizontalRule { y: 560, left: 100, right: 300 }];
         let rows = table_rows(&short, heading, Some(720), 4, 20.0, 2000).unwrap();
         assert_eq!(rows[0], (520, 570));
+    }
+
+    #[test]
+    fn a_tables_lines_share_one_value_column() {
+        // Five lines at 840 ± 3; one took a letter's stroke (449), one a
+        // figure's (1055); rows 245 px high (their rules not found), whose
+        // cells end at the page's edge.
+        let cell = |left: u32, rows: (u32, u32)| Some(ValueCell { left, right: 1500, rows });
+        let cells = [
+            cell(1599, (330, 575)),
+            cell(1599, (330, 575)),
+            cell(1599, (330, 575)),
+            cell(839, (615, 644)),
+            cell(449, (644, 677)),
+            cell(841, (677, 712)),
+            cell(843, (712, 745)),
+            cell(1055, (745, 775)),
+            cell(842, (775, 804)),
+            cell(845, (330, 575)),
+            None,
+        ];
+        let agreed = agree_on_value_column(&cells, 23.0);
+        let edges: Vec<Option<u32>> = agreed.iter().map(|c| c.map(|(cell, _)| cell.left)).collect();
+        assert_eq!(
+            edges,
+            [None, None, None, Some(839), Some(842), Some(841), Some(843), Some(842), Some(842), None, None]
+        );
+        assert!(agreed.iter().flatten().all(|(_, shared)| *shared));
+        assert_eq!(agreed[4].map(|(c, _)| c.rows), Some((644, 677)));
+        // Two lines are no column to agree on.
+        let few = agree_on_value_column(&cells[3..5], 23.0);
+        assert_eq!(few[1], Some((cells[4].unwrap(), false)));
     }
 
     #[test]
