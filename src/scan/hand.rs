@@ -352,7 +352,7 @@ pub fn read_hand_cell(
 /// which `structure` leaves a page unturned, as the readers tolerate it)
 /// are read where they stand; steeper, the cell is levelled first (the
 /// resampling softens a stroke's edge a little).
-const MIN_LEVELLED_SLOPE: f32 = 0.0175;
+pub(super) const MIN_LEVELLED_SLOPE: f32 = 0.0175;
 
 /// Reads the handwritten count at `place`, whose rows slope by `slope`
 /// rows per column to the right (`place`'s rows and label middle where

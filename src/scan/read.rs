@@ -720,8 +720,18 @@ pub fn read_page(
     let mut ordered: Vec<(usize, Rect)> = bands.iter().enumerate().filter_map(|(i, b)| b.map(|b| (i, b))).collect();
     ordered.sort_by_key(|(_, b)| b[1]);
     let mut cells = Vec::new();
-    let found_cells: Vec<_> =
-        ordered.iter().map(|&(_, band)| table::value_column_left(page, band, line_height, rules)).collect();
+    // A row that holds another line's label too is none: the rules between
+    // the labels were not found (faint, or too steep on a curled sheet).
+    let middles: Vec<u32> = ordered.iter().map(|(_, band)| (band[1] + band[3]) / 2).collect();
+    let found_cells: Vec<_> = ordered
+        .iter()
+        .enumerate()
+        .map(|(pos, &(_, band))| {
+            let cell = table::value_column_left(page, band, line_height, rules)?;
+            let holds_another = |(k, &m): (usize, &u32)| k != pos && cell.rows.0 < m && m < cell.rows.1;
+            (!middles.iter().enumerate().any(holds_another)).then_some(cell)
+        })
+        .collect();
     let table_cells = table::agree_on_value_column(&found_cells, line_height);
     for (pos, &(index, band)) in ordered.iter().enumerate() {
         // The count may stand anywhere beside its label's lines (a wrapped
@@ -748,9 +758,7 @@ pub fn read_page(
             None => after_label,
         };
         let table_cell = table_cells[pos].map(|(cell, _)| cell);
-        let value_right = table_cell.map_or(PAGE_WIDTH, |cell| cell.right).min(PAGE_WIDTH.saturating_sub(8));
-        let region =
-            [value_left, top.max(0.0) as u32, value_right.max(value_left + 1), (bottom as u32).min(PAGE_HEIGHT)];
+        let region = [value_left, top.max(0.0) as u32, PAGE_WIDTH.saturating_sub(8), (bottom as u32).min(PAGE_HEIGHT)];
         let centre = (band[1] + band[3]) / 2;
         let mut value = read_cell(engines, page, region, centre, line_height, &letter_boxes, model.max_digits)?;
         value.label = Some(band);
@@ -779,6 +787,16 @@ pub fn read_page(
                 rows_slope = slope;
                 bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
             }
+        } else if let Some((traced, slope)) = table::row_as_traced(page, region[0], own_rows, line_height)
+            .filter(|(_, slope)| slope.abs() >= hand::MIN_LEVELLED_SLOPE)
+        {
+            // Off a table the rules were not found on the page (too faint,
+            // or too steep on a curled sheet), but may be traced from
+            // between the labels: where they slope, the row is theirs.
+            own_rows = traced;
+            centre_at_left = (own_rows.0 + own_rows.1) / 2;
+            rows_slope = slope;
+            bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
         }
         let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32 + bend;
         hand_region[1] = hand_region[1].min(own_rows.0.saturating_sub(drift));

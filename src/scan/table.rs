@@ -595,21 +595,18 @@ fn without_box_sides(mut crop: GrayImage) -> GrayImage {
 }
 
 /// Where a line's figure is written in a ruled table: from `left` (past a
-/// column rule's blur) to `right` (the table's far rule, or the page's
-/// edge), in the row between the rules `rows` (top, bottom).
+/// column rule's blur), in the row between the rules `rows` (top, bottom).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValueCell {
     pub left: u32,
-    pub right: u32,
     pub rows: (u32, u32),
 }
 
 /// The value cell beside a label in a ruled table: from the first vertical
 /// rule right of the label's text (`band`) down the table row the label's
 /// middle stands in (between `rules`, the page's horizontal rules), that
-/// has a cell's room after it (the page's frame at its edge does not), to
-/// the row's last vertical rule (the table's far rule: a box's border there
-/// reads as a sure 1), each past the rule's blur. `None` off a table.
+/// has a cell's room after it (the page's frame at its edge does not), past
+/// the rule's blur. `None` off a table.
 pub fn value_column_left(
     page: &GrayImage,
     band: Rect,
@@ -629,11 +626,7 @@ pub fn value_column_left(
     // stroke of a written figure that runs down a short row like a rule
     // (a 1, a 7's stem): the page's frame has no cell after it.
     let next = after.next_back().unwrap_or(page.width());
-    (next >= first + room).then_some(ValueCell {
-        left: first + RULE_CLEARANCE,
-        right: next.saturating_sub(RULE_CLEARANCE),
-        rows: (above, below),
-    })
+    (next >= first + room).then_some(ValueCell { left: first + RULE_CLEARANCE, rows: (above, below) })
 }
 
 /// The value column's left edge of most of a table's lines, where at least
@@ -643,42 +636,70 @@ const MIN_LINES_FOR_COLUMN: usize = 3;
 /// from the one most lines share took another stroke for its rule (a
 /// letter of a label read short, a figure's «1»).
 const VALUE_COLUMN_SLACK_OF_TEXT: f32 = 2.0;
-/// A table row taller than this many text heights is none: the rules
-/// between the labels were not found (faint, or sloping on a curled sheet).
-const MAX_TABLE_ROW_OF_TEXT: f32 = 3.0;
 
-/// The value columns of one table's lines beside their labels
-/// (`value_column_left` of each, in order down the page) made to agree:
-/// the figures of a table's lines stand in one column. Where most lines
-/// share a left edge, a line whose edge is off it takes the shared one;
-/// a line whose row is too tall to be one has no table cell. Returns the
-/// cells, and whether their edge is the shared one (a label's text that
-/// seems to reach past it holds something else: the figure read with it).
+/// The value columns of the lines beside their labels (`value_column_left`
+/// of each, in order down the page) made to agree within each table: the
+/// figures of a table's lines stand in one column. Lines whose rows follow
+/// one another less than a row apart are one table (a form may print two,
+/// their columns apart); where most of a table's lines share a left edge, a line
+/// whose edge is off it takes the shared one. Returns the cells, and
+/// whether their edge
+/// is a shared one (a label's text that seems to reach past it holds
+/// something else: the figure read with it).
 pub fn agree_on_value_column(cells: &[Option<ValueCell>], text_height: f32) -> Vec<Option<(ValueCell, bool)>> {
-    let slack = (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32;
-    let row_like = |cell: &ValueCell| (cell.rows.1 - cell.rows.0) as f32 <= text_height * MAX_TABLE_ROW_OF_TEXT;
-    let mut edges: Vec<u32> = cells.iter().flatten().filter(|c| row_like(c)).map(|c| c.left).collect();
-    edges.sort_unstable();
-    let shared = edges
-        .get(edges.len() / 2)
-        .copied()
-        .filter(|&m| edges.iter().filter(|x| x.abs_diff(m) <= slack).count() >= MIN_LINES_FOR_COLUMN);
-    cells
-        .iter()
-        .map(|cell| {
-            let cell = cell.filter(row_like)?;
-            Some(match shared {
-                Some(m) if cell.left.abs_diff(m) > slack => (ValueCell { left: m, ..cell }, true),
+    let kept = cells;
+    let mut agreed = vec![None; cells.len()];
+    let mut start = 0;
+    while start < kept.len() {
+        let mut end = start + 1;
+        while end < kept.len() {
+            let follows = match (kept[end - 1], kept[end]) {
+                // Less than a row apart (a rule doubled by the photo's
+                // blur splits the rows; a second table starts further on).
+                (Some(above), Some(below)) => {
+                    let row = (above.rows.1 - above.rows.0).min(below.rows.1 - below.rows.0);
+                    below.rows.0.abs_diff(above.rows.1) < row
+                }
+                _ => false,
+            };
+            if !follows {
+                break;
+            }
+            end += 1;
+        }
+        let table: Vec<ValueCell> = kept[start..end].iter().flatten().copied().collect();
+        let shared = shared_edge(&table, text_height);
+        for (i, cell) in (start..end).zip(&kept[start..end]) {
+            agreed[i] = cell.map(|cell| match shared {
+                Some(m) if cell.left.abs_diff(m) > (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32 => {
+                    (ValueCell { left: m, ..cell }, true)
+                }
                 Some(_) => (cell, true),
                 None => (cell, false),
-            })
-        })
-        .collect()
+            });
+        }
+        start = end;
+    }
+    agreed
+}
+
+/// The left edge most of one table's value cells share: their median, where
+/// at least [`MIN_LINES_FOR_COLUMN`] lie within the slack of it.
+fn shared_edge(table: &[ValueCell], text_height: f32) -> Option<u32> {
+    let slack = (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32;
+    let mut edges: Vec<u32> = table.iter().map(|c| c.left).collect();
+    edges.sort_unstable();
+    let median = *edges.get(edges.len() / 2)?;
+    (edges.iter().filter(|x| x.abs_diff(median) <= slack).count() >= MIN_LINES_FOR_COLUMN).then_some(median)
 }
 
 /// A row's rules are traced this many text heights right of its value
 /// column's left edge to measure how they slope where a figure is written.
 pub const ROW_TRACE_OF_TEXT: f32 = 12.0;
+/// A row's two rules slope alike, within this (rows per column, about
+/// 2°): a trace that strayed onto a figure's strokes or a box's edge
+/// and on does not.
+const MAX_RULES_SLOPE_DIFFERENCE: f32 = 0.035;
 /// A traced slope steeper than this (rows per column, about 11°) is a
 /// stroke followed off its rule, not a rule.
 const MAX_TRACED_SLOPE: f32 = 0.2;
@@ -686,8 +707,7 @@ const MAX_TRACED_SLOPE: f32 = 0.2;
 /// A table row (`rows`: its top and bottom rules' mean rows) as its rules
 /// run right of `column_left`, its value column's left edge: the rows at
 /// that column and their slope (rows per column), traced along the rules'
-/// ink (`structure::trace_rule`). A rule not traced runs parallel to the
-/// other; `None` when neither was.
+/// ink (`structure::trace_rule`); `None` unless both were, sloping alike.
 pub fn row_as_traced(
     page: &GrayImage,
     column_left: u32,
@@ -700,10 +720,8 @@ pub fn row_as_traced(
     let traced = |y: u32| trace_rule(page, from, to, y).filter(|(_, slope)| slope.abs() <= MAX_TRACED_SLOPE);
     let height = (bottom - top) as f32;
     let ((above, below), slope) = match (traced(top), traced(bottom)) {
-        (Some((a, sa)), Some((b, sb))) => ((a, b), (sa + sb) / 2.0),
-        (Some((a, sa)), None) => ((a, a + height), sa),
-        (None, Some((b, sb))) => ((b - height, b), sb),
-        (None, None) => return None,
+        (Some((a, sa)), Some((b, sb))) if (sa - sb).abs() <= MAX_RULES_SLOPE_DIFFERENCE => ((a, b), (sa + sb) / 2.0),
+        _ => return None,
     };
     // Back from `from` to the column's edge.
     let back = slope * RULE_CLEARANCE as f32;
@@ -932,33 +950,45 @@ mod tests {
     #[test]
     fn a_tables_lines_share_one_value_column() {
         // Five lines at 840 ± 3; one took a letter's stroke (449), one a
-        // figure's (1055); rows 245 px high (their rules not found), whose
-        // cells end at the page's edge.
-        let cell = |left: u32, rows: (u32, u32)| Some(ValueCell { left, right: 1500, rows });
+        // figure's (1055).
+        let cell = |left: u32, rows: (u32, u32)| Some(ValueCell { left, rows });
         let cells = [
-            cell(1599, (330, 575)),
-            cell(1599, (330, 575)),
-            cell(1599, (330, 575)),
+            None,
             cell(839, (615, 644)),
             cell(449, (644, 677)),
             cell(841, (677, 712)),
             cell(843, (712, 745)),
             cell(1055, (745, 775)),
             cell(842, (775, 804)),
-            cell(845, (330, 575)),
             None,
+            // A second table lower down, its column further right.
+            cell(1200, (900, 930)),
+            cell(1203, (930, 960)),
+            cell(1198, (960, 990)),
         ];
         let agreed = agree_on_value_column(&cells, 23.0);
         let edges: Vec<Option<u32>> = agreed.iter().map(|c| c.map(|(cell, _)| cell.left)).collect();
         assert_eq!(
             edges,
-            [None, None, None, Some(839), Some(842), Some(841), Some(843), Some(842), Some(842), None, None]
+            [
+                None,
+                Some(839),
+                Some(842),
+                Some(841),
+                Some(843),
+                Some(842),
+                Some(842),
+                None,
+                Some(1200),
+                Some(1203),
+                Some(1198)
+            ]
         );
         assert!(agreed.iter().flatten().all(|(_, shared)| *shared));
-        assert_eq!(agreed[4].map(|(c, _)| c.rows), Some((644, 677)));
+        assert_eq!(agreed[2].map(|(c, _)| c.rows), Some((644, 677)));
         // Two lines are no column to agree on.
-        let few = agree_on_value_column(&cells[3..5], 23.0);
-        assert_eq!(few[1], Some((cells[4].unwrap(), false)));
+        let few = agree_on_value_column(&cells[1..3], 23.0);
+        assert_eq!(few[1], Some((cells[2].unwrap(), false)));
     }
 
     #[test]
