@@ -770,31 +770,30 @@ pub fn read_page(
         let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
         let mut hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
         let mut own_rows = (region[1], region[3]);
-        let mut rows_slope = 0.0;
-        let mut centre_at_left = centre;
         // In a ruled table the count's row is its label's, rule to rule,
-        // as the rules run where the figure is written. A pen's figure may
-        // cross into the rows around, in a table or not: the region reaches
-        // as far, so that such a figure is not cut by its edge (its middle
-        // still tells whose row it is).
-        let mut bend = 0;
-        if let Some(table::ValueCell { left: column_left, rows, .. }) = table_cell {
-            own_rows = rows;
-            if let Some((traced, slope)) = table::row_as_traced(page, column_left, rows, line_height) {
-                let shift = |y: u32| (y as f32 + slope * region[0].saturating_sub(column_left) as f32).max(0.0) as u32;
-                own_rows = (shift(traced.0), shift(traced.1));
-                centre_at_left = (own_rows.0 + own_rows.1) / 2;
-                rows_slope = slope;
-                bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
+        // as the rules run where the figure is written. Off a table the
+        // rules were not found on the page (too faint, or too steep on a
+        // curled sheet), but may be traced from between the labels: where
+        // they slope, the row is theirs. A pen's figure may cross into the
+        // rows around, in a table or not: the region reaches as far, so
+        // that such a figure is not cut by its edge (its middle still tells
+        // whose row it is).
+        let traced = match table_cell {
+            Some(cell) => {
+                own_rows = cell.rows;
+                table::row_as_traced(page, cell.left, cell.rows, line_height).map(|(rows, slope)| {
+                    let shift =
+                        |y: u32| (y as f32 + slope * region[0].saturating_sub(cell.left) as f32).max(0.0) as u32;
+                    ((shift(rows.0), shift(rows.1)), slope)
+                })
             }
-        } else if let Some((traced, slope)) = table::row_as_traced(page, region[0], own_rows, line_height)
-            .filter(|(_, slope)| slope.abs() >= hand::MIN_LEVELLED_SLOPE)
-        {
-            // Off a table the rules were not found on the page (too faint,
-            // or too steep on a curled sheet), but may be traced from
-            // between the labels: where they slope, the row is theirs.
-            own_rows = traced;
-            centre_at_left = (own_rows.0 + own_rows.1) / 2;
+            None => table::row_as_traced(page, region[0], own_rows, line_height)
+                .filter(|(_, slope)| slope.abs() >= hand::MIN_LEVELLED_SLOPE),
+        };
+        let (mut centre_at_left, mut rows_slope, mut bend) = (centre, 0.0, 0);
+        if let Some((rows, slope)) = traced {
+            own_rows = rows;
+            centre_at_left = (rows.0 + rows.1) / 2;
             rows_slope = slope;
             bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
         }
