@@ -768,39 +768,7 @@ pub fn read_page(
         // stand nearer this label than theirs (inside `region`'s rows).
         let reach_top = if pos == 0 { region[1] } else { ordered[pos - 1].1[3] };
         let reach_bottom = ordered.get(pos + 1).map_or(region[3], |&(_, below)| below[1]);
-        let mut hand_region = [region[0], reach_top.min(region[1]), region[2], reach_bottom.max(region[3])];
-        let mut own_rows = (region[1], region[3]);
-        // In a ruled table the count's row is its label's, rule to rule,
-        // as the rules run where the figure is written. Off a table the
-        // rules were not found on the page (too faint, or too steep on a
-        // curled sheet), but may be traced from between the labels: where
-        // they slope, the row is theirs. A pen's figure may cross into the
-        // rows around, in a table or not: the region reaches as far, so
-        // that such a figure is not cut by its edge (its middle still tells
-        // whose row it is).
-        let traced = match table_cell {
-            Some(cell) => {
-                own_rows = cell.rows;
-                table::row_as_traced(page, cell.left, cell.rows, line_height).map(|(rows, slope)| {
-                    let shift =
-                        |y: u32| (y as f32 + slope * region[0].saturating_sub(cell.left) as f32).max(0.0) as u32;
-                    ((shift(rows.0), shift(rows.1)), slope)
-                })
-            }
-            None => table::row_as_traced(page, region[0], own_rows, line_height)
-                .filter(|(_, slope)| slope.abs() >= hand::MIN_LEVELLED_SLOPE),
-        };
-        let (mut centre_at_left, mut rows_slope, mut bend) = (centre, 0.0, 0);
-        if let Some((rows, slope)) = traced {
-            own_rows = rows;
-            centre_at_left = (rows.0 + rows.1) / 2;
-            rows_slope = slope;
-            bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
-        }
-        let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32 + bend;
-        hand_region[1] = hand_region[1].min(own_rows.0.saturating_sub(drift));
-        hand_region[3] = hand_region[3].max((own_rows.1 + drift).min(PAGE_HEIGHT));
-        cells.push((index, hand_region, own_rows, centre_at_left, band, rows_slope));
+        cells.push(HandCell { index, band, region, reach: (reach_top, reach_bottom), table_cell, centre });
     }
     // A page whose counts Tesseract and the glyph reader mostly could not
     // read alike is taken for a form filled in by hand: every count is read
@@ -808,9 +776,10 @@ pub fn read_page(
     let printed: Vec<&ValueReading> = reading.values.values().collect();
     if looks_handwritten(&printed) {
         reading.handwritten = true;
-        for &(index, region, own_rows, centre, band, rows_slope) in &cells {
+        for cell in &cells {
+            let (index, band) = (cell.index, cell.band);
             let key = &model.lines[index].key;
-            let place = hand::Place { region, own_rows, label_centre_y: centre, line_height };
+            let (place, rows_slope) = hand_place(page, cell, line_height);
             let mut value = hand::read_hand_cell_along(
                 page,
                 &place,
@@ -1009,6 +978,60 @@ fn read_unread_labels(
         }
     }
     Ok(())
+}
+
+/// Where a line's count stands, as the handwriting reader is given it when
+/// the page is read as handwriting: its label (`band`) and line (`index`),
+/// the region the printed reader read (`region`), how far up and down the
+/// neighbouring labels leave it (`reach`), its ruled table cell, if any,
+/// and its label's middle (`centre`).
+struct HandCell {
+    index: usize,
+    band: Rect,
+    region: Rect,
+    reach: (u32, u32),
+    table_cell: Option<table::ValueCell>,
+    centre: u32,
+}
+
+/// The handwriting reader's place for `cell`, and how its rows slope (rows
+/// per column). In a ruled table the count's row is its label's, rule to
+/// rule, as the rules run where the figure is written. Off a table the
+/// rules were not found on the page (too faint, or too steep on a curled
+/// sheet), but may be traced from between the labels: where they slope,
+/// the row is theirs. A pen's figure may cross into the rows around, in a
+/// table or not: the region reaches as far, so that such a figure is not
+/// cut by its edge (its middle still tells whose row it is).
+fn hand_place(page: &GrayImage, cell: &HandCell, line_height: f32) -> (hand::Place, f32) {
+    let region = cell.region;
+    let mut own_rows = (region[1], region[3]);
+    let traced = match cell.table_cell {
+        Some(table_cell) => {
+            own_rows = table_cell.rows;
+            table::row_as_traced(page, table_cell.left, table_cell.rows, line_height).map(|(rows, slope)| {
+                let shift =
+                    |y: u32| (y as f32 + slope * region[0].saturating_sub(table_cell.left) as f32).max(0.0) as u32;
+                ((shift(rows.0), shift(rows.1)), slope)
+            })
+        }
+        None => table::row_as_traced(page, region[0], own_rows, line_height)
+            .filter(|(_, slope)| slope.abs() >= hand::MIN_LEVELLED_SLOPE),
+    };
+    let (mut centre, mut slope, mut bend) = (cell.centre, 0.0, 0);
+    if let Some((rows, traced_slope)) = traced {
+        own_rows = rows;
+        centre = (rows.0 + rows.1) / 2;
+        slope = traced_slope;
+        bend = (slope.abs() * line_height * table::ROW_TRACE_OF_TEXT) as u32;
+    }
+    let drift = ((own_rows.1 - own_rows.0) as f32 * table::ROW_DRIFT) as u32 + bend;
+    let hand_region = [
+        region[0],
+        cell.reach.0.min(region[1]).min(own_rows.0.saturating_sub(drift)),
+        region[2],
+        cell.reach.1.max(region[3]).max((own_rows.1 + drift).min(PAGE_HEIGHT)),
+    ];
+    (hand::Place { region: hand_region, own_rows, label_centre_y: centre, line_height }, slope)
 }
 
 /// A form line whose label no pass read, printed between two form lines

@@ -277,8 +277,8 @@ pub fn vertical_rules(page: &GrayImage, top: u32, bottom: u32) -> Vec<u32> {
     vertical_rules_within(page, top, bottom, 0, page.width())
 }
 
-/// A rule is traced in steps of this many columns; a step counts as on
-/// the rule when most of its columns are ink in the row looked at.
+/// A rule is traced in steps of this many columns, each step's shade on a
+/// row the mean of its columns.
 const TRACE_STEP: u32 = 6;
 /// From one step to the next the rule is looked for this many rows either
 /// side of where its slope so far puts it (a curled sheet bends a rule by
@@ -350,9 +350,7 @@ pub fn trace_rule(page: &GrayImage, from: u32, to: u32, y: u32) -> Option<(f32, 
     if points.len() < TRACE_MIN_POINTS {
         return None;
     }
-    let slope = fitted_slope(&points);
-    let n = points.len() as f32;
-    let (mean_x, mean_y) = (points.iter().map(|p| p.0).sum::<f32>() / n, points.iter().map(|p| p.1).sum::<f32>() / n);
+    let ((mean_x, mean_y), slope) = fitted_line(&points);
     Some((mean_y - slope * (mean_x - from as f32), slope))
 }
 
@@ -364,18 +362,18 @@ fn extrapolate(points: &[(f32, f32)], x: f32) -> f32 {
     if recent.len() < 2 {
         return last.1;
     }
-    last.1 + fitted_slope(recent) * (x - last.0)
+    last.1 + fitted_line(recent).1 * (x - last.0)
 }
 
-/// The least-squares slope of `points` (rows per column).
-fn fitted_slope(points: &[(f32, f32)]) -> f32 {
+/// The least-squares line through `points`: the points' mean and the
+/// line's slope (rows per column; 0 where the points share one column).
+fn fitted_line(points: &[(f32, f32)]) -> ((f32, f32), f32) {
     let n = points.len() as f32;
     let (mean_x, mean_y) = (points.iter().map(|p| p.0).sum::<f32>() / n, points.iter().map(|p| p.1).sum::<f32>() / n);
     let spread: f32 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    if spread <= 0.0 {
-        return 0.0;
-    }
-    points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum::<f32>() / spread
+    let slope =
+        if spread <= 0.0 { 0.0 } else { points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum::<f32>() / spread };
+    ((mean_x, mean_y), slope)
 }
 
 /// [`vertical_rules`] between columns `left` and `right` only. A rule may

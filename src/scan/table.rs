@@ -228,9 +228,10 @@ fn with_neighbours(rows: &[(u32, u32)], i: usize) -> (u32, u32) {
 /// above the other makes a "rule" across them) most evenly, then
 /// each rule followed down and up the rows, to the rule found nearest where
 /// it stood a row before (a printed rule runs on; a photo's perspective or
-/// a curved sheet leans it a few pixels a row). A row where a rule was not
-/// found keeps the one before it. Without any row ruled on both sides, the
-/// heading's width and some.
+/// a curved sheet leans it a few pixels a row); a row where a rule was not
+/// found takes it on the line between the rows that found it
+/// ([`follow_rule`]). Without any row ruled on both sides, the heading's
+/// width and some.
 fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let middle = (heading[0] + heading[2]) / 2;
     let heading_width = heading[2] - heading[0];
@@ -259,9 +260,9 @@ fn column_spans(page: &GrayImage, heading: Rect, rows: &[(u32, u32)]) -> Vec<(u3
     };
     let lefts = follow_rule(rows, &found, first, span.0);
     let rights = follow_rule(rows, &found, first, span.1);
-    let spans: Vec<(u32, u32)> = lefts.into_iter().zip(rights).collect();
-    spans
+    lefts
         .into_iter()
+        .zip(rights)
         .map(|(left, right)| {
             if right > left + 2 * RULE_CLEARANCE {
                 (left + RULE_CLEARANCE, right - RULE_CLEARANCE)
@@ -335,9 +336,10 @@ fn read_table_cell(
     let place =
         hand::Place { region, own_rows: (top, bottom), label_centre_y: (top + bottom) / 2, line_height: text_height };
     let mut value =
-        hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros)); // Ink in which neither reader found a count (no glyph, and no count or
-                                                                                                                       // word for zero to the sequence reader: a stroke lost with a rule,
-                                                                                                                       // specks) is no figure either: the cell is as good as blank.
+        hand::read_hand_cell(page, &place, &[], model.max_digits, hand::LeadingZero::for_counts(model.leading_zeros));
+    // Ink in which neither reader found a count (no glyph, and no count or
+    // word for zero to the sequence reader: a stroke lost with a rule,
+    // specks) is no figure either: the cell is as good as blank.
     if value.value.is_none() && blank_is_zero {
         match value.problem.as_deref() {
             Some(hand::EMPTY_CELL) => value = zero_without_digit("the cell is blank: 0 on this form"),
@@ -641,19 +643,18 @@ const VALUE_COLUMN_SLACK_OF_TEXT: f32 = 2.0;
 /// of each, in order down the page) made to agree within each table: the
 /// figures of a table's lines stand in one column. Lines whose rows follow
 /// one another less than a row apart are one table (a form may print two,
-/// their columns apart); where most of a table's lines share a left edge, a line
-/// whose edge is off it takes the shared one. Returns the cells, and
-/// whether their edge
-/// is a shared one (a label's text that seems to reach past it holds
-/// something else: the figure read with it).
+/// their columns apart); where most of a table's lines share a left edge,
+/// a line whose edge is off it takes the shared one. Returns the cells,
+/// and whether their edge is a shared one (a label's text that seems to
+/// reach past it holds something else: the figure read with it).
 pub fn agree_on_value_column(cells: &[Option<ValueCell>], text_height: f32) -> Vec<Option<(ValueCell, bool)>> {
-    let kept = cells;
+    let slack = (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32;
     let mut agreed = vec![None; cells.len()];
     let mut start = 0;
-    while start < kept.len() {
+    while start < cells.len() {
         let mut end = start + 1;
-        while end < kept.len() {
-            let follows = match (kept[end - 1], kept[end]) {
+        while end < cells.len() {
+            let follows = match (cells[end - 1], cells[end]) {
                 // Less than a row apart (a rule doubled by the photo's
                 // blur splits the rows; a second table starts further on).
                 (Some(above), Some(below)) => {
@@ -667,13 +668,11 @@ pub fn agree_on_value_column(cells: &[Option<ValueCell>], text_height: f32) -> V
             }
             end += 1;
         }
-        let table: Vec<ValueCell> = kept[start..end].iter().flatten().copied().collect();
-        let shared = shared_edge(&table, text_height);
-        for (i, cell) in (start..end).zip(&kept[start..end]) {
+        let table: Vec<ValueCell> = cells[start..end].iter().flatten().copied().collect();
+        let shared = shared_edge(&table, slack);
+        for (i, cell) in (start..end).zip(&cells[start..end]) {
             agreed[i] = cell.map(|cell| match shared {
-                Some(m) if cell.left.abs_diff(m) > (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32 => {
-                    (ValueCell { left: m, ..cell }, true)
-                }
+                Some(m) if cell.left.abs_diff(m) > slack => (ValueCell { left: m, ..cell }, true),
                 Some(_) => (cell, true),
                 None => (cell, false),
             });
@@ -684,9 +683,8 @@ pub fn agree_on_value_column(cells: &[Option<ValueCell>], text_height: f32) -> V
 }
 
 /// The left edge most of one table's value cells share: their median, where
-/// at least [`MIN_LINES_FOR_COLUMN`] lie within the slack of it.
-fn shared_edge(table: &[ValueCell], text_height: f32) -> Option<u32> {
-    let slack = (text_height * VALUE_COLUMN_SLACK_OF_TEXT) as u32;
+/// at least [`MIN_LINES_FOR_COLUMN`] lie within `slack` pixels of it.
+fn shared_edge(table: &[ValueCell], slack: u32) -> Option<u32> {
     let mut edges: Vec<u32> = table.iter().map(|c| c.left).collect();
     edges.sort_unstable();
     let median = *edges.get(edges.len() / 2)?;
