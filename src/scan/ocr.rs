@@ -99,6 +99,7 @@ impl Engines {
         slot: &mut Option<Tesseract>,
         make: impl Fn() -> Result<Tesseract, OcrError>,
         image: &GrayImage,
+        dpi: i32,
     ) -> Result<String, OcrError> {
         let engine = match slot.take() {
             Some(e) => e,
@@ -108,7 +109,7 @@ impl Engines {
         let mut engine = engine
             .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
             .map_err(|e| OcrError(e.to_string()))?
-            .set_source_resolution(PAGE_DPI)
+            .set_source_resolution(dpi)
             .recognize()
             .map_err(|e| OcrError(e.to_string()))?;
         let tsv = engine.get_tsv_text(0).map_err(|e| OcrError(e.to_string()));
@@ -118,8 +119,14 @@ impl Engines {
 
     /// Reads every word of a page with its box.
     pub fn read_words(&mut self, page: &GrayImage) -> Result<Vec<Word>, OcrError> {
+        self.read_words_at_dpi(page, PAGE_DPI)
+    }
+
+    /// Reads every word of a page with its box, Tesseract told the page's
+    /// resolution is `dpi`.
+    pub fn read_words_at_dpi(&mut self, page: &GrayImage, dpi: i32) -> Result<Vec<Word>, OcrError> {
         let language = &self.layout_language;
-        let tsv = Self::run_tsv(&mut self.layout, || Self::new_layout(language), page)?;
+        let tsv = Self::run_tsv(&mut self.layout, || Self::new_layout(language), page, dpi)?;
         Ok(parse_tsv(&tsv))
     }
 
@@ -172,7 +179,7 @@ impl Engines {
 
     /// Reads one line of digits from a cropped cell.
     pub fn read_digits(&mut self, crop: &GrayImage) -> Result<DigitRead, OcrError> {
-        let tsv = Self::run_tsv(&mut self.digits, Self::new_digits, crop)?;
+        let tsv = Self::run_tsv(&mut self.digits, Self::new_digits, crop, PAGE_DPI)?;
         let words = parse_tsv(&tsv);
         let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
         let confidence = words.iter().map(|w| w.conf).fold(f32::INFINITY, f32::min);

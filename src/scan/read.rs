@@ -35,6 +35,13 @@ use crate::textmatch::{fold, partial_score};
 
 /// OCR lines shorter than this (folded letters) say too little to match.
 const MIN_MATCH_CHARS: usize = 8;
+/// The resolution Tesseract's layout is told for its second look at where
+/// unread form lines stand (`look_again_where_unread`): half the page's,
+/// as if its print were twice the size.
+const SECOND_LOOK_DPI: i32 = super::ocr::PAGE_DPI / 2;
+/// Tesseract numbers a reading's blocks from 1: a second look's blocks are
+/// numbered from a multiple of this, past any page's count.
+const SECOND_LOOK_BLOCKS: u32 = 100_000;
 /// Lines of one label are closer than this many line heights; rows are
 /// further apart.
 const SAME_LABEL_GAP: f32 = 0.8;
@@ -359,9 +366,12 @@ fn read_labels(
 /// wrong, and each finds lines the other misses on a blurred page. Where
 /// the two passes tell the same print as two form lines, the better
 /// matched stands, and the other form line loses every line the base
-/// told it by: its reading is discredited (a label read «…сайлау алған
-/// сайлау…» matched line 2 at 0.73, the same print read whole line 3 at
-/// 0.87, and line 2 had taken line 3's count).
+/// told it by no better than that print: its reading is discredited (a
+/// label read «…сайлау алған сайлау…» matched line 2 at 0.73, the same
+/// print read whole line 3 at 0.87, and line 2 had taken line 3's count),
+/// but a label matched to it better elsewhere stands (EC8A's line 5 read
+/// «Number of iled Ba…» matched line 8 at 0.88; line 8's own label, at
+/// 0.92, is still line 8).
 fn add_told_only_by(base: &mut PageText, other: PageText) {
     let what = |t: &Target| match t {
         Target::FormLine(i) => Some((discriminant(t), *i)),
@@ -393,7 +403,7 @@ fn add_told_only_by(base: &mut PageText, other: PageText) {
             continue;
         }
         for c in base.classified.iter_mut() {
-            if c.is_some_and(|(t, _)| rivals.iter().any(|r| r.0 == t)) {
+            if c.is_some_and(|(t, s)| rivals.iter().any(|r| r.0 == t && s <= r.1)) {
                 *c = None;
             }
         }
@@ -608,6 +618,9 @@ pub fn read_page(
     let PageText { words, mut lines, mut classified, whole_page_read } =
         read_labels(engines, page, rules, model, targets, whole_page)?;
     read_unread_labels(engines, page, rules, model, targets, &mut lines, &mut classified)?;
+    let mut text = PageText { words, lines, classified, whole_page_read };
+    look_again_where_unread(engines, page, model, targets, &mut text)?;
+    let PageText { words, mut lines, mut classified, .. } = text;
     keep_in_model_order(&lines, &mut classified);
     let placed = place_unread_by_order(page, rules, model, &mut lines, &mut classified);
 
@@ -978,6 +991,78 @@ fn read_unread_labels(
         }
     }
     Ok(())
+}
+
+/// Form lines no pass read are looked for once more where the model's
+/// order puts them: in the band of the page between the read labels of the
+/// form lines before and after them, read whole by Tesseract's layout told
+/// [`SECOND_LOOK_DPI`] (`bands_of_unread`). Its layout analysis sizes what
+/// it takes for text, and what for specks and rules, by the resolution it
+/// is told: told the page's 200 dpi, it leaves out print much smaller than
+/// a form's usual (EC8A's numbered lines, about 6 pt: 10 px high), which
+/// it reads whole when told half that; told half, it reads a table's bold
+/// print worse, so the second look adds what the first missed and
+/// replaces nothing. A page of which nothing was read is not looked at
+/// again (it is turned the wrong way, or no protocol).
+fn look_again_where_unread(
+    engines: &mut Engines,
+    page: &GrayImage,
+    model: &FormModel,
+    targets: &Targets,
+    text: &mut PageText,
+) -> Result<(), OcrError> {
+    // Each form line where its best-matched label was read.
+    let mut read_at: Vec<Option<(f64, Rect)>> = vec![None; model.lines.len()];
+    for (line, class) in text.lines.iter().zip(&text.classified) {
+        if let (Some((Target::FormLine(i), score)), Some(r)) = (class, line.letters) {
+            if read_at[*i].is_none_or(|(best, _)| *score > best) {
+                read_at[*i] = Some((*score, r));
+            }
+        }
+    }
+    let read_at: Vec<Option<Rect>> = read_at.into_iter().map(|l| l.map(|(_, r)| r)).collect();
+    // Lines in a table's column are found by the table's rows, not here.
+    let beside_label: Vec<bool> = model.lines.iter().map(|l| l.column.is_none()).collect();
+    let bands = bands_of_unread(&read_at, &beside_label, page.height());
+    for (band, &(top, bottom)) in bands.iter().enumerate() {
+        let crop = image::imageops::crop_imm(page, 0, top, page.width(), bottom - top).to_image();
+        let mut words = engines.read_words_at_dpi(&crop, SECOND_LOOK_DPI)?;
+        for word in &mut words {
+            word.top += top;
+            // Numbered apart from the first reading's lines, which
+            // `group_lines` would otherwise join them to.
+            word.line_id.0 += SECOND_LOOK_BLOCKS * (band as u32 + 1);
+        }
+        let lines = group_lines(&words);
+        let mut classified: Vec<Option<(Target, f64)>> =
+            lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+        settle_by_order(&lines, &mut classified, targets);
+        add_told_only_by(text, PageText { words, lines, classified, whole_page_read: true });
+    }
+    settle_by_order(&text.lines, &mut text.classified, targets);
+    Ok(())
+}
+
+/// The bands of the page (top, bottom) where form lines whose label was
+/// not read must stand, by the model's order: from the bottom of the read
+/// label of the nearest form line before (the page's top if none) to the
+/// top of the nearest after (its bottom if none). Only lines beside a
+/// label (`beside_label`) are looked for; none when no line was read; a
+/// band is given once, however many unread lines share it, and none that
+/// the labels around it leave empty (read out of order).
+fn bands_of_unread(read_at: &[Option<Rect>], beside_label: &[bool], page_height: u32) -> Vec<(u32, u32)> {
+    if read_at.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let mut bands: Vec<(u32, u32)> = Vec::new();
+    for index in (0..read_at.len()).filter(|&i| read_at[i].is_none() && beside_label[i]) {
+        let above = read_at[..index].iter().rev().flatten().next().map_or(0, |r| r[3]);
+        let below = read_at[index + 1..].iter().flatten().next().map_or(page_height, |r| r[1]);
+        if above < below && !bands.contains(&(above, below)) {
+            bands.push((above, below));
+        }
+    }
+    bands
 }
 
 /// Where a line's count stands, as the handwriting reader is given it when
@@ -1930,6 +2015,32 @@ mod tests {
         let mut surer = text(vec![segment_line(5, "алган саилау")], vec![Some((Target::FormLine(1), 0.9))]);
         add_told_only_by(&mut surer, text(vec![segment_line(5, "саилау")], vec![third]));
         assert_eq!(surer.classified.len(), 1, "a worse match on the same print is not added");
+        // A form line told better by other print than by the print taken
+        // from it keeps that other print.
+        let eighth = |score| Some((Target::FormLine(7), score));
+        let mut base = text(
+            vec![segment_line(1, "number of iled ba"), segment_line(3, "total number of used")],
+            vec![eighth(0.88), eighth(0.92)],
+        );
+        let fifth = Some((Target::FormLine(4), 0.94));
+        add_told_only_by(&mut base, text(vec![segment_line(1, "number of spoiled")], vec![fifth]));
+        assert_eq!(base.classified, vec![None, eighth(0.92), fifth]);
+    }
+
+    #[test]
+    fn unread_lines_are_looked_for_between_the_read_ones_around_them() {
+        let label = |top: u32| Some([100, top, 600, top + 20]);
+        // Lines 0, 1 and 3 unread; line 2 read at 300, line 4 at 500; line
+        // 5 stands in a table's column.
+        let read_at = [None, None, label(300), None, label(500), None];
+        let beside_label = [true, true, true, true, true, false];
+        assert_eq!(bands_of_unread(&read_at, &beside_label, 2000), vec![(0, 300), (320, 500)]);
+        // The last line unread reaches to the page's bottom.
+        let beside_label = [true; 6];
+        assert_eq!(bands_of_unread(&read_at, &beside_label, 2000), vec![(0, 300), (320, 500), (520, 2000)]);
+        // Labels read out of order leave no band; nothing read, no band.
+        assert!(bands_of_unread(&[label(500), None, label(300)], &[true; 3], 2000).is_empty());
+        assert!(bands_of_unread(&[None, None], &[true; 2], 2000).is_empty());
     }
 
     #[test]
