@@ -59,6 +59,10 @@ const PIECE_JOIN_REACH: f32 = 0.3;
 /// Glyphs of one count stand closer than this many heights apart; further
 /// off is other writing (a neighbour's count, a stray mark).
 const MAX_GAP_OF_HEIGHT: f32 = 1.5;
+/// Ink less deep under the paper than this share of the region's darkest
+/// component is not written there (see `without_faint_ink`): a ballpoint's
+/// digits of one count differ in depth by a third at most.
+const FAINT_OF_DARKEST: f32 = 0.5;
 /// The tallest a handwritten digit may be, against the label's text height
 /// (taller ink is a rule or a box side).
 const MAX_HEIGHT_OF_LINE: f32 = 3.5;
@@ -485,12 +489,52 @@ fn hand_ink(page: &GrayImage, region: Rect, line_height: f32, letter_boxes: &[Re
         let (Some(top), Some(bottom)) = (top, bottom) else { return false };
         width(bx) * SIDE_ASPECT <= height(bx) && !(runs_on_both_sides(bx, top) && runs_on_both_sides(bx, bottom))
     };
-    let components = boxes
+    let components: Vec<(u32, Rect)> = boxes
         .iter()
         .filter(|(_, (bx, area))| *area >= min_area && !cut(bx) && !is_side(bx) && (height(bx) as f32) <= tallest)
         .map(|(id, (bx, _))| (*id, *bx))
         .collect();
+    let components = without_faint_ink(page, region, &labels, paper, components);
     HandInk { region, labels, components, removed, rules, paper }
+}
+
+/// `components` without those whose ink is much fainter than the darkest
+/// one's (below [`FAINT_OF_DARKEST`] of its depth under the paper): what a
+/// stamp leaves where its red ink was taken out, a smudge, print showing
+/// through the sheet. One pen writes a count's digits about as dark as
+/// each other; a stamp's grey residue beside a «25» was read as two more
+/// digits («2343»). A component's depth is its darkest tenth's, so a thin
+/// stroke's blurred edge does not make it faint.
+fn without_faint_ink(
+    page: &GrayImage,
+    region: Rect,
+    labels: &image::ImageBuffer<image::Luma<u32>, Vec<u32>>,
+    paper: u8,
+    components: Vec<(u32, Rect)>,
+) -> Vec<(u32, Rect)> {
+    let depth_of = |(id, bx): &(u32, Rect)| {
+        let mut shades: Vec<u8> = Vec::new();
+        for y in bx[1]..bx[3] {
+            for x in bx[0]..bx[2] {
+                if labels.get_pixel(x, y).0[0] == *id {
+                    shades.push(page.get_pixel(region[0] + x, region[1] + y).0[0]);
+                }
+            }
+        }
+        if shades.is_empty() {
+            return 0;
+        }
+        let core = shades.len() / 10;
+        paper.saturating_sub(*shades.select_nth_unstable(core).1)
+    };
+    let depths: Vec<u8> = components.iter().map(depth_of).collect();
+    let darkest = depths.iter().copied().max().unwrap_or(0) as f32;
+    components
+        .into_iter()
+        .zip(depths)
+        .filter(|(_, d)| *d as f32 >= darkest * FAINT_OF_DARKEST)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// The rows a horizontal rule runs along, in a region's mask of `rules`.
@@ -1561,6 +1605,28 @@ mod tests {
         assert_eq!(strokes(&stroke_between_rules(20, 380)), 1);
         // The rules stop at the stroke, as a box's do at its side.
         assert_eq!(strokes(&stroke_between_rules(200, 380)), 0);
+    }
+
+    #[test]
+    fn ink_much_fainter_than_the_counts_is_no_part_of_it() {
+        // Two written strokes about 200 levels under the paper, and beside
+        // them a stamp's grey residue 80 under it (ink by the pen's level).
+        let mut page = GrayImage::from_pixel(400, 60, image::Luma([250]));
+        for (x0, shade) in [(100u32, 50u8), (140, 60), (180, 170)] {
+            for y in 15..45 {
+                for x in x0..x0 + 4 {
+                    page.put_pixel(x, y, image::Luma([shade]));
+                }
+            }
+        }
+        let ink = hand_ink(&page, [0, 0, 400, 60], 30.0, &[], 0);
+        let lefts: Vec<u32> = ink.components.iter().map(|(_, b)| b[0]).collect();
+        assert_eq!(lefts, vec![100, 140], "the faint stroke is left out");
+        // Alone, faint ink is the cell's ink.
+        let faint_alone = GrayImage::from_fn(400, 60, |x, y| {
+            image::Luma([if (180..184).contains(&x) && (15..45).contains(&y) { 170 } else { 250 }])
+        });
+        assert_eq!(hand_ink(&faint_alone, [0, 0, 400, 60], 30.0, &[], 0).components.len(), 1);
     }
 
     #[test]

@@ -24,12 +24,17 @@ const MIN_RULE_RUN: u32 = 60;
 /// looked for in the ink thickened by this many rows up and down, so a rule
 /// at 2° still gives runs longer than [`MIN_RULE_RUN`].
 const RUN_THICKEN: u32 = 1;
-/// The slopes tried, in degrees either way, and their step: phone photos
-/// that the page finder squared leave less than 3°; 0.1° moves a rule's end
-/// by 3 pixels across the page. The search first steps by the coarse step,
+/// The slopes tried, in degrees either way, and their step: synthetic
+/// photos that the page finder squared leave less than 3°, real ones up to
+/// 6° (a sheet photographed beside another, its page taken askew; a bowed
+/// sheet's band; further, the search's peak was a spurious one as often as
+/// a rule's, on the real EC8A photos); 0.1° moves a rule's end by 3 pixels
+/// across the page. Beyond 2°, a thin rule's runs stay short even
+/// thickened ([`RUN_THICKEN`]): a slope that steep is measured on a photo's
+/// blurred, thicker rules. The search first steps by the coarse step,
 /// then by the fine one around the best coarse slope (a rule's peak is
 /// wider than the coarse step: it is not stepped over).
-const MAX_SLOPE_DEG: f32 = 3.0;
+const MAX_SLOPE_DEG: f32 = 6.0;
 const COARSE_SLOPE_STEP_DEG: f32 = 0.5;
 const SLOPE_STEP_DEG: f32 = 0.1;
 /// Every this-many-th column's rule pixels are enough to measure a slope.
@@ -445,11 +450,16 @@ mod tests {
 
     /// A white page with ruled rows sloping by `deg`.
     fn ruled_page(deg: f32) -> GrayImage {
+        ruled_page_of(deg, 2)
+    }
+
+    /// A white page with ruled rows `thickness` pixels thick sloping by `deg`.
+    fn ruled_page_of(deg: f32, thickness: u32) -> GrayImage {
         let mut page = GrayImage::from_pixel(1200, 900, Luma([255]));
         let tan = deg.to_radians().tan();
         for row in 0..8 {
             let y = 150.0 + row as f32 * 60.0;
-            for thick in 0..2 {
+            for thick in 0..thickness {
                 let y = y + thick as f32;
                 draw_line_segment_mut(&mut page, (100.0, y), (1100.0, y + 1000.0 * tan), Luma([40]));
             }
@@ -470,6 +480,12 @@ mod tests {
     fn the_slope_of_ruled_rows_is_measured() {
         for deg in [-1.7f32, 0.0, 0.8, 2.4] {
             let got = rule_slope_deg(&ruled_page(deg));
+            assert!((got - deg).abs() <= 0.15, "drawn at {deg}°, measured {got}°");
+        }
+        // A photo's blurred rules, thicker, measured as steep as a sheet
+        // photographed askew leaves them.
+        for deg in [-5.5f32, 4.5] {
+            let got = rule_slope_deg(&ruled_page_of(deg, 4));
             assert!((got - deg).abs() <= 0.15, "drawn at {deg}°, measured {got}°");
         }
     }
