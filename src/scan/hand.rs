@@ -142,9 +142,10 @@ const MAX_STATION_DIGITS: u32 = 6;
 /// on it into one glyph read as no digit). Counts' cells keep unbroken
 /// rules only (bridging there cost their digits more than it gave).
 const STATION_RULE_GAP: u32 = 3;
-/// The «№» cut up reads as digits, each below this (on three synthetic
-/// sets at most 0.967); a digit read surelier before a clean print's number
-/// is written: «116786» beside «86», a print that lost its 7, is no
+/// The «№» cut up reads as digits below this (on three synthetic sets at
+/// most 0.967), but for its «o» over the sign's bar, which may read as a
+/// 6 up to 0.9995; a digit read surelier before a clean print's number is
+/// otherwise written: «116786» beside «86», a print that lost its 7, is no
 /// print of 86.
 const SIGN_PIECE_SURE: f32 = 0.99;
 /// A station print may hold one glyph the network doubts is one digit
@@ -972,10 +973,10 @@ pub struct HandStation {
 
 impl HandStation {
     /// Whether this reading is `number` with the printed «№» before it read
-    /// as digits («16» + «555»): it ends with `number`, and every digit
-    /// before it was read as unsurely as the sign's pieces read (a digit
-    /// read surelier was written: Tesseract lost it), and the sequence
-    /// reader did not read it so.
+    /// as digits («16» + «555»): it ends with `number`, the digits before
+    /// it were read as the sign's pieces read (`read_as_sign_pieces`; a
+    /// digit read surelier was written: Tesseract lost it), and the
+    /// sequence reader did not read it so.
     pub fn is_signed(&self, number: &str) -> bool {
         let extra = self.number.len().saturating_sub(number.len());
         extra > 0
@@ -991,16 +992,19 @@ fn surest(digit: &[f32; 10]) -> f32 {
     digit.iter().copied().fold(0.0, f32::max)
 }
 
-/// Whether digits read this surely (each) could be the «№» cut up: none is
-/// read as surely as a written digit ([`SIGN_PIECE_SURE`]).
+/// Whether digits read this surely (in order) could be the «№» cut up:
+/// none read as surely as a written digit ([`SIGN_PIECE_SURE`]), or, cut
+/// in two, its «N» so and its «o» as surely as any 6.
 fn read_as_sign_pieces(certainties: impl IntoIterator<Item = f32>) -> bool {
-    certainties.into_iter().all(|c| c < SIGN_PIECE_SURE)
+    let certainties: Vec<f32> = certainties.into_iter().collect();
+    let unsure = |c: &f32| *c < SIGN_PIECE_SURE;
+    certainties.iter().all(unsure) || (certainties.len() == 2 && unsure(&certainties[0]))
 }
 
 /// Prints whose first digits are the «№» cut up: a doubtful print whose
-/// «№» was not found, whose last digits are a clean print's number, every
-/// digit before them read below [`SIGN_PIECE_SURE`] (the sign, cut, reads
-/// «16» or «861», never surely), is a print of that number («16838» beside
+/// «№» was not found, whose last digits are a clean print's number, the
+/// digits before them read as the sign's pieces read (`read_as_sign_pieces`:
+/// the sign, cut, reads «16» or «861», its «N» never surely), is a print of that number («16838» beside
 /// «838»), still doubtful. Other prints as they are. (A clean print may
 /// have lost its first digit: «463», its «№» found standing apart, beside
 /// a clean «63» is no print of 63.)
@@ -1505,6 +1509,10 @@ mod tests {
             digit_certainty: certainty.to_vec(),
         };
         assert!(read("16555", &[0.9, 0.6, 1.0, 1.0, 1.0], false).is_signed("555"));
+        // Its «o» over the sign's bar read as a sure 6, its «N» not.
+        assert!(read("16555", &[0.65, 0.9993, 1.0, 1.0, 1.0], false).is_signed("555"));
+        assert!(!read("16555", &[0.995, 0.9993, 1.0, 1.0, 1.0], false).is_signed("555"), "a written 16");
+        assert!(!read("116555", &[0.6, 0.6, 0.9993, 1.0, 1.0, 1.0], false).is_signed("555"), "three pieces, one sure");
         assert!(!read("868", &[0.999, 1.0, 1.0], false).is_signed("8"), "a written 86 Tesseract lost");
         assert!(!read("16555", &[0.9, 0.6, 1.0, 1.0, 1.0], true).is_signed("555"), "the sequence reader read it");
         assert!(!read("555", &[1.0, 1.0, 1.0], false).is_signed("555"), "the number itself");
