@@ -1003,9 +1003,10 @@ fn read_as_sign_pieces(certainties: impl IntoIterator<Item = f32>) -> bool {
 
 /// Prints whose first digits are the «№» cut up: a doubtful print whose
 /// «№» was not found, whose last digits are a clean print's number, the
-/// digits before them read as the sign's pieces read (`read_as_sign_pieces`:
-/// the sign, cut, reads «16» or «861», its «N» never surely), is a print of that number («16838» beside
-/// «838»), still doubtful. Other prints as they are. (A clean print may
+/// digits before them read as the sign's pieces read
+/// (`read_as_sign_pieces`: the sign, cut, reads «16» or «861», its «N»
+/// never surely), is a print of that number («16838» beside «838»), still
+/// doubtful. Other prints as they are. (A clean print may
 /// have lost its first digit: «463», its «№» found standing apart, beside
 /// a clean «63» is no print of 63.)
 fn sign_cut_off(mut prints: Vec<Print>) -> Vec<Print> {
