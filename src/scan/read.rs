@@ -338,12 +338,7 @@ fn read_labels(
         }
         by_segments = Some(segmented);
     }
-    let words = engines.read_words(page)?;
-    let lines = group_lines(&words);
-    let mut classified: Vec<Option<(Target, f64)>> =
-        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
-    settle_by_order(&lines, &mut classified, targets);
-    let mut whole = PageText { words, lines, classified, whole_page_read: true };
+    let mut whole = told_by_layout(engines.read_words(page)?, model, targets);
     match by_segments {
         Some(mut segmented) if found(&segmented) > found(&whole) => {
             add_told_only_by(&mut segmented, whole);
@@ -357,6 +352,16 @@ fn read_labels(
         }
         None => Ok(whole),
     }
+}
+
+/// The words Tesseract's layout read of the page (or of a band of it), as
+/// text lines each told as what of the form it is, where it says.
+fn told_by_layout(words: Vec<Word>, model: &FormModel, targets: &Targets) -> PageText {
+    let lines = group_lines(&words);
+    let mut classified: Vec<Option<(Target, f64)>> =
+        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+    settle_by_order(&lines, &mut classified, targets);
+    PageText { words, lines, classified, whole_page_read: true }
 }
 
 /// Adds to one pass's reading of a page (the page read whole, or by its
@@ -615,12 +620,10 @@ pub fn read_page(
     targets: &Targets,
     whole_page: WholePage,
 ) -> Result<Reading, OcrError> {
-    let PageText { words, mut lines, mut classified, whole_page_read } =
-        read_labels(engines, page, rules, model, targets, whole_page)?;
-    read_unread_labels(engines, page, rules, model, targets, &mut lines, &mut classified)?;
-    let mut text = PageText { words, lines, classified, whole_page_read };
+    let mut text = read_labels(engines, page, rules, model, targets, whole_page)?;
+    read_unread_labels(engines, page, rules, model, targets, &mut text.lines, &mut text.classified)?;
     look_again_where_unread(engines, page, model, targets, &mut text)?;
-    let PageText { words, mut lines, mut classified, .. } = text;
+    let PageText { words, mut lines, mut classified, whole_page_read } = text;
     keep_in_model_order(&lines, &mut classified);
     let placed = place_unread_by_order(page, rules, model, &mut lines, &mut classified);
 
@@ -1033,11 +1036,7 @@ fn look_again_where_unread(
             // `group_lines` would otherwise join them to.
             word.line_id.0 += SECOND_LOOK_BLOCKS * (band as u32 + 1);
         }
-        let lines = group_lines(&words);
-        let mut classified: Vec<Option<(Target, f64)>> =
-            lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
-        settle_by_order(&lines, &mut classified, targets);
-        add_told_only_by(text, PageText { words, lines, classified, whole_page_read: true });
+        add_told_only_by(text, told_by_layout(words, model, targets));
     }
     settle_by_order(&text.lines, &mut text.classified, targets);
     Ok(())
