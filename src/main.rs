@@ -237,6 +237,13 @@ enum Command {
         /// train-labels-idx1-ubyte.gz, 60 000 digits): trained on in full instead of t10k's 0–4999.
         #[arg(long, value_name = "DIR")]
         mnist_train: Option<PathBuf>,
+        /// Go on training this network file (as train-digits writes it) instead of starting afresh.
+        #[arg(long, value_name = "FILE", requires = "from_epoch")]
+        from: Option<PathBuf>,
+        /// With --from: the epoch the learning rate's decay and the epochs' variations go on from
+        /// (the network's own epochs, or fewer to learn again at a higher rate).
+        #[arg(long, value_name = "N", requires = "from")]
+        from_epoch: Option<usize>,
     },
     /// Train the sequence reader of handwritten counts
     /// (models/sequence.safetensors) on counts composed from MNIST's
@@ -577,12 +584,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "lab")]
-        Command::TrainDigits { out, seed, epochs, mnist, mnist_train } => {
+        Command::TrainDigits { out, seed, epochs, mnist, mnist_train, from, from_epoch } => {
             let options = protocol_ocr::digits::train::TrainOptions {
                 seed,
                 epochs,
                 mnist_dir: mnist,
                 training_set_dir: mnist_train,
+                from: from.zip(from_epoch),
             };
             let (net, report) = protocol_ocr::digits::train::train(&options, |line| eprintln!("{line}"))?;
             scan::write::write_atomically(&out, &net.to_bytes())?;

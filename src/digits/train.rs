@@ -14,6 +14,7 @@
 use std::path::PathBuf;
 
 use ab_glyph::{FontRef, PxScale};
+use anyhow::Context;
 use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
 use rand::seq::SliceRandom;
@@ -41,13 +42,14 @@ const MNIST_TRAINING_SET_COPIES: usize = 1;
 const PHOTOGRAPHED_SHARE: f64 = 0.5;
 /// Digits in the trained handwriting faces, each varied like another hand.
 const HAND_FACE_SAMPLES: usize = 12_000;
-/// Glyphs of the "not one digit" class.
-const NOT_A_DIGIT_SAMPLES: usize = 9_500;
+/// Glyphs of the "not one digit" class: about 1 360 of each kind.
+const NOT_A_DIGIT_SAMPLES: usize = 10_860;
 /// The kinds of "not one digit" glyph, drawn evenly: written digits run
-/// together take three of the seven (a handwritten count's digits touch
+/// together take three of the eight (a handwritten count's digits touch
 /// more often than anything else in a cell is not one digit), printed
-/// pairs, letters, and pieces of MNIST and of face digits one each.
-const NOT_A_DIGIT_KINDS: u32 = 7;
+/// pairs, printed letters, written letters (a zero written as a word,
+/// «NIL», «Nil»), and pieces of MNIST and of face digits one each.
+const NOT_A_DIGIT_KINDS: u32 = 8;
 /// A touching pair of written digits: the pixel height they are drawn at
 /// (`glyph_input` rescales it anyway), the gap between their ink boxes
 /// against that height (negative: overlapping), how far each one's
@@ -75,8 +77,13 @@ const LEARNING_RATE: f64 = 2e-3;
 const LEARNING_RATE_DECAY: f64 = 0.8;
 /// Printed digit heights, in page pixels, the scan meets.
 const PRINT_SIZE: (f32, f32) = (16.0, 56.0);
-/// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6).
-const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯавгдежиклмнпрстуфхцчшщыэюяҚҢҒҮҰӘІқңғүұәі№%";
+/// Letters that are never taken for digits (no О, З, б, which look like 0, 3, 6),
+/// Cyrillic and the Latin ones Cyrillic has no shape for.
+const LETTERS: &str = "АВГДЕЖИКЛМНПРСТУФХЦЧШЩЫЭЮЯавгдежиклмнпрстуфхцчшщыэюяҚҢҒҮҰӘІқңғүұәі№%DFLNRUVWY";
+/// Capitals a hand writes in a count's cell (a zero as a word) that no
+/// hand's digit resembles: no I, O, S, Z, B, G, D, U, C (a 1, 0, 5, 2, 8,
+/// 6, a broken 0), nor T or Y (an open 7 or 4).
+const WRITTEN_LETTERS: &str = "AEFHKLMNPRVWX";
 
 /// How a run is made.
 #[derive(Debug, Clone)]
@@ -88,6 +95,11 @@ pub struct TrainOptions {
     /// A folder with MNIST's training set (`train-…` files, 60 000 digits):
     /// trained on in full instead of the test set's digits 0–4999.
     pub training_set_dir: Option<PathBuf>,
+    /// A network file to go on training instead of starting from random
+    /// weights, and the epoch the learning rate's decay and each epoch's
+    /// variations go on from (its own epochs, or fewer to learn new
+    /// variations at a higher rate).
+    pub from: Option<(PathBuf, usize)>,
 }
 
 /// The written digits a run trains on: which set, which of its digits, and
@@ -166,6 +178,9 @@ fn degrade(rng: &mut impl Rng, image: GrayImage, paper: u8, scale: f32) -> GrayI
 /// time also as a photographed cell shows it.
 fn handwritten(rng: &mut impl Rng, mnist: &Mnist, i: usize) -> GrayImage {
     let mut digit = mnist.as_print(i);
+    if mnist.labels[i] == 7 && rng.gen_bool(hand::CROSSED_SEVEN_SHARE) {
+        digit = hand::crossed_seven(rng, &digit);
+    }
     if rng.gen_bool(BENT_SHARE) {
         let strength = rng.gen_range(BENT_STRENGTH.0..BENT_STRENGTH.1);
         digit = hand::bent(rng, &digit, strength, BENT_SMOOTHNESS);
@@ -329,7 +344,17 @@ fn best_class(probs: &[f32]) -> usize {
 /// A handwriting face's digit as another hand would write it, on the
 /// paper and with the ink and blur a photo gives.
 pub fn hand_face_digit(rng: &mut impl Rng, font: &FontRef, digit: u8) -> GrayImage {
-    let written = hand::vary(rng, &hand::face_digit(font, digit), None);
+    let mut face = hand::face_digit(font, digit);
+    if digit == 7 && rng.gen_bool(hand::CROSSED_SEVEN_SHARE) {
+        face = hand::crossed_seven(rng, &face);
+    }
+    hand_face_written(rng, &face)
+}
+
+/// A handwriting face's glyph (dark on white) as another hand would write
+/// it, photographed.
+fn hand_face_written(rng: &mut impl Rng, face: &GrayImage) -> GrayImage {
+    let written = hand::vary(rng, face, None);
     photographed(rng, &written)
 }
 
@@ -359,6 +384,7 @@ fn training_set(seed: u64, written_digits: &WrittenDigits) -> Vec<Sample> {
     let hand_faces: Vec<FontRef<'static>> =
         fonts::hand_faces().into_iter().filter(|f| f.trained).map(|f| f.font).collect();
     let letters: Vec<char> = LETTERS.chars().collect();
+    let written_letters: Vec<char> = WRITTEN_LETTERS.chars().collect();
     let mnist_samples = written_digits.samples();
     let hand_start = PRINTED_SAMPLES + mnist_samples;
     let total = hand_start + HAND_FACE_SAMPLES + NOT_A_DIGIT_SAMPLES;
@@ -404,6 +430,11 @@ fn training_set(seed: u64, written_digits: &WrittenDigits) -> Vec<Sample> {
                         };
                         let digit = handwritten(&mut rng, mnist, index);
                         digit_piece(&mut rng, &digit)
+                    }
+                    6 => {
+                        let font = &hand_faces[rng.gen_range(0..hand_faces.len())];
+                        let letter = written_letters[rng.gen_range(0..written_letters.len())].to_string();
+                        hand_face_written(&mut rng, &hand::face_text(font, &letter))
                     }
                     _ => {
                         let font = &hand_faces[rng.gen_range(0..hand_faces.len())];
@@ -455,10 +486,18 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         None => WrittenDigits { set: mnist, range: mnist::TRAIN, copies: MNIST_COPIES },
     };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    let mut trainer = GlyphTrainer::new(&Net::initial(|| rng.gen::<f32>()), LEARNING_RATE, rng.gen())?;
+    let start = match &options.from {
+        Some((path, _)) => {
+            Net::from_bytes(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Net::initial(|| rng.gen::<f32>()),
+    };
+    let first_epoch = options.from.as_ref().map_or(0, |(_, epoch)| *epoch);
+    let mut trainer = GlyphTrainer::new(&start, LEARNING_RATE, rng.gen())?;
     let mut loss_per_epoch = Vec::new();
     let mut seen = 0;
-    for epoch in 0..options.epochs {
+    for epoch in first_epoch..first_epoch + options.epochs {
         // Every epoch its own variations of the same digits: the network
         // learns the digit, not one picture of it.
         let samples = training_set(epoch_seed(options.seed, epoch), &written_digits);
@@ -475,7 +514,7 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
         }
         let loss = epoch_loss / samples.len() as f32;
         loss_per_epoch.push(loss);
-        progress(&format!("epoch {}/{}: loss {loss:.4}", epoch + 1, options.epochs));
+        progress(&format!("epoch {}/{}: loss {loss:.4}", epoch + 1, first_epoch + options.epochs));
     }
     let net = trainer.net()?;
     let (trained, unseen) = faces();
