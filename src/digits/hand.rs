@@ -165,6 +165,8 @@ const CROSS_BAR_HEIGHT: (f32, f32) = (0.42, 0.62);
 const CROSS_BAR_REACH: (f32, f32) = (0.2, 0.42);
 /// How much the bar rises or falls over its length.
 const CROSS_BAR_TILT: f32 = 0.12;
+/// The thinnest bar drawn (pixels): a hair below it would not show.
+const MIN_CROSS_BAR_STROKE: f32 = 1.5;
 
 /// `seven` (an upright 7, dark ink on white) crossed as much of Europe,
 /// Russia, Kazakhstan and West Africa write it: a short bar through the
@@ -186,7 +188,7 @@ pub fn crossed_seven(rng: &mut impl Rng, seven: &GrayImage) -> GrayImage {
     }
     // The stem's centre and width where the bar crosses it.
     let centre = on_row.iter().sum::<u32>() as f32 / on_row.len() as f32 + 0.5;
-    let stroke = (on_row.len() as f32).clamp(1.5, height / 6.0);
+    let stroke = (on_row.len() as f32).min(height / 6.0).max(MIN_CROSS_BAR_STROKE);
     let width = (right - left + 1) as f32;
     let reach = |rng: &mut dyn rand::RngCore| width * rng.gen_range(CROSS_BAR_REACH.0..CROSS_BAR_REACH.1);
     let (from, to) = (centre - reach(rng), centre + reach(rng));
@@ -272,6 +274,12 @@ mod tests {
         // The top bar and the foot of the stem are as they were.
         assert_eq!(ink_in(&crossed, 0..10, 0..28), ink_in(&seven, 0..10, 0..28));
         assert_eq!(ink_in(&crossed, 20..28, 0..28), ink_in(&seven, 20..28, 0..28));
+        // A 7 six pixels high is crossed too, the bar no thinner than a hair.
+        let mut tiny = GrayImage::from_pixel(8, 8, Luma([255]));
+        (1..6).for_each(|x| tiny.put_pixel(x, 1, Luma([0])));
+        (1..7).for_each(|y| tiny.put_pixel(5, y, Luma([0])));
+        let crossed_tiny = crossed_seven(&mut ChaCha8Rng::seed_from_u64(3), &tiny);
+        assert!(ink_in(&crossed_tiny, 0..8, 0..5) > ink_in(&tiny, 0..8, 0..5), "no bar on the small 7");
         // Nothing to cross on a blank.
         let blank = GrayImage::from_pixel(10, 10, Luma([255]));
         assert_eq!(crossed_seven(&mut ChaCha8Rng::seed_from_u64(3), &blank), blank);
