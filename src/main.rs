@@ -394,8 +394,7 @@ fn eval_digits(
     let from_file;
     let net = match network_file {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            from_file = digits::Net::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            from_file = digits::network_file(path)?;
             &from_file
         }
         None => digits::network(),

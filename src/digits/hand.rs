@@ -190,8 +190,8 @@ pub fn crossed_seven(rng: &mut impl Rng, seven: &GrayImage) -> GrayImage {
     let centre = on_row.iter().sum::<u32>() as f32 / on_row.len() as f32 + 0.5;
     let stroke = (on_row.len() as f32).min(height / 6.0).max(MIN_CROSS_BAR_STROKE);
     let width = (right - left + 1) as f32;
-    let reach = |rng: &mut dyn rand::RngCore| width * rng.gen_range(CROSS_BAR_REACH.0..CROSS_BAR_REACH.1);
-    let (from, to) = (centre - reach(rng), centre + reach(rng));
+    let from = centre - width * rng.gen_range(CROSS_BAR_REACH.0..CROSS_BAR_REACH.1);
+    let to = centre + width * rng.gen_range(CROSS_BAR_REACH.0..CROSS_BAR_REACH.1);
     let rise = (to - from) * rng.gen_range(-CROSS_BAR_TILT..CROSS_BAR_TILT);
     let (y0, y1) = (row as f32 + 0.5 + rise / 2.0, row as f32 + 0.5 - rise / 2.0);
     let mut crossed = seven.clone();

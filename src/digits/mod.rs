@@ -39,6 +39,13 @@ pub fn network() -> &'static Net {
     NETWORK.get_or_init(|| Net::from_bytes(NETWORK_BYTES).expect("models/digits.bin is a digit network"))
 }
 
+/// A network file as `train-digits` writes it; the error names the file.
+#[cfg(feature = "lab")]
+pub fn network_file(path: &std::path::Path) -> anyhow::Result<Net> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Net::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 /// One glyph as the network reads it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GlyphRead {

@@ -14,7 +14,6 @@
 use std::path::PathBuf;
 
 use ab_glyph::{FontRef, PxScale};
-use anyhow::Context;
 use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
 use rand::seq::SliceRandom;
@@ -487,10 +486,7 @@ pub fn train(options: &TrainOptions, mut progress: impl FnMut(&str)) -> anyhow::
     };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let start = match &options.from {
-        Some((path, _)) => {
-            Net::from_bytes(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
+        Some((path, _)) => super::network_file(path)?,
         None => Net::initial(|| rng.gen::<f32>()),
     };
     let first_epoch = options.from.as_ref().map_or(0, |(_, epoch)| *epoch);
