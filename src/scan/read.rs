@@ -248,11 +248,20 @@ impl Targets {
     }
 }
 
-/// The number printed before a line's label ("6." → 6), if the line starts with one.
+/// What a table's rule beside a line's print reads as: a bar, a bracket.
+fn is_rule_mark(c: char) -> bool {
+    matches!(c, '|' | '!' | '[' | ']' | '(' | ')' | '{' | '}')
+}
+
+/// The number printed before a line's label ("6." → 6), if the line starts
+/// with one; a table's rule before it, read as a bar or a bracket ("|6.",
+/// "| 6.", "(6."), is passed over.
 fn leading_number(line: &TextLine) -> Option<u32> {
-    let first = line.words.iter().min_by_key(|w| w.left)?;
-    let digits: String = first.text.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let rest = &first.text[digits.len()..];
+    let mut words: Vec<&Word> = line.words.iter().collect();
+    words.sort_by_key(|w| w.left);
+    let first = words.into_iter().map(|w| w.text.trim_start_matches(is_rule_mark)).find(|t| !t.is_empty())?;
+    let digits: String = first.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let rest = &first[digits.len()..];
     if digits.is_empty() || !(rest.is_empty() || rest == "." || rest == ")") {
         return None;
     }
@@ -1955,6 +1964,34 @@ mod tests {
         assert_eq!(glyphs, cornered[1..].to_vec());
         let underlined = [[225, 45, 241, 70], [220, 72, 262, 76]];
         assert_eq!(stacked_pieces_joined(&underlined, 27.0).len(), 2, "an underline wider than the digit");
+    }
+
+    #[test]
+    fn a_line_number_is_read_past_the_tables_rule_before_it() {
+        let line = |texts: &[&str]| TextLine {
+            words: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Word {
+                    text: t.to_string(),
+                    left: 10 + 60 * i as u32,
+                    top: 10,
+                    width: 50,
+                    height: 20,
+                    conf: 90.0,
+                    line_id: (0, 0, 0),
+                })
+                .collect(),
+            folded: String::new(),
+            letters: None,
+        };
+        assert_eq!(leading_number(&line(&["2.", "Учаскелік"])), Some(2));
+        assert_eq!(leading_number(&line(&["|2.", "|Учаскелік"])), Some(2));
+        assert_eq!(leading_number(&line(&["|", "6.", "«Ақ"])), Some(6));
+        assert_eq!(leading_number(&line(&["(10.", "Қазақстан"])), Some(10));
+        assert_eq!(leading_number(&line(&["|Учаскелік", "2."])), None, "a number after the label's first word");
+        assert_eq!(leading_number(&line(&["|", "!"])), None);
+        assert_eq!(leading_number(&line(&["Із.", "Сайлау"])), None, "a misread number is none");
     }
 
     /// A one-word text line read from segment `segment`, 30 pixels below
