@@ -9,6 +9,8 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 
 use std::collections::BTreeMap;
 
+use super::resize::{self, Filter};
+
 type Rect = [u32; 4];
 
 /// Pixels around a glyph's ink kept in its crop: the anti-aliased edge.
@@ -241,7 +243,7 @@ pub(super) fn normalise_crop(crop: GrayImage, digit_height: u32) -> GrayImage {
     }
     let scale = OCR_DIGIT_HEIGHT as f32 / digit_height as f32;
     let (w, h) = ((crop.width() as f32 * scale) as u32, (crop.height() as f32 * scale) as u32);
-    image::imageops::resize(&stretched, w, h, image::imageops::FilterType::CatmullRom)
+    resize::gray(&stretched, w, h, Filter::CatmullRom)
 }
 
 /// The ink threshold of a region: half-way between the paper and its

@@ -27,6 +27,7 @@ pub mod ocr;
 pub mod page;
 pub mod read;
 pub mod reading;
+pub mod resize;
 pub mod row_labels;
 pub mod second_opinion;
 pub mod structure;

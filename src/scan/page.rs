@@ -13,6 +13,8 @@ use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::Projection;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
+use super::resize::{self, Filter};
+
 /// The normalised page: A4 at 200 dots per inch, enough for 9 pt labels.
 pub const PAGE_WIDTH: u32 = 1654;
 pub const PAGE_HEIGHT: u32 = 2339;
@@ -149,7 +151,7 @@ pub fn find_page(gray: &GrayImage) -> PageLocation {
     }
     let scale = FIND_LONG_SIDE as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
-    let small = resize_triangle(gray, sw, sh);
+    let small = resize::gray(gray, sw, sh, Filter::Triangle);
     let small = imageproc::filter::gaussian_blur_f32(&small, 1.0);
     let mask = paper_mask(&small);
     let labels = connected_components(&mask, Connectivity::Four, Luma([0u8]));
@@ -190,7 +192,7 @@ pub fn rectify(gray: &GrayImage, location: &PageLocation, turns: u8) -> GrayImag
     let to = [(0.0, 0.0), (PAGE_WIDTH as f32, 0.0), (PAGE_WIDTH as f32, PAGE_HEIGHT as f32), (0.0, PAGE_HEIGHT as f32)];
     match Projection::from_control_points(from, to) {
         Some(projection) => warp_bilinear(gray, projection.invert(), PAGE_WIDTH, PAGE_HEIGHT),
-        None => resize_triangle(gray, PAGE_WIDTH, PAGE_HEIGHT),
+        None => resize::gray(gray, PAGE_WIDTH, PAGE_HEIGHT, Filter::Triangle),
     }
 }
 
@@ -257,7 +259,7 @@ pub fn flatten_lighting(page: &GrayImage) -> GrayImage {
     // brightest neighbour, then smooth.
     let paper = imageproc::morphology::grayscale_dilate(&paper, &imageproc::morphology::Mask::square(1));
     let paper = imageproc::filter::gaussian_blur_f32(&paper, 1.0);
-    let paper = resize_triangle(&paper, w, h);
+    let paper = resize::gray(&paper, w, h, Filter::Triangle);
     // Every quotient of an ink level by a paper level, looked up: a
     // division per pixel was a third of this function's time.
     let quotients: Vec<[u8; 256]> = (0..=255u32)
@@ -283,73 +285,9 @@ fn level_at_rank(histogram: &[u32; 256], rank: u32) -> u8 {
     u8::MAX
 }
 
-/// The weights of a triangle (linear) filter resampling `from` samples to
-/// `to`, as `image`'s `resize` computes them: for each output sample, the
-/// first input sample it reads and the weight of each.
-fn triangle_taps(from: u32, to: u32) -> Vec<(usize, Vec<f32>)> {
-    let ratio = from as f32 / to as f32;
-    let scale = ratio.max(1.0);
-    (0..to)
-        .map(|out| {
-            let centre = (out as f32 + 0.5) * ratio;
-            let first = ((centre - scale).floor() as i64).clamp(0, from as i64 - 1);
-            let end = ((centre + scale).ceil() as i64).clamp(first + 1, from as i64);
-            let centre = centre - 0.5;
-            let mut weights: Vec<f32> =
-                (first..end).map(|i| (1.0 - ((i as f32 - centre) / scale).abs()).max(0.0)).collect();
-            let sum: f32 = weights.iter().sum();
-            weights.iter_mut().for_each(|w| *w /= sum);
-            (first as usize, weights)
-        })
-        .collect()
-}
-
-/// `image` scaled to `width × height` with a triangle filter: pixel for
-/// pixel what `image::imageops::resize` with `FilterType::Triangle` makes
-/// (a test compares them, up and down), in one grey channel and row by row
-/// where that works through four channels column by column (a ninth of a
-/// scan's time went there, and a tenth of finding the page).
-pub fn resize_triangle(image: &GrayImage, width: u32, height: u32) -> GrayImage {
-    let (image_width, image_height) = image.dimensions();
-    let columns = image_width as usize;
-    // Down the page first, into floats, as `resize` does: each output row
-    // the weighted sum of its input rows, added in the same order.
-    let mut tall = vec![0f32; columns * height as usize];
-    for (y, (first, weights)) in triangle_taps(image_height, height).into_iter().enumerate() {
-        let row = &mut tall[y * columns..(y + 1) * columns];
-        for (i, w) in weights.iter().enumerate() {
-            let input = &image.as_raw()[(first + i) * columns..(first + i + 1) * columns];
-            for (sum, &value) in row.iter_mut().zip(input) {
-                *sum += value as f32 * w;
-            }
-        }
-    }
-    let across = triangle_taps(image_width, width);
-    let mut out = GrayImage::new(width, height);
-    for (row_out, row_in) in out.chunks_exact_mut(width as usize).zip(tall.chunks_exact(columns)) {
-        for (value, (first, weights)) in row_out.iter_mut().zip(&across) {
-            let mut sum = 0.0;
-            for (i, w) in weights.iter().enumerate() {
-                sum += row_in[first + i] * w;
-            }
-            *value = round_level(sum.clamp(0.0, 255.0));
-        }
-    }
-    out
-}
-
-/// `level.round() as u8` for a level in 0–255, without the C library call
-/// `round` compiles to on the baseline x86-64 target: the whole part, and
-/// one more from a half up (the subtraction is exact).
-fn round_level(level: f32) -> u8 {
-    let whole = level as u8;
-    whole + u8::from(level - f32::from(whole) >= 0.5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::imageops::{resize, FilterType};
 
     #[test]
     fn the_warp_is_imageprocs_pixel_for_pixel() {
@@ -400,17 +338,6 @@ mod tests {
         assert!(loc.is_landscape());
         assert_eq!(loc.candidate_turns(), [1, 3]);
         assert!(loc.skew_deg(1).abs() < 0.5, "{}", loc.skew_deg(1));
-    }
-
-    #[test]
-    fn the_triangle_resize_is_images_resize_pixel_for_pixel() {
-        let small = GrayImage::from_fn(69, 98, |x, y| Luma([((x * 37 + y * 91 + x * y * 7) % 251) as u8]));
-        for (w, h) in [(PAGE_WIDTH, PAGE_HEIGHT), (1000, 333), (69, 98), (50, 40)] {
-            assert_eq!(resize_triangle(&small, w, h), resize(&small, w, h, FilterType::Triangle), "{w}×{h}");
-        }
-        // A photo reduced about eightfold, as the page is searched in.
-        let photo = GrayImage::from_fn(700, 520, |x, y| Luma([((x * 13 + y * 7 + (x * y) % 89) % 256) as u8]));
-        assert_eq!(resize_triangle(&photo, 90, 67), resize(&photo, 90, 67, FilterType::Triangle));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use super::lines::{group_lines, has_letters, longest_rising_chain, word_rect, Re
 use super::ocr::{DigitRead, Engines, OcrError, Word};
 use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
+use super::resize::{self, Filter};
 use super::structure::{self, HorizontalRule};
 use super::text_segments::{self, TextSegment, Told};
 use super::{hand, row_labels, table};
@@ -1464,7 +1465,7 @@ fn read_cell(
     if read.text.is_empty() {
         // Short counts in small crops are sometimes dropped whole; larger, they read.
         let (cw, ch) = crop.dimensions();
-        let larger = image::imageops::resize(&crop, cw * 2, ch * 2, image::imageops::FilterType::CatmullRom);
+        let larger = resize::gray(&crop, cw * 2, ch * 2, Filter::CatmullRom);
         read = engines.read_digits(&larger)?;
         if read.text.is_empty() && glyph_count == 1 {
             read = engines.read_single_digit(&crop)?;
@@ -1474,11 +1475,11 @@ fn read_cell(
     // A second read of the same cell at another scale: Tesseract's
     // segmentation differs, so a fragile reading shows as a disagreement.
     let (cw, ch) = crop.dimensions();
-    let scaled = image::imageops::resize(
+    let scaled = resize::gray(
         &crop,
         (cw as f32 * SECOND_READ_SCALE) as u32,
         (ch as f32 * SECOND_READ_SCALE) as u32,
-        image::imageops::FilterType::CatmullRom,
+        Filter::CatmullRom,
     );
     let second = engines.read_digits(&scaled)?;
     let second = DigitRead { text: second.text.chars().filter(|c| !c.is_whitespace()).collect(), ..second };

@@ -18,6 +18,7 @@ use super::hand;
 use super::lines::{group_lines, longest_rising_chain, Rect, TextLine};
 use super::ocr::{Engines, Word};
 use super::reading::{zero_without_digit, Reading, ValueReading};
+use super::resize::{self, Filter};
 use super::structure::{trace_rule, vertical_rules, vertical_rules_within, HorizontalRule, MAX_RULE_LEAN};
 use crate::model::{CodeBox, FormModel};
 use crate::textmatch::{fold, partial_score};
@@ -781,12 +782,8 @@ pub fn read_code_boxes(
         let read = hand::read_hand_code(&crop, &place, code_box.digits + 1);
         // Tesseract's digits engine on the same boxes is the second opinion:
         // a station is checked by no arithmetic.
-        let enlarged = image::imageops::resize(
-            &crop,
-            crop.width() * CODE_OCR_SCALE,
-            crop.height() * CODE_OCR_SCALE,
-            image::imageops::FilterType::CatmullRom,
-        );
+        let enlarged =
+            resize::gray(&crop, crop.width() * CODE_OCR_SCALE, crop.height() * CODE_OCR_SCALE, Filter::CatmullRom);
         let second = engines.read_digits(&enlarged).ok()?;
         let value = read.value?;
         let digits = value.to_string();

@@ -16,13 +16,14 @@
 //! scaled so that its glyphs stand at the height Tesseract reads best,
 //! which also reads the small print of a messenger's photo.
 
-use image::imageops::{crop_imm, resize, FilterType};
+use image::imageops::crop_imm;
 use image::{GrayImage, Luma};
 use imageproc::contrast::otsu_level;
 
 use super::ink::{component_boxes, paper_and_darkest};
 use super::lines::{group_lines, Rect, TextLine};
 use super::ocr::{Engines, OcrError, Word};
+use super::resize::{self, Filter};
 use super::structure::HorizontalRule;
 
 /// A pixel this much darker than the page's paper (its median) is ink:
@@ -278,7 +279,7 @@ pub fn upscaled(crop: GrayImage, glyph_height: f32) -> (GrayImage, f32) {
         return (crop, 1.0);
     }
     let (w, h) = ((crop.width() as f32 * scale) as u32, (crop.height() as f32 * scale) as u32);
-    (resize(&crop, w, h, FilterType::CatmullRom), scale)
+    (resize::gray(&crop, w, h, Filter::CatmullRom), scale)
 }
 
 /// A word read on a crop scaled by `scale` whose corner stood at (`x0`,
