@@ -116,6 +116,12 @@ pub fn without_red_ink(image: &DynamicImage) -> GrayImage {
         }
     };
     for (g, p) in gray.pixels_mut().zip(rgb.pixels()) {
+        // Nearly every pixel is paper, print or pen, below either ramp's
+        // start: told in whole numbers first.
+        let [r8, g8, b8] = p.0;
+        if f32::from(r8) <= RED_INK_LIGHTNESS.0 || f32::from(r8.saturating_sub(g8.max(b8))) <= RED_INK_CHROMA.0 {
+            continue;
+        }
         let [r, gr, b] = p.0.map(f32::from);
         let red_ink = ramp(r - gr.max(b), RED_INK_CHROMA) * ramp(r, RED_INK_LIGHTNESS);
         if red_ink > 0.0 {
