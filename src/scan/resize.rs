@@ -152,7 +152,7 @@ mod tests {
     fn a_level_is_rounded_half_up() {
         for (level, rounded) in [(0.0, 0), (0.49999997, 0), (0.5, 1), (1.4999999, 1), (254.5, 255), (255.0, 255)] {
             assert_eq!(round_level(level), rounded, "{level}");
-            assert_eq!(round_level(level), (level as f32).round() as u8);
+            assert_eq!(round_level(level), level.round() as u8);
         }
     }
 }
