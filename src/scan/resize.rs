@@ -122,7 +122,7 @@ pub fn gray(image: &GrayImage, width: u32, height: u32, filter: Filter) -> GrayI
 /// `level.round() as u8` for a level in 0–255, without the C library call
 /// `round` compiles to on the baseline x86-64 target: the whole part, and
 /// one more from a half up (the subtraction is exact).
-fn round_level(level: f32) -> u8 {
+pub fn round_level(level: f32) -> u8 {
     let whole = level as u8;
     whole + u8::from(level - f32::from(whole) >= 0.5)
 }

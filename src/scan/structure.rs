@@ -12,6 +12,8 @@
 
 use image::{GrayImage, Luma};
 
+use super::resize;
+
 /// A pixel this much darker than the paper (the page's median, 0–255) is
 /// ink for the rule search: a faint printed rule on a phone photo is 40–60
 /// below the paper; paper grain and JPEG noise stay within 15.
@@ -113,6 +115,22 @@ fn rule_pixels(page: &GrayImage) -> Vec<(u32, u32)> {
     pixels
 }
 
+/// `value.round()` (halves away from zero) for values of a page's size,
+/// under 2^23, without the C library call `round` compiles to on the
+/// baseline x86-64 target: the whole part, then a step where the exact
+/// remainder reaches a half.
+fn round_half_away(value: f32) -> f32 {
+    let whole = value as i32 as f32;
+    let rest = value - whole;
+    if rest >= 0.5 {
+        whole + 1.0
+    } else if rest <= -0.5 {
+        whole - 1.0
+    } else {
+        whole
+    }
+}
+
 /// How peaked the rows of `pixels` are when read along `deg`: rules line
 /// up with one row at their own slope, so the sum of squared row counts is
 /// then largest.
@@ -120,7 +138,7 @@ fn peakedness(pixels: &[(u32, u32)], height: u32, deg: f32, histogram: &mut [u32
     let tan = deg.to_radians().tan();
     histogram.iter_mut().for_each(|v| *v = 0);
     for &(x, y) in pixels {
-        let row = (y as f32 - x as f32 * tan + height as f32 * 0.5).round();
+        let row = round_half_away(y as f32 - x as f32 * tan + height as f32 * 0.5);
         if row >= 0.0 && (row as usize) < histogram.len() {
             histogram[row as usize] += 1;
         }
@@ -230,11 +248,14 @@ pub fn level_rules(page: GrayImage) -> Levelled {
         if source < 0.0 || source > (h - 1) as f32 {
             return Luma([255]);
         }
-        let (above, t) = (source.floor() as u32, source.fract());
+        // `source` is not negative: its whole part is its floor (no call to
+        // the C library's `floor`, nor `round` below, per pixel).
+        let above = source as u32;
+        let t = source - above as f32;
         let below = (above + 1).min(h - 1);
         let a = page.get_pixel(x, above).0[0] as f32;
         let b = page.get_pixel(x, below).0[0] as f32;
-        Luma([(a + (b - a) * t).round() as u8])
+        Luma([resize::round_level(a + (b - a) * t)])
     });
     let rules = horizontal_rules(&level);
     Levelled { page: level, slope_deg: largest, rules }
@@ -420,6 +441,17 @@ pub fn vertical_rules_within(page: &GrayImage, top: u32, bottom: u32, left: u32,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_halves_away_from_zero_is_the_c_librarys() {
+        let mut value = -3000.0f32;
+        while value < 3000.0 {
+            for v in [value, value + 0.5, value - 0.5, value + 0.4999999, value.next_up(), value.next_down()] {
+                assert_eq!(round_half_away(v), v.round(), "{v}");
+            }
+            value += 0.37;
+        }
+    }
     use imageproc::drawing::draw_line_segment_mut;
 
     #[test]
