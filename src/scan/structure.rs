@@ -94,11 +94,18 @@ fn rule_pixels(page: &GrayImage) -> Vec<(u32, u32)> {
     let ink = ink_mask(page);
     let at = |x: u32, y: u32| ink[(y * w + x) as usize];
     let mut pixels = Vec::new();
+    // The row's ink thickened: any ink in the rows around it, column by
+    // column (whole rows or'ed together, not each pixel's column searched).
+    let mut thickened = vec![false; w as usize];
     for y in 0..h {
-        let rows = y.saturating_sub(RUN_THICKEN)..=(y + RUN_THICKEN).min(h - 1);
+        thickened.iter_mut().for_each(|d| *d = false);
+        for row in y.saturating_sub(RUN_THICKEN)..=(y + RUN_THICKEN).min(h - 1) {
+            let row = &ink[(row * w) as usize..((row + 1) * w) as usize];
+            thickened.iter_mut().zip(row).for_each(|(d, &i)| *d |= i);
+        }
         let mut run_start = None;
         for x in 0..=w {
-            let dark = x < w && rows.clone().any(|yy| at(x, yy));
+            let dark = x < w && thickened[x as usize];
             match (dark, run_start) {
                 (true, None) => run_start = Some(x),
                 (false, Some(start)) => {
