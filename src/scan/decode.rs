@@ -74,6 +74,7 @@ static DECODE_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// (Decoding a JPEG's luma plane alone would save the RGB buffer, but its
 /// BT.601 grey differs from the BT.709 grey the reader is tuned on, and
 /// the eval lost 0.6 points on one set.)
+///
 /// The photo is turned upright after it is grey: a third of the bytes to
 /// move.
 pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, FileError> {

@@ -7,6 +7,7 @@
 //! page), a tenth of finding the page (the photo scaled down), and about a
 //! twentieth in the small crops scaled up for Tesseract. The same weights,
 //! summed in the same order, give the same pixels (the tests compare them).
+//! The rounding it does without `round` serves the rule search too.
 
 use image::GrayImage;
 
@@ -119,12 +120,25 @@ pub fn gray(image: &GrayImage, width: u32, height: u32, filter: Filter) -> GrayI
     out
 }
 
-/// `level.round() as u8` for a level in 0–255, without the C library call
-/// `round` compiles to on the baseline x86-64 target: the whole part, and
-/// one more from a half up (the subtraction is exact).
+/// `level.round() as u8` for a level in 0–255.
 pub fn round_level(level: f32) -> u8 {
-    let whole = level as u8;
-    whole + u8::from(level - f32::from(whole) >= 0.5)
+    round_half_away(level) as u8
+}
+
+/// `value.round()` (halves away from zero) for values of a page's size,
+/// under 2^23, without the C library call `round` compiles to on the
+/// baseline x86-64 target: the whole part, then a step where the exact
+/// remainder reaches a half.
+pub fn round_half_away(value: f32) -> f32 {
+    let whole = value as i32 as f32;
+    let rest = value - whole;
+    if rest >= 0.5 {
+        whole + 1.0
+    } else if rest <= -0.5 {
+        whole - 1.0
+    } else {
+        whole
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +159,17 @@ mod tests {
             {
                 assert_eq!(gray(image, w, h, ours), resize(image, w, h, theirs), "{w}×{h} {ours:?}");
             }
+        }
+    }
+
+    #[test]
+    fn rounding_halves_away_from_zero_is_the_c_librarys() {
+        let mut value = -3000.0f32;
+        while value < 3000.0 {
+            for v in [value, value + 0.5, value - 0.5, value + 0.4999999, value.next_up(), value.next_down()] {
+                assert_eq!(round_half_away(v), v.round(), "{v}");
+            }
+            value += 0.37;
         }
     }
 

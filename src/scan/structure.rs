@@ -122,22 +122,6 @@ fn rule_pixels(page: &GrayImage) -> Vec<(u32, u32)> {
     pixels
 }
 
-/// `value.round()` (halves away from zero) for values of a page's size,
-/// under 2^23, without the C library call `round` compiles to on the
-/// baseline x86-64 target: the whole part, then a step where the exact
-/// remainder reaches a half.
-fn round_half_away(value: f32) -> f32 {
-    let whole = value as i32 as f32;
-    let rest = value - whole;
-    if rest >= 0.5 {
-        whole + 1.0
-    } else if rest <= -0.5 {
-        whole - 1.0
-    } else {
-        whole
-    }
-}
-
 /// How peaked the rows of `pixels` are when read along `deg`: rules line
 /// up with one row at their own slope, so the sum of squared row counts is
 /// then largest.
@@ -145,7 +129,7 @@ fn peakedness(pixels: &[(u32, u32)], height: u32, deg: f32, histogram: &mut [u32
     let tan = deg.to_radians().tan();
     histogram.iter_mut().for_each(|v| *v = 0);
     for &(x, y) in pixels {
-        let row = round_half_away(y as f32 - x as f32 * tan + height as f32 * 0.5);
+        let row = resize::round_half_away(y as f32 - x as f32 * tan + height as f32 * 0.5);
         if row >= 0.0 && (row as usize) < histogram.len() {
             histogram[row as usize] += 1;
         }
@@ -448,17 +432,6 @@ pub fn vertical_rules_within(page: &GrayImage, top: u32, bottom: u32, left: u32,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rounding_halves_away_from_zero_is_the_c_librarys() {
-        let mut value = -3000.0f32;
-        while value < 3000.0 {
-            for v in [value, value + 0.5, value - 0.5, value + 0.4999999, value.next_up(), value.next_down()] {
-                assert_eq!(round_half_away(v), v.round(), "{v}");
-            }
-            value += 0.37;
-        }
-    }
     use imageproc::drawing::draw_line_segment_mut;
 
     #[test]
