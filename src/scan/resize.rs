@@ -120,25 +120,21 @@ pub fn gray(image: &GrayImage, width: u32, height: u32, filter: Filter) -> GrayI
     out
 }
 
-/// `level.round() as u8` for a level in 0–255.
+/// `level.round() as u8` for a level in 0–255, without a branch: half
+/// added in double precision (exact there), then cut. A branch on the
+/// remainder goes either way at random over a page's pixels, and its
+/// mispredictions were a fiftieth of a scan's time.
 pub fn round_level(level: f32) -> u8 {
-    round_half_away(level) as u8
+    (f64::from(level) + 0.5) as u8
 }
 
 /// `value.round()` (halves away from zero) for values of a page's size,
 /// under 2^23, without the C library call `round` compiles to on the
-/// baseline x86-64 target: the whole part, then a step where the exact
-/// remainder reaches a half.
+/// baseline x86-64 target, and without a branch: the magnitude plus a half
+/// in double precision (exact there), cut, and the sign put back.
 pub fn round_half_away(value: f32) -> f32 {
-    let whole = value as i32 as f32;
-    let rest = value - whole;
-    if rest >= 0.5 {
-        whole + 1.0
-    } else if rest <= -0.5 {
-        whole - 1.0
-    } else {
-        whole
-    }
+    let magnitude = (f64::from(value.abs()) + 0.5) as i64 as f32;
+    magnitude.copysign(value)
 }
 
 #[cfg(test)]
@@ -178,6 +174,14 @@ mod tests {
         for (level, rounded) in [(0.0, 0), (0.49999997, 0), (0.5, 1), (1.4999999, 1), (254.5, 255), (255.0, 255)] {
             assert_eq!(round_level(level), rounded, "{level}");
             assert_eq!(round_level(level), level.round() as u8);
+        }
+        // Every level, and the floats on either side of each half.
+        let mut level = 0.0f32;
+        while level <= 255.0 {
+            for l in [level, level.next_up(), level.next_down().max(0.0), level + 0.5, (level + 0.5).next_down()] {
+                assert_eq!(round_level(l.min(255.0)), l.min(255.0).round() as u8, "{l}");
+            }
+            level += 0.25;
         }
     }
 }

@@ -219,8 +219,16 @@ const PAGE_JPEG_QUALITY: u8 = 80;
 pub fn save_page(out: &Path, sha256: &str, page: &image::GrayImage) -> Result<()> {
     let dir = out.join(PAGES_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (width, height) = (u16::try_from(page.width())?, u16::try_from(page.height())?);
     let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, PAGE_JPEG_QUALITY).encode_image(page)?;
+    // `jpeg-encoder`, not `image`'s own encoder: half the time for the same
+    // size (its transforms vectorised), a fiftieth of a photo's time.
+    jpeg_encoder::Encoder::new(&mut bytes, PAGE_JPEG_QUALITY).encode(
+        page.as_raw(),
+        width,
+        height,
+        jpeg_encoder::ColorType::Luma,
+    )?;
     write_atomically(&dir.join(format!("{sha256}.jpg")), &bytes)
 }
 
