@@ -594,7 +594,7 @@ fn read_group(page: &GrayImage, ink: &HandInk, group: &[Rect], signs: &[Rect]) -
     let chosen_ink = GrayImage::from_fn(w, h, |x, y| {
         image::Luma([if chosen_ids.contains(&ink.labels.get_pixel(x, y).0[0]) { 255 } else { 0 }])
     });
-    let mask = imageproc::morphology::dilate(&chosen_ink, imageproc::distance_transform::Norm::LInf, 2);
+    let mask = super::ink::dilate_square(&chosen_ink, 2);
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
         cx < w && cy < h && mask.get_pixel(cx, cy).0[0] > 0 && ink.removed.get_pixel(cx, cy).0[0] == 0

@@ -19,8 +19,8 @@ use std::mem::{discriminant, Discriminant};
 use image::{GrayImage, Luma};
 
 use super::ink::{
-    cell_ink, glyph_columns, glyph_crop, height, ink_level, joined_where, normalise_crop, rows_by_middle, runs_by_gap,
-    share_columns, union, white_crop, width, CellInk, GLYPH_EDGE,
+    cell_ink, dilate_square, glyph_columns, glyph_crop, height, ink_level, joined_where, normalise_crop,
+    rows_by_middle, runs_by_gap, share_columns, union, white_crop, width, CellInk, GLYPH_EDGE,
 };
 use super::lines::{group_lines, has_letters, longest_rising_chain, word_rect, Rect, TextLine, MIN_WORD_CONFIDENCE};
 use super::ocr::{DigitRead, Engines, OcrError, Word};
@@ -1455,7 +1455,7 @@ fn read_cell(
     let crop_rect = [cell[0].saturating_sub(3), cell[1].saturating_sub(3), cell[2] + 3, cell[3] + 3];
     // The crop holds the chosen glyphs' own pixels and their soft edges,
     // nothing else: no rule, no fragment, no label.
-    let glyph_mask = imageproc::morphology::dilate(&chosen_ink, imageproc::distance_transform::Norm::LInf, GLYPH_EDGE);
+    let glyph_mask = dilate_square(&chosen_ink, GLYPH_EDGE);
     let keep = |x: u32, y: u32| {
         let (cx, cy) = (x.wrapping_sub(l), y.wrapping_sub(t));
         cx < w && cy < h && glyph_mask.get_pixel(cx, cy).0[0] > 0
