@@ -13,7 +13,7 @@
 //! digits-only, single-line engine. Every value carries a confidence, and
 //! every way a reading can go wrong lowers it rather than being guessed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::mem::{discriminant, Discriminant};
 
 use image::{GrayImage, Luma};
@@ -28,7 +28,7 @@ use super::page::{PAGE_HEIGHT, PAGE_WIDTH};
 pub use super::reading::{parse_count, Reading, ValueReading};
 use super::resize::{self, Filter};
 use super::structure::{self, HorizontalRule};
-use super::text_segments::{self, TextSegment, Told};
+use super::text_segments::{self, Reach, Teller, TextSegment, Told};
 use super::{hand, row_labels, table};
 use crate::digits;
 use crate::model::{FormModel, StationForm};
@@ -36,6 +36,9 @@ use crate::textmatch::{fold, partial_score};
 
 /// OCR lines shorter than this (folded letters) say too little to match.
 const MIN_MATCH_CHARS: usize = 8;
+/// Letters a block's opening must show after its line number to be a
+/// label's start (a count's digits show none).
+const MIN_OPENING_LETTERS: usize = 2;
 /// The resolution Tesseract's layout is told for its second look at where
 /// unread form lines stand (`look_again_where_unread`): half the page's,
 /// as if its print were twice the size.
@@ -436,6 +439,98 @@ fn same_print(a: Rect, b: Rect) -> bool {
     within(middle(a), b) && within(middle(b), a) && a[0] < b[2] && b[0] < a[2]
 }
 
+/// What a page's reading has told so far, segment by segment.
+#[derive(Debug, Default)]
+struct PageProgress {
+    /// The form lines told (their indices in the model).
+    lines: BTreeSet<usize>,
+    /// The form line told last.
+    last_line: Option<usize>,
+    election: bool,
+    station: bool,
+}
+
+impl PageProgress {
+    /// Takes note that `class` was told; whether everything the page is
+    /// read for has now been told.
+    fn note(&mut self, class: Target, model: &FormModel) -> bool {
+        match class {
+            Target::FormLine(i) => {
+                self.lines.insert(i);
+                self.last_line = Some(i);
+            }
+            Target::Election(_) => self.election = true,
+            Target::Station => self.station = true,
+            Target::Title | Target::Repeat(_) => {}
+        }
+        self.lines.len() == model.lines.len() && self.election && self.station
+    }
+
+    /// The form line a block's opening `line` is, told by its printed
+    /// number alone: the number of the model's line after the one told
+    /// last (the form's order), not told yet, and followed by letters (a
+    /// label's first, not a count's digits). Two pieces of evidence, the
+    /// number and its place among the form's lines, for the cost of a
+    /// few glyphs; anything less is read further.
+    fn numbered_next(&self, line: &TextLine, model: &FormModel) -> Option<usize> {
+        let next = self.last_line? + 1;
+        let expected = model.lines.get(next)?.number;
+        // From the words as read: `folded` leaves out a word the crop cut.
+        let letters = line.words.iter().flat_map(|w| w.text.chars()).filter(|c| c.is_alphabetic()).count();
+        (!self.lines.contains(&next) && leading_number(line) == Some(expected) && letters >= MIN_OPENING_LETTERS)
+            .then_some(next)
+    }
+}
+
+/// Tells, segment by segment, what the text read of a page is: a form
+/// line, the title, the election, the station's line, or nothing.
+struct SegmentTeller<'a> {
+    targets: &'a Targets,
+    model: &'a FormModel,
+    progress: PageProgress,
+    /// Segments told by their printed line number alone.
+    by_number: BTreeMap<usize, Target>,
+}
+
+impl Teller for SegmentTeller<'_> {
+    fn tell(&mut self, lines: &[TextLine], reach: Reach) -> Told {
+        let (targets, model) = (self.targets, self.model);
+        if reach == Reach::Opening {
+            let numbered =
+                newest_line(lines).and_then(|line| self.progress.numbered_next(line, model).zip(segment_of(line)));
+            let Some((next, segment)) = numbered else { return Told::ReadOn };
+            self.by_number.insert(segment, Target::FormLine(next));
+            return if self.progress.note(Target::FormLine(next), model) { Told::Last } else { Told::Settled };
+        }
+        // The segment just read says first what it is (a block's first
+        // line may be an election's title, its next the station's line);
+        // else the block's lines together.
+        match newest_line(lines)
+            .and_then(|l| targets.classify(&l.folded, leading_number(l), model))
+            .or_else(|| classify_block(lines, targets, model))
+        {
+            // The station's number may stand at its line's end: read on.
+            Some((Target::Station, _)) => {
+                self.progress.note(Target::Station, model);
+                Told::ReadOn
+            }
+            Some((target, _)) if self.progress.note(target, model) => Told::Last,
+            Some((Target::FormLine(_), _)) => Told::Settled,
+            Some(_) => Told::Line,
+            None if lines.iter().any(|l| !targets.candidates(&l.folded).is_empty())
+                || !targets.candidates(&joined_text(lines)).is_empty() =>
+            {
+                Told::ReadOn
+            }
+            None => Told::Nothing,
+        }
+    }
+
+    fn awaits_number(&self) -> bool {
+        self.progress.last_line.is_some_and(|last| last + 1 < self.model.lines.len())
+    }
+}
+
 /// The page's labels told by its text segments (`text_segments`), each
 /// block read only as far as it takes to tell what it is.
 fn read_segments(
@@ -446,46 +541,24 @@ fn read_segments(
     targets: &Targets,
 ) -> Result<PageText, OcrError> {
     let segments = text_segments::find_segments(page);
-    // What has been told so far: the form lines, an election, the
-    // station's line (read to its end). With all of them the page's rest
-    // is not read.
-    let (mut told_lines, mut election, mut station) = (BTreeSet::new(), false, false);
-    let mut all_told = |class: Target| {
-        match class {
-            Target::FormLine(i) => _ = told_lines.insert(i),
-            Target::Election(_) => election = true,
-            Target::Station => station = true,
-            Target::Title | Target::Repeat(_) => {}
-        }
-        told_lines.len() == model.lines.len() && election && station
-    };
-    // The segment just read says first what it is (a block's first line
-    // may be an election's title, its next the station's line); else the
-    // block's lines together.
-    let tell = |lines: &[TextLine]| match newest_line(lines)
-        .and_then(|l| targets.classify(&l.folded, leading_number(l), model))
-        .or_else(|| classify_block(lines, targets, model))
-    {
-        // The station's number may stand at its line's end: read on.
-        Some((Target::Station, _)) => {
-            all_told(Target::Station);
-            Told::ReadOn
-        }
-        Some((target, _)) if all_told(target) => Told::Last,
-        Some((Target::FormLine(_), _)) => Told::Settled,
-        Some(_) => Told::Line,
-        None if lines.iter().any(|l| !targets.candidates(&l.folded).is_empty())
-            || !targets.candidates(&joined_text(lines)).is_empty() =>
-        {
-            Told::ReadOn
-        }
-        None => Told::Nothing,
-    };
+    let mut teller = SegmentTeller { targets, model, progress: PageProgress::default(), by_number: BTreeMap::new() };
     let blocks = text_segments::blocks(&segments, rules);
-    let words = text_segments::read_blocks(engines, page, &segments, &blocks, tell)?;
+    let words = text_segments::read_blocks(engines, page, &segments, &blocks, &mut teller)?;
+    let by_number = teller.by_number;
     let mut lines = group_lines(&words);
-    let mut classified: Vec<Option<(Target, f64)>> =
-        lines.iter().map(|l| targets.classify(&l.folded, leading_number(l), model)).collect();
+    // An opening told by its number ends in a word the crop cut, read
+    // unsure: its label's print starts at its first letters all the same.
+    for line in lines.iter_mut().filter(|l| segment_of(l).is_some_and(|s| by_number.contains_key(&s))) {
+        let lettered = line.words.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).map(word_rect);
+        line.letters = line.letters.or_else(|| union(lettered));
+    }
+    let mut classified: Vec<Option<(Target, f64)>> = lines
+        .iter()
+        .map(|l| match segment_of(l).and_then(|segment| by_number.get(&segment)) {
+            Some(&target) => Some((target, MIN_LABEL_SCORE)),
+            None => targets.classify(&l.folded, leading_number(l), model),
+        })
+        .collect();
     told_by_blocks(&lines, &mut classified, &blocks, |lines| classify_block(lines, targets, model));
     settle_by_order(&lines, &mut classified, targets);
     complete_blocks(page, &mut lines, &mut classified, &segments, &blocks);
@@ -733,8 +806,14 @@ pub fn read_page(
     // So is the «/» between a label's Kazakh and Russian halves, which would
     // otherwise pass for a slanted "1": a slash right after a word of the
     // label (a count's digits misread as punctuation stand further off).
-    let label_lines =
-        || lines.iter().filter(|l| l.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS);
+    // So is a line read only as far as its printed number and a word's
+    // first letters (a label told by its number): a count has no number
+    // before letters.
+    let is_label_print = |line: &TextLine| {
+        line.folded.chars().filter(|c| c.is_alphabetic()).count() >= MIN_MATCH_CHARS
+            || (leading_number(line).is_some() && line.words.iter().any(|w| has_letters(&w.text)))
+    };
+    let label_lines = || lines.iter().filter(|l| is_label_print(l));
     let separators = label_lines().flat_map(|l| {
         l.words.windows(2).filter_map(|pair| {
             let (before, slash) = (&pair[0], &pair[1]);
@@ -1993,6 +2072,51 @@ mod tests {
         assert_eq!(leading_number(&line(&["|Учаскелік", "2."])), None, "a number after the label's first word");
         assert_eq!(leading_number(&line(&["|", "!"])), None);
         assert_eq!(leading_number(&line(&["Із.", "Сайлау"])), None, "a misread number is none");
+    }
+
+    #[test]
+    fn an_opening_tells_a_row_by_its_number_only_in_the_forms_order() {
+        let model = FormModel::load(None).unwrap();
+        let targets = Targets::new(&model);
+        let opening = |texts: &[&str]| {
+            let words: Vec<Word> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Word {
+                    text: t.to_string(),
+                    left: 10 + 60 * i as u32,
+                    top: 10,
+                    width: 50,
+                    height: 20,
+                    conf: if i + 1 == texts.len() { 20.0 } else { 90.0 },
+                    line_id: (7, 0, 0),
+                })
+                .collect();
+            group_lines(&words)
+        };
+        let mut teller = SegmentTeller {
+            targets: &targets,
+            model: &model,
+            progress: PageProgress::default(),
+            by_number: BTreeMap::new(),
+        };
+        // Before any line is told, no number is awaited: the page's header
+        // is read as ever.
+        assert!(!teller.awaits_number());
+        assert_eq!(teller.tell(&opening(&["|2.", "|Уч"]), Reach::Opening), Told::ReadOn);
+        teller.progress.note(Target::FormLine(0), &model);
+        assert!(teller.awaits_number());
+        // Line 3 where line 2 is due, a count's digits, a misread number:
+        // read further.
+        assert_eq!(teller.tell(&opening(&["|3.", "|Сай"]), Reach::Opening), Told::ReadOn);
+        assert_eq!(teller.tell(&opening(&["2", "1450"]), Reach::Opening), Told::ReadOn);
+        assert_eq!(teller.tell(&opening(&["Із.", "|Сай"]), Reach::Opening), Told::ReadOn);
+        assert!(teller.by_number.is_empty());
+        // Line 2's number, then a label's first letters (the last word cut
+        // by the crop, read unsure): settled.
+        assert_eq!(teller.tell(&opening(&["|2.", "|Уч"]), Reach::Opening), Told::Settled);
+        assert_eq!(teller.by_number.get(&7), Some(&Target::FormLine(1)));
+        assert_eq!(teller.progress.last_line, Some(1));
     }
 
     /// A one-word text line read from segment `segment`, 30 pixels below

@@ -78,6 +78,11 @@ const PREFIX_GLYPHS: u32 = 26;
 /// A segment less than this many glyph heights longer than the prefix is
 /// read whole at once (the rest would cost a call for a word or two).
 const PREFIX_SLACK_GLYPHS: u32 = 6;
+/// How far a block's first segment is read first where its printed line
+/// number may tell it («10. |Қа»): the number, the table's rule after it
+/// and a letter or two, in under a third of the prefix's time (a line's
+/// reading time grows with its length).
+const OPENING_GLYPHS: u32 = 7;
 /// Paper kept around a segment's ink in its crop, in glyph heights:
 /// Tesseract misreads glyphs at a crop's very edge.
 const MARGIN_GLYPHS: f32 = 0.6;
@@ -203,12 +208,37 @@ pub enum Told {
     Last,
 }
 
+/// How much of a segment a reading covers, for [`Teller::tell`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The start of a block's first segment ([`OPENING_GLYPHS`]): enough
+    /// for a printed line number. Unless the teller settles the block by
+    /// it (`Settled` or `Last`), the words are dropped and the segment read
+    /// as ever.
+    Opening,
+    /// Its prefix ([`PREFIX_GLYPHS`]), or the whole of it.
+    Further,
+}
+
+/// The judge of what the text read tells, for [`read_blocks`].
+pub trait Teller {
+    /// What the lines of a block read so far tell, the last segment read
+    /// as far as `reach`.
+    fn tell(&mut self, lines: &[TextLine], reach: Reach) -> Told;
+    /// Whether a block's opening could tell it now (a printed line number
+    /// is expected next): otherwise no opening is read.
+    fn awaits_number(&self) -> bool;
+}
+
 /// Reads each block of segments as far as it takes to tell what it is: its
 /// segments in turn, each from its start as far as [`PREFIX_GLYPHS`] and,
 /// if `tell` says it is worth it, to its end; the block's reading stops at
-/// the first segment that settles it (`tell` is given every line of the
-/// block read so far: a label may say which it is only in its second line),
-/// and the page's reading at the first that tells the last thing needed.
+/// the first segment that settles it (the teller is given every line of
+/// the block read so far: a label may say which it is only in its second
+/// line), and the page's reading at the first that tells the last thing
+/// needed. A block's first segment, when long and when the teller awaits a
+/// line number, is first read only as far as [`OPENING_GLYPHS`]
+/// (`Reach::Opening`), which may settle the block.
 /// Returns the words read, in page pixels, the words of each segment one
 /// line (numbered by the segment's index, in the word's block field).
 pub fn read_blocks(
@@ -216,7 +246,7 @@ pub fn read_blocks(
     page: &GrayImage,
     segments: &[TextSegment],
     blocks: &[Vec<usize>],
-    mut tell: impl FnMut(&[TextLine]) -> Told,
+    teller: &mut impl Teller,
 ) -> Result<Vec<Word>, OcrError> {
     let mut words = Vec::new();
     'page: for block in blocks {
@@ -227,14 +257,31 @@ pub fn read_blocks(
             if right - left < MIN_SEGMENT_GLYPHS * segment.glyph_height {
                 continue;
             }
-            let prefix_right = left + PREFIX_GLYPHS * segment.glyph_height;
-            let cut = right > prefix_right + PREFIX_SLACK_GLYPHS * segment.glyph_height;
-            let first = [left, top, if cut { prefix_right } else { right }, bottom];
             let read_as_line = |engines: &mut Engines, rect: Rect| -> Result<Vec<Word>, OcrError> {
                 let read = read_strip(engines, page, rect, segment.glyph_height)?;
                 Ok(read.into_iter().map(|w| Word { line_id: (index as u32, 0, 0), ..w }).collect())
             };
-            let mut told_with = |read: &[Word]| tell(&group_lines(&[block_words.as_slice(), read].concat()));
+            let opening_right = left + OPENING_GLYPHS * segment.glyph_height;
+            let long = right > opening_right + OPENING_GLYPHS * segment.glyph_height;
+            if index == block[0] && long && teller.awaits_number() {
+                let opening = read_as_line(engines, [left, top, opening_right, bottom])?;
+                match teller.tell(&group_lines(&opening), Reach::Opening) {
+                    Told::Last => {
+                        words.extend(opening);
+                        break 'page;
+                    }
+                    Told::Settled => {
+                        words.extend(opening);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let prefix_right = left + PREFIX_GLYPHS * segment.glyph_height;
+            let cut = right > prefix_right + PREFIX_SLACK_GLYPHS * segment.glyph_height;
+            let first = [left, top, if cut { prefix_right } else { right }, bottom];
+            let mut told_with =
+                |read: &[Word]| teller.tell(&group_lines(&[block_words.as_slice(), read].concat()), Reach::Further);
             let mut read = read_as_line(engines, first)?;
             let mut told = told_with(&read);
             if cut && told == Told::ReadOn {
