@@ -517,6 +517,16 @@ impl Teller for SegmentTeller<'_> {
             Some((target, _)) if self.progress.note(target, model) => Told::Last,
             Some((Target::FormLine(_), _)) => Told::Settled,
             Some(_) => Told::Line,
+            // Above the form's lines, a line that may be the title and
+            // shows no line number is the title (whose first words some
+            // forms repeat in a label): not read to its end.
+            None if self.progress.lines.is_empty()
+                && newest_line(lines).is_some_and(|l| {
+                    leading_number(l).is_none() && targets.candidates(&l.folded).contains(&Target::Title)
+                }) =>
+            {
+                Told::Line
+            }
             None if lines.iter().any(|l| !targets.candidates(&l.folded).is_empty())
                 || !targets.candidates(&joined_text(lines)).is_empty() =>
             {
@@ -2075,10 +2085,12 @@ mod tests {
     }
 
     #[test]
-    fn an_opening_tells_a_row_by_its_number_only_in_the_forms_order() {
+    fn rows_are_told_by_their_number_in_order_and_the_title_above_them() {
         let model = FormModel::load(None).unwrap();
         let targets = Targets::new(&model);
-        let opening = |texts: &[&str]| {
+        // Words read from segment 7; an opening's last word, cut by the
+        // crop, read unsure.
+        let read = |texts: &[&str], last_unsure: bool| {
             let words: Vec<Word> = texts
                 .iter()
                 .enumerate()
@@ -2088,12 +2100,13 @@ mod tests {
                     top: 10,
                     width: 50,
                     height: 20,
-                    conf: if i + 1 == texts.len() { 20.0 } else { 90.0 },
+                    conf: if last_unsure && i + 1 == texts.len() { 20.0 } else { 90.0 },
                     line_id: (7, 0, 0),
                 })
                 .collect();
             group_lines(&words)
         };
+        let opening = |texts: &[&str]| read(texts, true);
         let mut teller = SegmentTeller {
             targets: &targets,
             model: &model,
@@ -2104,7 +2117,12 @@ mod tests {
         // is read as ever.
         assert!(!teller.awaits_number());
         assert_eq!(teller.tell(&opening(&["|2.", "|Уч"]), Reach::Opening), Told::ReadOn);
+        // The title's first words are line 2's: above the form's lines,
+        // without a number, they are the title's (not read on).
+        let shared = ["Учаскелік", "сайлау", "комиссиясы"];
+        assert_eq!(teller.tell(&read(&shared, false), Reach::Further), Told::Line);
         teller.progress.note(Target::FormLine(0), &model);
+        assert_eq!(teller.tell(&read(&shared, false), Reach::Further), Told::ReadOn, "below line 1: either");
         assert!(teller.awaits_number());
         // Line 3 where line 2 is due, a count's digits, a misread number:
         // read further.
