@@ -2056,22 +2056,28 @@ mod tests {
         assert_eq!(stacked_pieces_joined(&underlined, 27.0).len(), 2, "an underline wider than the digit");
     }
 
+    /// Words side by side on one line, read from segment `segment`, word
+    /// `i` with confidence `conf(i)`.
+    fn words_side_by_side(texts: &[&str], segment: u32, conf: impl Fn(usize) -> f32) -> Vec<Word> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Word {
+                text: t.to_string(),
+                left: 10 + 60 * i as u32,
+                top: 10,
+                width: 50,
+                height: 20,
+                conf: conf(i),
+                line_id: (segment, 0, 0),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_line_number_is_read_past_the_tables_rule_before_it() {
         let line = |texts: &[&str]| TextLine {
-            words: texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Word {
-                    text: t.to_string(),
-                    left: 10 + 60 * i as u32,
-                    top: 10,
-                    width: 50,
-                    height: 20,
-                    conf: 90.0,
-                    line_id: (0, 0, 0),
-                })
-                .collect(),
+            words: words_side_by_side(texts, 0, |_| 90.0),
             folded: String::new(),
             letters: None,
         };
@@ -2091,20 +2097,8 @@ mod tests {
         // Words read from segment 7; an opening's last word, cut by the
         // crop, read unsure.
         let read = |texts: &[&str], last_unsure: bool| {
-            let words: Vec<Word> = texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Word {
-                    text: t.to_string(),
-                    left: 10 + 60 * i as u32,
-                    top: 10,
-                    width: 50,
-                    height: 20,
-                    conf: if last_unsure && i + 1 == texts.len() { 20.0 } else { 90.0 },
-                    line_id: (7, 0, 0),
-                })
-                .collect();
-            group_lines(&words)
+            let unsure = |i: usize| last_unsure && i + 1 == texts.len();
+            group_lines(&words_side_by_side(texts, 7, |i| if unsure(i) { 20.0 } else { 90.0 }))
         };
         let opening = |texts: &[&str]| read(texts, true);
         let mut teller = SegmentTeller {
