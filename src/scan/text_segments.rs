@@ -12,7 +12,9 @@
 //! far as [`PREFIX_GLYPHS`]; the caller says what that tells ([`Told`]),
 //! and only a segment that could still be one of several of the form's
 //! texts, or the station's line whose number may stand at its end, is read
-//! to its end; a block is read no further once it is told. Each segment is
+//! to its end; a block is read no further once it is told. Where the caller
+//! awaits a row's printed number, a block is first read only as far as its
+//! opening ([`OPENING_GLYPHS`]), which may tell it alone. Each segment is
 //! scaled so that its glyphs stand at the height Tesseract reads best,
 //! which also reads the small print of a messenger's photo.
 
@@ -232,7 +234,7 @@ pub trait Teller {
 
 /// Reads each block of segments as far as it takes to tell what it is: its
 /// segments in turn, each from its start as far as [`PREFIX_GLYPHS`] and,
-/// if `tell` says it is worth it, to its end; the block's reading stops at
+/// if the teller says it is worth it, to its end; the block's reading stops at
 /// the first segment that settles it (the teller is given every line of
 /// the block read so far: a label may say which it is only in its second
 /// line), and the page's reading at the first that tells the last thing
@@ -262,8 +264,8 @@ pub fn read_blocks(
                 Ok(read.into_iter().map(|w| Word { line_id: (index as u32, 0, 0), ..w }).collect())
             };
             let opening_right = left + OPENING_GLYPHS * segment.glyph_height;
-            let long = right > opening_right + OPENING_GLYPHS * segment.glyph_height;
-            if index == block[0] && long && teller.awaits_number() {
+            let long_enough = right > opening_right + OPENING_GLYPHS * segment.glyph_height;
+            if index == block[0] && long_enough && teller.awaits_number() {
                 let opening = read_as_line(engines, [left, top, opening_right, bottom])?;
                 match teller.tell(&group_lines(&opening), Reach::Opening) {
                     Told::Last => {
