@@ -386,9 +386,7 @@ pub fn read_hand_cell_along(
         if row < 0.0 || row + 1.0 >= page.height() as f32 || l + x >= page.width() {
             return image::Luma([255]);
         }
-        let (upper, share) = (row.floor() as u32, row.fract());
-        let (a, b) = (page.get_pixel(l + x, upper).0[0] as f32, page.get_pixel(l + x, upper + 1).0[0] as f32);
-        image::Luma([(a + (b - a) * share).round() as u8])
+        image::Luma([super::structure::level_between_rows(page, l + x, row)])
     });
     let to_level = |bx: &Rect| {
         let shift = |x: u32| (slope * x.saturating_sub(l) as f32).round() as i64;

@@ -239,17 +239,22 @@ pub fn level_rules(page: GrayImage) -> Levelled {
         if source < 0.0 || source > (h - 1) as f32 {
             return Luma([255]);
         }
-        // `source` is not negative: its whole part is its floor (no call to
-        // the C library's `floor`, nor `round` below, per pixel).
-        let above = source as u32;
-        let t = source - above as f32;
-        let below = (above + 1).min(h - 1);
-        let a = page.get_pixel(x, above).0[0] as f32;
-        let b = page.get_pixel(x, below).0[0] as f32;
-        Luma([resize::round_level(a + (b - a) * t)])
+        Luma([level_between_rows(&page, x, source)])
     });
     let rules = horizontal_rules(&level);
     Levelled { page: level, slope_deg: largest, rules }
+}
+
+/// The grey level of column `x` at the fractional `row` (from 0 to the
+/// page's last row): the two page rows around it blended, rounded. `row`
+/// is not negative, so its whole part is its floor: no call to the C
+/// library's `floor` or `round` per pixel.
+pub(super) fn level_between_rows(page: &GrayImage, x: u32, row: f32) -> u8 {
+    let above = row as u32;
+    let share = row - above as f32;
+    let below = (above + 1).min(page.height() - 1);
+    let (a, b) = (page.get_pixel(x, above).0[0] as f32, page.get_pixel(x, below).0[0] as f32);
+    resize::round_level(a + (b - a) * share)
 }
 
 /// The horizontal rules of a level page, top to bottom.
