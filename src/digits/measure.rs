@@ -3,12 +3,15 @@
 //!
 //! Measured on MNIST's digits 5000–9999 of the test set, which nothing is
 //! ever trained on (written by other people than MNIST's training
-//! writers). Accuracy is given two ways: the class the network finds
-//! likeliest ("not one digit" counting as wrong), and the likeliest digit
-//! (what the reader writes down, doubting it). The calibration table groups
-//! the digits by the network's probability for its answer: in a band whose
-//! answers are right less often than the band says, the network is
-//! overconfident there, and no threshold should trust it.
+//! writers), each glyph read as the handwriting reader reads one (an unsure
+//! glyph looked at twice, [`super::classify_looking_twice`]); the network's
+//! first look alone is given beside it. Accuracy is given two ways: the
+//! class found likeliest ("not one digit" counting as wrong), and the
+//! likeliest digit (what the reader writes down, doubting it). The
+//! calibration table groups the digits by the reader's probability for its
+//! answer: in a band whose answers are right less often than the band
+//! says, the reader is overconfident there, and no threshold should trust
+//! it.
 
 #[cfg(feature = "lab")]
 use std::ops::Range;
@@ -18,11 +21,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 #[cfg(feature = "lab")]
-use super::glyph_input;
-#[cfg(feature = "lab")]
 use super::mnist::Mnist;
 #[cfg(feature = "lab")]
 use super::net::{Net, NOT_A_DIGIT};
+#[cfg(feature = "lab")]
+use super::{classify_looking_twice, glyph_input};
 
 /// The probability bands of the calibration table, lowest bound first
 /// (each band runs up to the next bound; the last to 1.0). The upper ones
@@ -50,27 +53,33 @@ pub struct DigitScores {
     pub accuracy: f64,
     /// The likeliest digit is the digit.
     pub likeliest_digit_accuracy: f64,
+    /// The likeliest class of the network's first look alone.
+    pub first_look_accuracy: f64,
     pub calibration: Vec<Band>,
 }
 
 /// Scores `net` on the MNIST digits `range` of `set`.
 #[cfg(feature = "lab")]
 pub fn score(net: &Net, set: &Mnist, range: Range<usize>) -> DigitScores {
-    // Per digit: (label, likeliest class, its probability, likeliest digit).
-    let answers: Vec<(usize, usize, f32, usize)> = range
+    // Per digit: (label, likeliest class, its probability, likeliest
+    // digit, the first look's likeliest class).
+    let answers: Vec<(usize, usize, f32, usize, usize)> = range
         .into_par_iter()
         .filter_map(|i| {
-            let probs = net.classify(&glyph_input(&set.as_print(i))?);
+            let input = glyph_input(&set.as_print(i))?;
+            let probs = classify_looking_twice(net, &input);
             let best = argmax(&probs);
-            Some((set.labels[i] as usize, best, probs[best], argmax(&probs[..NOT_A_DIGIT])))
+            let first_look = argmax(&net.classify(&input));
+            Some((set.labels[i] as usize, best, probs[best], argmax(&probs[..NOT_A_DIGIT]), first_look))
         })
         .collect();
     let n = answers.len().max(1) as f64;
-    let calibration = tally(answers.iter().map(|&(label, best, probability, _)| (probability, best == label)));
+    let calibration = tally(answers.iter().map(|&(label, best, probability, ..)| (probability, best == label)));
     DigitScores {
         digits: answers.len(),
         accuracy: answers.iter().filter(|a| a.1 == a.0).count() as f64 / n,
         likeliest_digit_accuracy: answers.iter().filter(|a| a.3 == a.0).count() as f64 / n,
+        first_look_accuracy: answers.iter().filter(|a| a.4 == a.0).count() as f64 / n,
         calibration,
     }
 }
@@ -100,12 +109,13 @@ impl DigitScores {
     /// The figures as a table for the terminal.
     pub fn render(&self) -> String {
         let mut text = format!(
-            "MNIST test digits 5000-9999 (never trained on): {} digits\n\
+            "MNIST test digits 5000-9999 (never trained on): {} digits, read as the scan reads a written glyph\n\
              accuracy (likeliest class)   {:.4}\n\
              accuracy (likeliest digit)   {:.4}\n\
-             calibration: the network's probability for its answer, against how often it was right\n\
+             the network's first look alone (likeliest class)   {:.4}\n\
+             calibration: the reader's probability for its answer, against how often it was right\n\
              band            digits   right   share right\n",
-            self.digits, self.accuracy, self.likeliest_digit_accuracy
+            self.digits, self.accuracy, self.likeliest_digit_accuracy, self.first_look_accuracy
         );
         for band in &self.calibration {
             let share = if band.digits == 0 {

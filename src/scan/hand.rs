@@ -159,10 +159,6 @@ const LONE_PRINT_CONFIDENCE: f32 = 0.995;
 /// One print of the station number alone (or two that differ) is this much
 /// less sure: for a person to confirm.
 const UNCONFIRMED_STATION_FACTOR: f32 = 0.5;
-/// A glyph read less surely than this is looked at again, turned this many
-/// degrees each way.
-const SECOND_LOOK_BELOW: f32 = 0.98;
-const SECOND_LOOK_TURN_DEG: f32 = 4.6;
 /// Margin (pixels) of the debug crop around the glyphs.
 const CROP_PAD: u32 = 3;
 /// The slash between the station captions stands a space from the words
@@ -214,24 +210,11 @@ impl GlyphRead {
     }
 }
 
-/// The network's reading of one glyph's crop. A glyph read less surely
-/// than [`SECOND_LOOK_BELOW`] is read again turned [`SECOND_LOOK_TURN_DEG`]
-/// each way (a hand's slant varies more than the network was shown), and
-/// the three readings averaged: the likeliest digit is then more often the
-/// right one. A sure reading is kept as it is (averaging would only blunt
-/// it), and so costs nothing more.
+/// The network's reading of one glyph's crop, unsure glyphs looked at
+/// twice ([`digits::classify_looking_twice`]).
 fn read_crop(crop: &GrayImage) -> Option<GlyphRead> {
     let input = digits::glyph_input(crop)?;
-    let network = digits::network();
-    let mut probs = network.classify(&input);
-    if probs.iter().copied().fold(0.0, f32::max) < SECOND_LOOK_BELOW {
-        for degrees in [-SECOND_LOOK_TURN_DEG, SECOND_LOOK_TURN_DEG] {
-            let again = network.classify(&digits::glyph::turned(&input, degrees));
-            probs.iter_mut().zip(again).for_each(|(p, q)| *p += q);
-        }
-        probs.iter_mut().for_each(|p| *p /= 3.0);
-    }
-    Some(GlyphRead { probs })
+    Some(GlyphRead { probs: digits::classify_looking_twice(digits::network(), &input) })
 }
 
 /// The problem of a region with no count's ink in it.
