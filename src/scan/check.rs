@@ -125,22 +125,34 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                 read.problem = Some(format!("{doubt}; doubt cleared: {rule} holds"));
             }
         }
-        // A handwritten value read weakly, singled out by an exact
-        // equality whose every other value was read surely on its own: as
-        // sure as the least sure of those.
-        if read.handwritten
+        // A value read weakly, singled out by an exact equality whose
+        // every other value was read surely on its own: as sure as the
+        // least sure of those. Handwriting, whatever its doubt (its rival
+        // readings are weighed); print only where Tesseract's own
+        // confidence is the one doubt — read alike at both scales, as many
+        // digits as glyphs, the glyph reader not surely reading another
+        // count —, as a blurred page's print reads.
+        let only_weak_print = !read.handwritten && read.problem.is_none();
+        if (read.handwritten || only_weak_print)
             && read.value.is_some()
             && read.confidence < CONFIDENCE_THRESHOLD
             && !chosen.contains_key(&line.key)
         {
             if let Some((rule, sure)) = singled_out(model, &line.key, reading, &values_as_read, &as_read) {
+                let rivals = if read.handwritten {
+                    format!("no other reading of this value at {SINGLED_OUT_RIVAL} or more would make it hold")
+                } else {
+                    format!("Tesseract read it alike at both scales at {:.2}", read.confidence)
+                };
+                let determined = format!(
+                    "determined by {rule}: it holds with this reading, every other value in it read surely on its \
+                     own, and {rivals}"
+                );
                 read.confidence = sure;
-                let doubt = read.problem.take().unwrap_or_default();
-                read.problem = Some(format!(
-                    "{doubt}; determined by {rule}: it holds with this reading, every other value in it read \
-                     surely on its own, and no other reading of this value at {SINGLED_OUT_RIVAL} or more would \
-                     make it hold"
-                ));
+                read.problem = Some(match read.problem.take() {
+                    Some(doubt) => format!("{doubt}; {determined}"),
+                    None => determined,
+                });
             }
         }
         // Handwriting read by one reader alone, with no equality to check
@@ -678,6 +690,38 @@ mod tests {
         assert!(r.flags.contains(&"missing:votes.qhp".to_string()), "{:?}", r.flags);
         assert_eq!(r.votes["qhp"], None);
         assert!(r.checks.iter().any(|c| !c.evaluated));
+    }
+
+    #[test]
+    fn an_equality_determines_print_whose_one_doubt_is_tesseracts_confidence() {
+        let model = FormModel::load(None).unwrap();
+        let weak = |r: &mut Reading, key: &str| {
+            let v = r.values.get_mut(key).unwrap();
+            v.confidence = 0.6;
+            v.ocr_confidence = 0.6;
+        };
+        // qhp read at 0.6, nothing else doubted: R4 holds over it and every
+        // other value in R4 was read surely.
+        let mut r = reading(&model, &GOOD, 0.95);
+        weak(&mut r, "votes.qhp");
+        let a = assessed(&model, &r);
+        assert_eq!(a.status, Status::Accepted, "{:?}", a.flags);
+        assert!(a.notes["votes.qhp"].starts_with("determined by R4"), "{:?}", a.notes);
+        // Two weak values in the same equality: neither is determined.
+        weak(&mut r, "votes.adal");
+        let flags = assessed(&model, &r).flags;
+        assert!(flags.contains(&"low_confidence:votes.qhp".to_string()), "{flags:?}");
+        assert!(flags.contains(&"low_confidence:votes.adal".to_string()), "{flags:?}");
+        // No equality over the voters on the list.
+        let mut r = reading(&model, &GOOD, 0.95);
+        weak(&mut r, "voters_on_list");
+        assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:voters_on_list".to_string()]);
+        // A print with a doubt of its own (the two scales disagree) is
+        // never determined: only a sure Tesseract read is cleared.
+        let mut r = reading(&model, &GOOD, 0.95);
+        weak(&mut r, "votes.qhp");
+        r.values.get_mut("votes.qhp").unwrap().problem = Some("read '56', and '66' at 1.5× scale".into());
+        assert_eq!(assessed(&model, &r).flags, vec!["low_confidence:votes.qhp".to_string()]);
     }
 
     #[test]
