@@ -25,7 +25,7 @@ use super::mnist::Mnist;
 #[cfg(feature = "lab")]
 use super::net::{Net, NOT_A_DIGIT};
 #[cfg(feature = "lab")]
-use super::{classify_looking_twice, glyph_input};
+use super::{glyph_input, look_again_if_unsure};
 
 /// The probability bands of the calibration table, lowest bound first
 /// (each band runs up to the next bound; the last to 1.0). The upper ones
@@ -67,10 +67,11 @@ pub fn score(net: &Net, set: &Mnist, range: Range<usize>) -> DigitScores {
         .into_par_iter()
         .filter_map(|i| {
             let input = glyph_input(&set.as_print(i))?;
-            let probs = classify_looking_twice(net, &input);
+            let first_look = net.classify(&input);
+            let first_best = argmax(&first_look);
+            let probs = look_again_if_unsure(net, &input, first_look);
             let best = argmax(&probs);
-            let first_look = argmax(&net.classify(&input));
-            Some((set.labels[i] as usize, best, probs[best], argmax(&probs[..NOT_A_DIGIT]), first_look))
+            Some((set.labels[i] as usize, best, probs[best], argmax(&probs[..NOT_A_DIGIT]), first_best))
         })
         .collect();
     let n = answers.len().max(1) as f64;

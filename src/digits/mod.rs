@@ -61,7 +61,12 @@ const SECOND_LOOK_TURN_DEG: f32 = 4.6;
 /// kept as it is (averaging would only blunt it), and so costs nothing
 /// more.
 pub fn classify_looking_twice(net: &Net, input: &[f32; net::INPUT]) -> [f32; CLASSES] {
-    let mut probs = net.classify(input);
+    look_again_if_unsure(net, input, net.classify(input))
+}
+
+/// [`classify_looking_twice`] given the network's first look at `input`
+/// (`probs`), for a caller that keeps the first look too.
+pub fn look_again_if_unsure(net: &Net, input: &[f32; net::INPUT], mut probs: [f32; CLASSES]) -> [f32; CLASSES] {
     if probs.iter().copied().fold(0.0, f32::max) < SECOND_LOOK_BELOW {
         for degrees in [-SECOND_LOOK_TURN_DEG, SECOND_LOOK_TURN_DEG] {
             let again = net.classify(&glyph::turned(input, degrees));

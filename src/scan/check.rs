@@ -149,10 +149,7 @@ pub fn assess(model: &FormModel, reading: &Reading, result: &mut ProtocolResult)
                      own, and {rivals}"
                 );
                 read.confidence = sure;
-                read.problem = Some(match read.problem.take() {
-                    Some(doubt) => format!("{doubt}; {determined}"),
-                    None => determined,
-                });
+                read.add_note(determined);
             }
         }
         // Handwriting read by one reader alone, with no equality to check

@@ -67,6 +67,17 @@ pub struct ValueReading {
     pub second_opinion: Option<SecondOpinion>,
 }
 
+impl ValueReading {
+    /// Adds `note` to what went wrong, after the doubts already noted
+    /// (`"; "` between them).
+    pub fn add_note(&mut self, note: String) {
+        self.problem = Some(match self.problem.take() {
+            Some(p) if !p.is_empty() => format!("{p}; {note}"),
+            _ => note,
+        });
+    }
+}
+
 /// The sequence reader's word on a handwritten count.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecondOpinion {

@@ -282,10 +282,7 @@ pub fn weigh_second_opinion(reading: &mut ValueReading, max_digits: u32, words_f
         format!("the sequence reader reads {what} ({sequence_confidence:.2}), not {value}; both together {combined:.3}")
     };
     reading.second_opinion = Some(opinion);
-    reading.problem = Some(match reading.problem.take() {
-        Some(p) if !p.is_empty() => format!("{p}; {note}"),
-        _ => note,
-    });
+    reading.add_note(note);
 }
 
 #[cfg(test)]
